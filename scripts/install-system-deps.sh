@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the test suite talks to: a real browser, ffmpeg for test videos.
+# Installs only what is missing; needs root (CI and the dev machines run as root).
+set -euo pipefail
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing system packages: ${need[*]} (install them with apt-get as root)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,1 @@
+"""Vertex AR: self-hosted platform for image-triggered web AR."""

@@ -1,0 +1,29 @@
+"""The `vertex-ar` command: each domain registers its own sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from vertex_ar.markers import cli as marker_cli
+
+    parser = argparse.ArgumentParser(prog="vertex-ar", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    marker_cli.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
