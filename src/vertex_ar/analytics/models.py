@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vertex_ar.core.db import Base, utcnow
+
+
+class ARViewSession(Base):
+    __tablename__ = "ar_view_sessions"
+    # Overview queries filter one company's sessions by time: this index keeps them fast at scale.
+    __table_args__ = (
+        Index("ix_ar_view_sessions_company_time", "company_id", "created_at"),
+        Index("ix_ar_view_sessions_content_time", "content_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    content_id: Mapped[int] = mapped_column(ForeignKey("ar_content.id", ondelete="CASCADE"))
+    device_type: Mapped[str] = mapped_column(String(20))
+    fps: Mapped[float | None] = mapped_column(Float)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    time_to_detection_ms: Mapped[float | None] = mapped_column(Float)
+    found: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

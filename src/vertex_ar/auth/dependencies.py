@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from vertex_ar.auth.subject import AuthSubject
+from vertex_ar.core.deps import SessionDep, SettingsDep
+from vertex_ar.core.errors import Unauthorized
+from vertex_ar.core.security import decode_access_token
+from vertex_ar.users.repository import UserRepository
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_subject(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AuthSubject:
+    if credentials is None:
+        raise Unauthorized("missing bearer token")
+    claims = decode_access_token(credentials.credentials, settings.secret_key)
+    if claims is None:
+        raise Unauthorized("invalid or expired token")
+    user = await UserRepository(session).by_id(int(claims["sub"]))
+    if user is None or not user.active:
+        raise Unauthorized("user is inactive or no longer exists")
+    return AuthSubject(user.id, user.email, user.role, user.company_id)
+
+
+async def superadmin_subject(subject: Annotated[AuthSubject, Depends(current_subject)]) -> AuthSubject:
+    subject.require_superadmin()
+    return subject
+
+
+Subject = Annotated[AuthSubject, Depends(current_subject)]
+SuperadminSubject = Annotated[AuthSubject, Depends(superadmin_subject)]

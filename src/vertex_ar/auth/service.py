@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vertex_ar.core.errors import Unauthorized
+from vertex_ar.core.security import create_access_token, hash_password, verify_password
+from vertex_ar.core.settings import Settings
+from vertex_ar.users.repository import UserRepository
+
+# Compared against when the email is unknown, so both failures take the same time.
+_DUMMY_HASH = hash_password("timing-equaliser")
+
+
+async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> str:
+    user = await UserRepository(session).by_email(email)
+    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid or not user.active:
+        raise Unauthorized("wrong email or password")
+    return create_access_token(user.id, settings.secret_key, settings.access_token_minutes)

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vertex_ar.core.db import Base, TimestampMixin
+
+
+class Company(TimestampMixin, Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Storage connections arrive with the storage-backends issue; null means the platform's local disk.
+    storage_connection_id: Mapped[int | None] = mapped_column(default=None)

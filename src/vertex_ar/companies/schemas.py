@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from pydantic import Field, field_validator
+
+from vertex_ar.core.schemas import Schema
+
+_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is not None and value not in available_timezones():
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Moscow)")
+    return value
+
+
+class CompanyCreate(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(default=None, max_length=100, pattern=_SLUG)
+    timezone: str = "UTC"
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class CompanyUpdate(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(default=None, max_length=100, pattern=_SLUG)
+    timezone: str | None = None
+    active: bool | None = None
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class CompanyRead(Schema):
+    id: int
+    name: str
+    slug: str
+    active: bool
+    timezone: str
+    storage_connection_id: int | None
+    created_at: datetime

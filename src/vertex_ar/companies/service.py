@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+
+from vertex_ar.auth.subject import AuthSubject
+from vertex_ar.companies.models import Company
+from vertex_ar.companies.repository import CompanyRepository
+from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
+from vertex_ar.content.repository import media_keys_of_company
+from vertex_ar.core.errors import Conflict
+from vertex_ar.core.schemas import PageParams
+from vertex_ar.storage.base import Storage
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:80] or "company"
+
+
+class CompanyService:
+    def __init__(self, repository: CompanyRepository) -> None:
+        self.repository = repository
+        self.session = repository.session
+
+    async def list(self, page: PageParams) -> tuple[Sequence[Company], int]:
+        return await self.repository.page(
+            self.repository.select(), limit=page.limit, offset=page.offset
+        )
+
+    async def get(self, company_id: int) -> Company:
+        return await self.repository.get(company_id)
+
+    async def create(self, subject: AuthSubject, data: CompanyCreate) -> Company:
+        subject.require_superadmin()
+        slug = data.slug or slugify(data.name)
+        if await self.repository.slug_taken(slug):
+            if data.slug:
+                raise Conflict(f"slug {slug!r} is already used by another company")
+            slug = f"{slug}-{secrets.token_hex(3)}"
+        company = await self.repository.add(
+            Company(name=data.name, slug=slug, timezone=data.timezone)
+        )
+        await self.session.commit()
+        return company
+
+    async def update(self, subject: AuthSubject, company_id: int, data: CompanyUpdate) -> Company:
+        company = await self.repository.get(company_id)
+        subject.require_superadmin()
+        changes = data.model_dump(exclude_unset=True)
+        if (slug := changes.get("slug")) and await self.repository.slug_taken(
+            slug, except_id=company.id
+        ):
+            raise Conflict(f"slug {slug!r} is already used by another company")
+        for field, value in changes.items():
+            if value is not None:
+                setattr(company, field, value)
+        await self.session.commit()
+        return company
+
+    async def delete(self, subject: AuthSubject, company_id: int, storage: Storage) -> None:
+        """Delete the company with its rows (cascade) and then its media."""
+        company = await self.repository.get(company_id)
+        subject.require_superadmin()
+        keys = await media_keys_of_company(self.session, company.id)
+        await self.repository.delete(company)
+        await self.session.commit()
+        for key in keys:
+            await storage.delete(key)

@@ -1,0 +1,1 @@
+"""AR content: a target image, its videos, its marker and its rotation rule."""

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import EmailStr, Field
+
+from vertex_ar.content.models import MarkerStatus
+from vertex_ar.core.schemas import Schema
+
+
+class VideoRead(Schema):
+    id: int
+    mime: str
+    size_bytes: int
+    duration_seconds: float | None
+    width: int | None
+    height: int | None
+    has_thumbnail: bool
+    created_at: datetime
+
+
+class ContentRead(Schema):
+    id: int
+    unique_id: str
+    company_id: int
+    project_id: int
+    title: str
+    customer_name: str | None
+    customer_email: str | None
+    customer_phone: str | None
+    portrait_mime: str
+    portrait_width: int
+    portrait_height: int
+    marker_status: MarkerStatus
+    marker_error: str | None
+    marker_quality: dict[str, Any] | None
+    expires_at: datetime | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    videos: list[VideoRead]
+
+
+class ContentFields(Schema):
+    """The form fields of a new AR content item (files come separately)."""
+
+    project_id: int
+    title: str = Field(min_length=1, max_length=300)
+    expires_at: datetime | None = None
+    customer_name: str | None = Field(default=None, max_length=200)
+    customer_email: EmailStr | None = None
+    customer_phone: str | None = Field(default=None, max_length=50)
+
+
+class ContentUpdate(Schema):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    expires_at: datetime | None = None
+    customer_name: str | None = Field(default=None, max_length=200)
+    customer_email: EmailStr | None = None
+    customer_phone: str | None = Field(default=None, max_length=50)
+    active: bool | None = None

@@ -1,0 +1,234 @@
+"""AR content: creation with its files as one atomic unit, updates, deletion, marker re-queue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import structlog
+from fastapi import UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vertex_ar.auth.subject import AuthSubject
+from vertex_ar.content.media import (
+    IMAGE_TYPES,
+    VIDEO_TYPES,
+    ImageInfo,
+    VideoInfo,
+    validate_image,
+    validate_video,
+)
+from vertex_ar.content.models import ARContent, MarkerStatus, Video
+from vertex_ar.content.repository import ContentRepository, content_keys
+from vertex_ar.content.schemas import ContentFields, ContentUpdate
+from vertex_ar.content.uploads import UploadSpool, upload_spool
+from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
+from vertex_ar.core.settings import Settings
+from vertex_ar.projects.repository import ProjectRepository
+from vertex_ar.storage.base import Storage, StorageError, new_key
+from vertex_ar.storage.transaction import StagedWrites
+from vertex_ar.tasks.dispatch import TaskQueue
+
+log = structlog.get_logger(__name__)
+
+MAX_VIDEOS_PER_UPLOAD = 10
+
+
+@dataclass
+class ContentFilters:
+    project_id: int | None = None
+    marker_status: MarkerStatus | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def present(content: ARContent) -> dict[str, Any]:
+    """The API shape of one content item (videos included)."""
+    data = {
+        field: getattr(content, field)
+        for field in (
+            "id", "unique_id", "company_id", "project_id", "title", "customer_name",
+            "customer_email", "customer_phone", "portrait_mime", "portrait_width",
+            "portrait_height", "marker_status", "marker_error", "marker_quality", "expires_at",
+            "active", "created_at", "updated_at",
+        )
+    }  # fmt: skip
+    data["videos"] = [present_video(v) for v in content.videos]
+    return data
+
+
+def present_video(video: Video) -> dict[str, Any]:
+    return {
+        "id": video.id,
+        "mime": video.mime,
+        "size_bytes": video.size_bytes,
+        "duration_seconds": video.duration_seconds,
+        "width": video.width,
+        "height": video.height,
+        "has_thumbnail": video.thumbnail_key is not None,
+        "created_at": video.created_at,
+    }
+
+
+class ContentService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        settings: Settings,
+        storage: Storage,
+        tasks: TaskQueue,
+    ) -> None:
+        self.tasks = tasks
+        self.session = session
+        self.subject = subject
+        self.settings = settings
+        self.storage = storage
+        self.repository = ContentRepository(session, subject)
+
+    async def list(self, filters: ContentFilters) -> tuple[Sequence[ARContent], int]:
+        stmt = self.repository.select()
+        if filters.project_id is not None:
+            stmt = stmt.where(ARContent.project_id == filters.project_id)
+        if filters.marker_status is not None:
+            stmt = stmt.where(ARContent.marker_status == filters.marker_status)
+        return await self.repository.page(stmt, limit=filters.limit, offset=filters.offset)
+
+    async def get(self, content_id: int) -> ARContent:
+        return await self.repository.get(content_id)
+
+    async def create(
+        self, fields: ContentFields, portrait: UploadFile, videos: list[UploadFile]
+    ) -> ARContent:
+        if len(videos) > MAX_VIDEOS_PER_UPLOAD:
+            raise InvalidInput(f"at most {MAX_VIDEOS_PER_UPLOAD} videos per upload")
+        project = await ProjectRepository(self.session, self.subject).get(fields.project_id)
+        async with upload_spool(self.settings) as spool:
+            image = await self._receive_image(spool, portrait)
+            received = [await self._receive_video(spool, v, "video") for v in videos]
+            async with StagedWrites(self.storage) as staged:
+                content = ARContent(
+                    company_id=project.company_id,
+                    project_id=project.id,
+                    unique_id=str(uuid.uuid4()),
+                    title=fields.title,
+                    customer_name=fields.customer_name,
+                    customer_email=fields.customer_email,
+                    customer_phone=fields.customer_phone,
+                    portrait_key=new_key(project.company_id, "portraits", IMAGE_TYPES[image.mime]),
+                    portrait_mime=image.mime,
+                    portrait_width=image.width,
+                    portrait_height=image.height,
+                    expires_at=fields.expires_at,
+                    marker_status=MarkerStatus.pending,
+                    videos=[],
+                )
+                await self._store(staged.put_file, content.portrait_key, image.path)
+                for path, info in received:
+                    content.videos.append(await self._store_video(staged, content, path, info))
+                self.session.add(content)
+                await self.session.commit()
+        log.info("content.created", content_id=content.id, videos=len(content.videos))
+        await self._queue_marker(content)
+        return content
+
+    async def update(self, content_id: int, data: ContentUpdate) -> ARContent:
+        content = await self.repository.get(content_id)
+        for field, value in data.model_dump(exclude_unset=True).items():
+            if value is None and field in ("title", "active"):
+                continue
+            setattr(content, field, value)
+        await self.session.commit()
+        return content
+
+    async def delete(self, content_id: int) -> None:
+        content = await self.repository.get(content_id)
+        keys = content_keys(content)
+        await self.repository.delete(content)
+        await self.session.commit()
+        for key in keys:
+            await self.storage.delete(key)
+
+    async def add_videos(self, content_id: int, videos: list[UploadFile]) -> list[Video]:
+        if not videos:
+            raise InvalidInput("no video file in the request (field 'video')")
+        if len(videos) > MAX_VIDEOS_PER_UPLOAD:
+            raise InvalidInput(f"at most {MAX_VIDEOS_PER_UPLOAD} videos per upload")
+        content = await self.repository.get(content_id)
+        async with upload_spool(self.settings) as spool:
+            received = [await self._receive_video(spool, v, "video") for v in videos]
+            async with StagedWrites(self.storage) as staged:
+                added = [await self._store_video(staged, content, p, i) for p, i in received]
+                content.videos.extend(added)
+                await self.session.commit()
+        return added
+
+    async def delete_video(self, content_id: int, video_id: int) -> None:
+        content = await self.repository.get(content_id)
+        video = await self.repository.video(content, video_id)
+        keys = [k for k in (video.file_key, video.thumbnail_key) if k]
+        content.videos.remove(video)
+        await self.session.commit()
+        for key in keys:
+            await self.storage.delete(key)
+
+    async def requeue_marker(self, content_id: int) -> ARContent:
+        content = await self.repository.get(content_id)
+        if content.marker_status is MarkerStatus.processing:
+            return content  # already being compiled; a second run would race it
+        content.marker_status = MarkerStatus.pending
+        content.marker_error = None
+        await self.session.commit()
+        await self._queue_marker(content)
+        return content
+
+    async def _receive_image(self, spool: UploadSpool, upload: UploadFile) -> ImageInfo:
+        path = await spool.receive(upload, "portrait", self.settings.max_image_bytes)
+        return await anyio.to_thread.run_sync(
+            validate_image, path, "portrait", self.settings.max_image_pixels
+        )
+
+    async def _receive_video(
+        self, spool: UploadSpool, upload: UploadFile, field: str
+    ) -> tuple[Path, VideoInfo]:
+        path = await spool.receive(upload, field, self.settings.max_video_bytes)
+        return path, await anyio.to_thread.run_sync(validate_video, path, field)
+
+    async def _store_video(
+        self, staged: StagedWrites, content: ARContent, path: Path, info: VideoInfo
+    ) -> Video:
+        video = Video(
+            file_key=new_key(content.company_id, "videos", VIDEO_TYPES[info.mime]),
+            thumbnail_key=new_key(content.company_id, "thumbnails", "jpg"),
+            mime=info.mime,
+            size_bytes=path.stat().st_size,
+            duration_seconds=info.duration_seconds,
+            width=info.width,
+            height=info.height,
+        )
+        await self._store(staged.put_file, video.file_key, path)
+        await self._store(staged.put_file, video.thumbnail_key, info.thumbnail)
+        return video
+
+    @staticmethod
+    async def _store(put: Callable[[str, Path], Awaitable[str]], key: str, path: Path) -> None:
+        try:
+            await put(key, path)
+        except StorageError as exc:
+            raise ServiceUnavailable(f"media storage is unavailable: {exc}") from exc
+
+    async def _queue_marker(self, content: ARContent) -> None:
+        try:
+            await anyio.to_thread.run_sync(self.tasks.compile_marker, content.id)
+        except Exception as exc:  # noqa: BLE001 - any broker failure is reported on the content
+            log.error("marker.enqueue_failed", content_id=content.id, error=str(exc))
+            content.marker_status = MarkerStatus.failed
+            content.marker_error = (
+                f"could not queue marker compilation ({exc.__class__.__name__}); "
+                "retry with POST /api/ar-content/{id}/generate-marker"
+            )
+            await self.session.commit()

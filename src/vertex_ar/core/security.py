@@ -1,0 +1,40 @@
+"""Password hashing (argon2) and access tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from vertex_ar.core.db import utcnow
+
+_hasher = PasswordHasher()
+_ALGORITHM = "HS256"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_access_token(user_id: int, secret: str, minutes: int) -> str:
+    now = utcnow()
+    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=minutes)}
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def decode_access_token(token: str, secret: str) -> dict[str, Any] | None:
+    try:
+        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[_ALGORITHM])
+    except jwt.PyJWTError:
+        return None
+    return claims

@@ -1,0 +1,1 @@
+"""Health of the platform and its dependencies."""

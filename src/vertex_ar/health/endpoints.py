@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from vertex_ar.core.deps import SessionDep, SettingsDep
+from vertex_ar.storage.registry import platform_storage
+from vertex_ar.tasks.dispatch import TaskQueue
+from vertex_ar.tasks.heartbeat import is_fresh, latest_heartbeat
+
+router = APIRouter(prefix="/api/health", tags=["health"])
+
+
+async def _probe(check: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        await check()
+    except Exception as exc:  # noqa: BLE001 - every failure is a finding to report
+        return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+@router.get("/status")
+async def health_status(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    tasks: TaskQueue = request.app.state.tasks
+
+    async def database() -> None:
+        await session.execute(text("SELECT 1"))
+
+    async def broker() -> None:
+        with anyio.fail_after(5):
+            await anyio.to_thread.run_sync(tasks.ping_broker)
+
+    async def storage() -> None:
+        await platform_storage(settings).check()
+
+    checks = {
+        "database": await _probe(database),
+        "broker": await _probe(broker),
+        "storage": await _probe(storage),
+    }
+    seen = await latest_heartbeat(session) if checks["database"]["ok"] else None
+    checks["worker"] = {
+        "ok": is_fresh(seen, settings),
+        "last_heartbeat": seen.isoformat() if seen else None,
+    }
+    down = [name for name in ("database", "broker", "storage") if not checks[name]["ok"]]
+    status = "down" if down else ("ok" if checks["worker"]["ok"] else "degraded")
+    return JSONResponse({"status": status, "checks": checks}, status_code=503 if down else 200)

@@ -1,0 +1,1 @@
+"""Alembic migrations; `vertex-ar db upgrade` runs them."""

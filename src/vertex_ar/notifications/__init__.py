@@ -1,0 +1,1 @@
+"""Notifications to companies: expiry warnings by email and Telegram."""

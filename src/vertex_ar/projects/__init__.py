@@ -1,0 +1,1 @@
+"""Projects: a company's campaigns that group AR content."""

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from vertex_ar.core.repository import ScopedRepository
+from vertex_ar.projects.models import Project
+
+
+class ProjectRepository(ScopedRepository[Project]):
+    model = Project
+    label = "project"

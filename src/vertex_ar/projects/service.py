@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vertex_ar.companies.repository import CompanyRepository
+from vertex_ar.content.repository import media_keys_of_project
+from vertex_ar.core.schemas import PageParams
+from vertex_ar.projects.models import Project
+from vertex_ar.projects.repository import ProjectRepository
+from vertex_ar.projects.schemas import ProjectCreate, ProjectUpdate
+from vertex_ar.storage.base import Storage
+
+
+class ProjectService:
+    def __init__(self, repository: ProjectRepository) -> None:
+        self.repository = repository
+        self.session = repository.session
+        self.subject = repository.subject
+
+    async def list(self, page: PageParams, company_id: int | None) -> tuple[Sequence[Project], int]:
+        stmt = self.repository.select()
+        if company_id is not None:
+            stmt = stmt.where(Project.company_id == company_id)
+        return await self.repository.page(stmt, limit=page.limit, offset=page.offset)
+
+    async def get(self, project_id: int) -> Project:
+        return await self.repository.get(project_id)
+
+    async def create(self, data: ProjectCreate) -> Project:
+        company_id = self.subject.target_company(data.company_id)
+        await CompanyRepository(self.session, self.subject).get(company_id)
+        project = await self.repository.add(
+            Project(company_id=company_id, name=data.name, description=data.description)
+        )
+        await self.session.commit()
+        return project
+
+    async def update(self, project_id: int, data: ProjectUpdate) -> Project:
+        project = await self.repository.get(project_id)
+        for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+            setattr(project, field, value)
+        await self.session.commit()
+        return project
+
+    async def delete(self, project_id: int, storage: Storage) -> None:
+        project = await self.repository.get(project_id)
+        keys = await media_keys_of_project(self.session, project.id)
+        await self.repository.delete(project)
+        await self.session.commit()
+        for key in keys:
+            await storage.delete(key)

@@ -1,0 +1,1 @@
+"""Media storage: one interface, per-company backends (local disk here; S3 and Yandex Disk later)."""

@@ -1,0 +1,103 @@
+"""Local-disk storage under one root; writes are atomic (temp file + rename)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+
+from vertex_ar.storage.base import ObjectInfo, StorageError, check_key
+
+_CHUNK = 1024 * 1024
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path_of(self, key: str) -> Path:
+        path = (self.root / check_key(key)).resolve()
+        if not path.is_relative_to(self.root):
+            raise StorageError(f"key escapes the storage root: {key!r}")
+        return path
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes]) -> ObjectInfo:
+        target = self.path_of(key)
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        size = 0
+        try:
+            await anyio.Path(target.parent).mkdir(parents=True, exist_ok=True)
+            async with await anyio.open_file(tmp, "wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    await out.write(chunk)
+            await anyio.Path(tmp).rename(target)
+        except OSError as exc:
+            await anyio.Path(tmp).unlink(missing_ok=True)
+            raise StorageError(f"local storage write failed: {exc.strerror or exc}") from exc
+        except BaseException:
+            await anyio.Path(tmp).unlink(missing_ok=True)
+            raise
+        return ObjectInfo(key, size)
+
+    async def put_file(self, key: str, path: Path) -> ObjectInfo:
+        return await self.put_stream(key, _read_file(path))
+
+    async def get_stream(
+        self, key: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Bytes `start..end` inclusive (HTTP Range semantics); `end=None` reads to the end."""
+        path = self.path_of(key)
+        try:
+            async with await anyio.open_file(path, "rb") as src:
+                await src.seek(start)
+                remaining = None if end is None else end - start + 1
+                while remaining is None or remaining > 0:
+                    chunk = await src.read(_CHUNK if remaining is None else min(_CHUNK, remaining))
+                    if not chunk:
+                        break
+                    if remaining is not None:
+                        remaining -= len(chunk)
+                    yield chunk
+        except FileNotFoundError as exc:
+            raise StorageError(f"object not found: {key}") from exc
+
+    async def download_to(self, key: str, path: Path) -> None:
+        async with await anyio.open_file(path, "wb") as out:
+            async for chunk in self.get_stream(key):
+                await out.write(chunk)
+
+    async def size(self, key: str) -> int:
+        try:
+            return (await anyio.Path(self.path_of(key)).stat()).st_size
+        except FileNotFoundError as exc:
+            raise StorageError(f"object not found: {key}") from exc
+
+    async def exists(self, key: str) -> bool:
+        return await anyio.Path(self.path_of(key)).is_file()
+
+    async def delete(self, key: str) -> None:
+        await anyio.Path(self.path_of(key)).unlink(missing_ok=True)
+
+    async def check(self) -> None:
+        probe = self.root / f".probe-{secrets.token_hex(4)}"
+        try:
+            await anyio.Path(self.root).mkdir(parents=True, exist_ok=True)
+            await anyio.Path(probe).write_bytes(b"ok")
+            await anyio.Path(probe).unlink()
+        except OSError as exc:
+            raise StorageError(f"local storage not writable at {self.root}: {exc}") from exc
+
+    def all_files(self) -> list[Path]:
+        """Every stored object (tests use it to prove nothing was left behind)."""
+        if not self.root.exists():
+            return []
+        return sorted(p for p in self.root.rglob("*") if p.is_file())
+
+
+async def _read_file(path: Path) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as src:
+        while chunk := await src.read(_CHUNK):
+            yield chunk

@@ -1,0 +1,58 @@
+"""Celery configuration: Redis broker in production, a filesystem broker for the embedded default."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from vertex_ar.core.settings import Settings
+
+QUEUES = ("markers", "notifications", "default")
+
+
+def broker_options(settings: Settings) -> dict[str, Any]:
+    if not settings.embedded_broker:
+        # Visibility timeout above the longest task, so acks_late work is not redelivered early.
+        return {"visibility_timeout": 3600}
+    folder = (settings.data_dir / "broker").resolve()
+    for sub in ("queue", "processed", "control"):
+        Path(folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+    }
+
+
+def create_celery(settings: Settings) -> Celery:
+    app = Celery("vertex_ar", broker=settings.broker_url, include=["vertex_ar.tasks.jobs"])
+    app.conf.update(
+        broker_transport_options=broker_options(settings),
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="default",
+        task_queues=[Queue(name) for name in QUEUES],
+        task_routes={"markers.*": {"queue": "markers"}, "notifications.*": {"queue": "notifications"}},
+        timezone="UTC",
+        beat_schedule={
+            "deactivate-expired-content": {
+                "task": "maintenance.deactivate_expired",
+                "schedule": timedelta(seconds=settings.expiry_check_seconds),
+            },
+        },
+        beat_schedule_filename=str((settings.data_dir / "celerybeat-schedule").resolve()),
+    )
+    return app
+

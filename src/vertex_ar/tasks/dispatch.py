@@ -1,0 +1,28 @@
+"""Sending work to the queues. Tasks are addressed by name: the web process imports no task code."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from vertex_ar.core.settings import Settings
+from vertex_ar.tasks.config import create_celery
+
+COMPILE_MARKER = "markers.compile"
+
+
+class TaskQueue:
+    """The web side of the queues: one per app, bound to the app's settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.celery: Celery = create_celery(settings)
+
+    def compile_marker(self, content_id: int) -> None:
+        self.celery.send_task(COMPILE_MARKER, args=[content_id], queue="markers")
+
+    def ping_broker(self) -> None:
+        """Raise when the broker cannot be reached."""
+        with self.celery.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+            if not self.settings.embedded_broker:
+                connection.default_channel.client.ping()

@@ -1,0 +1,53 @@
+"""Worker heartbeats in the database: visible to every web process, on any machine."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vertex_ar.core.db import Database, utcnow
+from vertex_ar.core.settings import Settings
+from vertex_ar.tasks.models import WorkerHeartbeat
+
+
+async def beat_once(database: Database, hostname: str) -> None:
+    async with database.sessions() as session:
+        await session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.hostname == hostname))
+        session.add(WorkerHeartbeat(hostname=hostname, seen_at=utcnow()))
+        await session.commit()
+
+
+async def latest_heartbeat(session: AsyncSession) -> datetime | None:
+    seen: datetime | None = await session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+    return seen
+
+
+def is_fresh(seen: datetime | None, settings: Settings) -> bool:
+    window = timedelta(seconds=3 * settings.worker_heartbeat_seconds)
+    return seen is not None and utcnow() - seen <= window
+
+
+def start_heartbeat_thread(settings: Settings, hostname: str | None = None) -> threading.Event:
+    """Beat every WORKER_HEARTBEAT_SECONDS until the returned event is set."""
+    stop = threading.Event()
+    name = hostname or socket.gethostname()
+
+    async def run() -> None:
+        database = Database(settings.database_url, pooled=False)
+        try:
+            while not stop.is_set():
+                try:
+                    await beat_once(database, name)
+                except Exception:  # noqa: BLE001, S110 - a missed beat shows up as staleness
+                    pass
+                await asyncio.to_thread(stop.wait, settings.worker_heartbeat_seconds)
+        finally:
+            await database.dispose()
+
+    threading.Thread(target=asyncio.run, args=(run(),), name="heartbeat", daemon=True).start()
+    return stop

@@ -1,0 +1,1 @@
+"""Users: superadmins of the platform and admins of one company."""

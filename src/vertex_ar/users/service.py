@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vertex_ar.auth.subject import AuthSubject
+from vertex_ar.companies.repository import CompanyRepository
+from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput
+from vertex_ar.core.schemas import PageParams
+from vertex_ar.core.security import hash_password
+from vertex_ar.users.models import Role, User
+from vertex_ar.users.repository import ScopedUserRepository
+from vertex_ar.users.schemas import UserCreate, UserUpdate
+
+
+class UserService:
+    def __init__(self, repository: ScopedUserRepository) -> None:
+        self.repository = repository
+        self.session = repository.session
+        self.subject = repository.subject
+
+    async def list(self, page: PageParams) -> tuple[Sequence[User], int]:
+        return await self.repository.page(
+            self.repository.select(), limit=page.limit, offset=page.offset
+        )
+
+    async def get(self, user_id: int) -> User:
+        return await self.repository.get(user_id)
+
+    async def create(self, data: UserCreate) -> User:
+        if data.role is Role.superadmin:
+            self.subject.require_superadmin()
+            if data.company_id is not None:
+                raise InvalidInput("a superadmin belongs to no company: omit company_id")
+            company_id = None
+        else:
+            company_id = self.subject.target_company(data.company_id)
+            # The company must exist and be visible to the caller (404 otherwise).
+            await CompanyRepository(self.session, self.subject).get(company_id)
+        if await self.repository.email_taken(data.email):
+            raise Conflict(f"a user with email {data.email} already exists")
+        user = await self.repository.add(
+            User(
+                email=data.email.lower(),
+                password_hash=hash_password(data.password),
+                role=data.role,
+                company_id=company_id,
+            )
+        )
+        await self.session.commit()
+        return user
+
+    async def update(self, user_id: int, data: UserUpdate) -> User:
+        user = await self.repository.get(user_id)
+        changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        if "email" in changes and changes["email"].lower() != user.email:
+            if await self.repository.email_taken(changes["email"]):
+                raise Conflict(f"a user with email {changes['email']} already exists")
+            user.email = changes["email"].lower()
+        if "password" in changes:
+            user.password_hash = hash_password(changes["password"])
+        if "active" in changes:
+            if user.id == self.subject.user_id and not changes["active"]:
+                raise Forbidden("you cannot deactivate yourself")
+            user.active = changes["active"]
+        await self.session.commit()
+        return user
+
+    async def delete(self, user_id: int) -> None:
+        user = await self.repository.get(user_id)
+        if user.id == self.subject.user_id:
+            raise Forbidden("you cannot delete yourself")
+        await self.repository.delete(user)
+        await self.session.commit()
