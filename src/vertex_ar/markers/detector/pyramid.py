@@ -1,0 +1,144 @@
+"""Gaussian and difference-of-Gaussian (DoG) pyramids exactly as MindAR 1.2.5's detector makes them.
+
+Facts from ``detector/detector.js`` and its CPU kernels:
+  * octaves: halve (as real numbers) width and height while both are >= 8, at most 5 times;
+  * the blur is the separable binomial ``[1, 4, 6, 4, 1]`` applied along rows, then along columns
+    and divided by 256, with edge pixels repeated outside the image;
+  * octave 0 is ``g0 = blur(image)``, ``g1 = blur(g0)``; octave ``k`` starts from a 2×2 box
+    downsample of octave ``k-1``'s ``g1`` (sizes floored) and blurs it once; ``dog = g0 - g1``.
+
+tfjs stores every intermediate image as float32 but each kernel computes one output pixel in
+float64 (JavaScript numbers) before storing it. We reproduce that rounding: every pass is computed
+in float64 and rounded to float32 once, so our pyramid is bit-identical to the official one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+PYRAMID_MIN_SIZE = 8
+PYRAMID_MAX_OCTAVE = 5
+
+Float32Image: TypeAlias = npt.NDArray[np.float32]
+
+_BINOMIAL = np.array([1.0, 4.0, 6.0, 4.0, 1.0])
+_IDENTITY = np.array([1.0])
+
+
+def octave_count(width: int, height: int) -> int:
+    """Number of pyramid octaves MindAR uses for a ``width`` × ``height`` image."""
+    w, h = float(width), float(height)
+    count = 0
+    while w >= PYRAMID_MIN_SIZE and h >= PYRAMID_MIN_SIZE:
+        w /= 2
+        h /= 2
+        count += 1
+        if count == PYRAMID_MAX_OCTAVE:
+            break
+    return count
+
+
+def binomial_filter(image: Float32Image, integral: bool = False) -> Float32Image:
+    """Blur (H, W) float32 with MindAR's 5×5 binomial; returns (H, W) float32.
+
+    ``integral=True`` promises that the pixels are integers in 0…255 (a uint8 image): then every
+    float32 sum is exact and the faster float32 filter gives the identical result.
+    """
+    if integral:
+        return np.asarray(
+            cv2.sepFilter2D(
+                image,
+                cv2.CV_32F,
+                _BINOMIAL.astype(np.float32),
+                (_BINOMIAL / 256).astype(np.float32),
+                borderType=cv2.BORDER_REPLICATE,
+            ),
+            dtype=np.float32,
+        )
+    # Two calls because the official row pass stores float32 before the column pass reads it.
+    # In float64 the 5-tap sums of float32 pixels are exact, so OpenCV's summation order is moot.
+    rows = cv2.sepFilter2D(
+        image, cv2.CV_64F, _BINOMIAL, _IDENTITY, borderType=cv2.BORDER_REPLICATE
+    ).astype(np.float32)
+    cols = cv2.sepFilter2D(
+        rows, cv2.CV_64F, _IDENTITY, _BINOMIAL / 256, borderType=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(cols, dtype=np.float32)
+
+
+def downsample(image: Float32Image) -> Float32Image:
+    """2×2 box average of (H, W) float32; returns (H // 2, W // 2) float32.
+
+    Summed in float32 in the official order: (y, x), (y+1, x), (y, x+1), (y+1, x+1).
+    """
+    h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
+    quarter = np.float32(0.25)
+    total = image[0:h:2, 0:w:2] * quarter
+    total += image[1:h:2, 0:w:2] * quarter
+    total += image[0:h:2, 1:w:2] * quarter
+    total += image[1:h:2, 1:w:2] * quarter
+    return total
+
+
+def _upsample_axis(
+    target: npt.NDArray[np.int64], size: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Source indices (i0, i1) (clamped to ``size``) and weight of i0 for target indices."""
+    source = 0.5 * target - 0.25  # never an integer, so ceil = floor + 1
+    first = np.floor(source)
+    weight0 = first + 1 - source
+    i0 = np.clip(first.astype(np.int64), 0, size - 1)
+    i1 = np.clip(first.astype(np.int64) + 1, 0, size - 1)
+    return i0, i1, weight0
+
+
+def upsample_at(
+    image: Float32Image, ys: npt.NDArray[np.int64], xs: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """Values of the official ×2 bilinear upsample of (h, w) ``image`` at target pixels.
+
+    ``ys``, ``xs``: integer arrays of one shape (any) indexing the upsampled image; the source of
+    target ``j`` is ``j / 2 - 0.25`` with edge clamping. Returns float32 of the same shape.
+    Evaluating only where needed is what keeps the extrema search cheap.
+    """
+    y0, y1, wy0 = _upsample_axis(ys, image.shape[0])
+    x0, x1, wx0 = _upsample_axis(xs, image.shape[1])
+    wy1, wx1 = 1 - wy0, 1 - wx0
+    src = image.astype(np.float64, copy=False)
+    # Same term order as the official kernel; weights are exact multiples of 1/16.
+    total = src[y0, x0] * (wx0 * wy0)
+    total += src[y1, x0] * (wx0 * wy1)
+    total += src[y0, x1] * (wx1 * wy0)
+    total += src[y1, x1] * (wx1 * wy1)
+    return total.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Pyramid:
+    """``gaussians[k]`` = (g0, g1) of octave k, each (H_k, W_k) float32; ``dogs[k]`` = g0 - g1."""
+
+    gaussians: list[tuple[Float32Image, Float32Image]]
+    dogs: list[Float32Image]
+
+    @property
+    def octaves(self) -> int:
+        return len(self.dogs)
+
+
+def build_pyramid(image: npt.NDArray[np.uint8] | npt.NDArray[np.floating]) -> Pyramid:
+    """Gaussian and DoG pyramids of a (H, W) greyscale image (uint8 or float, values 0…255)."""
+    integral = image.dtype == np.uint8
+    base = np.ascontiguousarray(image, dtype=np.float32)
+    octaves = octave_count(base.shape[1], base.shape[0])
+    gaussians: list[tuple[Float32Image, Float32Image]] = []
+    for k in range(octaves):
+        g0 = binomial_filter(base, integral=integral) if k == 0 else downsample(gaussians[-1][1])
+        g1 = binomial_filter(g0)
+        gaussians.append((g0, g1))
+    dogs = [g0 - g1 for g0, g1 in gaussians]
+    return Pyramid(gaussians=gaussians, dogs=dogs)
