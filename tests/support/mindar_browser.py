@@ -182,13 +182,20 @@ class MindARHarness:
         return f"http://{host!s}:{port}"
 
     def track(
-        self, mind: bytes, feed: Path, true_corners: npt.ArrayLike | None = None
+        self,
+        mind: bytes,
+        feed: Path,
+        true_corners: npt.ArrayLike | None = None,
+        *,
+        timeout_s: float | None = None,
     ) -> TrackingResult:
         """Open the viewer on ``feed`` (Y4M) with target 0 of ``mind``; wait for detection.
 
-        Waits until ``samples`` poses were reported after ``onTargetFound``, or ``timeout_s``.
-        ``true_corners`` (4, 2) gives :attr:`TrackingResult.corner_error_px`.
+        Waits until ``samples`` poses were reported after ``onTargetFound``, or the time limit
+        (``timeout_s``, default the harness's, counted from page load). ``true_corners`` (4, 2)
+        gives :attr:`TrackingResult.corner_error_px`.
         """
+        limit_s = self.timeout_s if timeout_s is None else timeout_s
         assert self._playwright is not None, "use MindARHarness as a context manager"
         target_url = f"/targets/{next(self._ids)}.mind"
         self._server.targets[target_url] = mind
@@ -212,7 +219,7 @@ class MindARHarness:
                 page.wait_for_function(
                     "() => window.harness && (window.harness.phase === 'error'"
                     f" || window.harness.poses.length >= {self.samples})",
-                    timeout=self.timeout_s * 1000,
+                    timeout=limit_s * 1000,
                     polling=100,
                 )
             state: dict[str, Any] = page.evaluate("() => window.harness || null") or {}

@@ -1,0 +1,86 @@
+"""Our `.mind` files in the real MindAR 1.2.5 viewer (headless Chromium, fake camera).
+
+A generated collage no compiler was tuned on is compiled by our compiler and shown to the viewer
+at several poses: it must be found, and the target corners projected from MindAR's pose must
+land within a few pixels of where the fake camera drew them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import pytest
+from tests.support.collage import random_collage
+from tests.support.fake_camera import Pose, write_feed
+from tests.support.mindar_browser import MindARHarness
+
+# TEMPORARY: skip while the compiler is unfinished. Once vertex_ar.markers exports
+# compile_targets, replace these two lines by `from vertex_ar.markers import compile_targets`.
+_compiler = pytest.importorskip("vertex_ar.markers.compiler")
+compile_targets = _compiler.compile_targets
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+# The official compiler's file of a 1400×2000 poster lands within ~0.2–1.4 px in such poses.
+MAX_CORNER_ERROR_PX = 3.0
+SEED = 20241127  # not a fixture image: a fresh collage, different from any tuning image
+
+POSES = [
+    Pose(scale=0.85),
+    Pose(scale=0.45, offset=(-80.0, 30.0)),
+    Pose(scale=0.7, rotation_deg=35.0),
+    Pose(scale=0.7, tilt_x_deg=35.0),
+    Pose(scale=0.65, rotation_deg=-15.0, tilt_y_deg=-30.0, offset=(40.0, 10.0)),
+]
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[MindARHarness]:
+    with MindARHarness(timeout_s=60.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def collage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """The target image (800×1100 PNG) and our compiled .mind of it."""
+    path = tmp_path_factory.mktemp("target") / "collage.png"
+    rgb = random_collage(800, 1100, SEED)
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return path, compile_targets([path])
+
+
+@pytest.mark.parametrize("pose", POSES, ids=[p.label() for p in POSES])
+def test_our_mind_is_found_at_the_right_place(
+    harness: MindARHarness, collage: tuple[Path, bytes], pose: Pose, tmp_path: Path
+) -> None:
+    image_path, mind = collage
+    rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
+    feed = tmp_path / "feed.y4m"
+    truth = write_feed(feed, rgb, pose, seed=SEED)
+
+    result = harness.track(mind, feed, truth)
+
+    assert result.error is None, result.error + "\n" + "\n".join(result.console[-20:])
+    assert result.found, "targetFound never fired\n" + "\n".join(result.console[-20:])
+    assert result.corner_error_px is not None
+    assert result.corner_error_px < MAX_CORNER_ERROR_PX, (
+        f"corners {result.corners.tolist() if result.corners is not None else None}"
+        f" vs true {truth.tolist()}"
+    )
+
+
+def test_a_different_target_is_not_found(
+    harness: MindARHarness, collage: tuple[Path, bytes], tmp_path: Path
+) -> None:
+    """The control: the harness reports 'not found' when the feed shows another print."""
+    _, mind = collage
+    other = random_collage(800, 1100, SEED + 1)
+    feed = tmp_path / "other.y4m"
+    write_feed(feed, other, Pose(scale=0.85), seed=SEED)
+
+    result = harness.track(mind, feed, timeout_s=25.0)
+
+    assert result.error is None, result.error
+    assert not result.found
