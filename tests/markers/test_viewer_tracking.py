@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import pytest
 from tests.support.collage import random_collage
-from tests.support.fake_camera import Pose, write_feed
+from tests.support.fake_camera import Image, Pose, write_feed
 from tests.support.mindar_browser import MindARHarness
 
 # TEMPORARY: skip while the compiler is unfinished. Once vertex_ar.markers exports
@@ -43,20 +43,20 @@ def harness() -> Iterator[MindARHarness]:
 
 
 @pytest.fixture(scope="module")
-def collage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    """The target image (800×1100 PNG) and our compiled .mind of it."""
+def collage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Image, bytes]:
+    """The target, RGB (1100, 800, 3), and our .mind compiled from it saved as a PNG file."""
     path = tmp_path_factory.mktemp("target") / "collage.png"
     rgb = random_collage(800, 1100, SEED)
     cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    return path, compile_targets([path])
+    mind: bytes = compile_targets([path])
+    return rgb, mind
 
 
 @pytest.mark.parametrize("pose", POSES, ids=[p.label() for p in POSES])
 def test_our_mind_is_found_at_the_right_place(
-    harness: MindARHarness, collage: tuple[Path, bytes], pose: Pose, tmp_path: Path
+    harness: MindARHarness, collage: tuple[Image, bytes], pose: Pose, tmp_path: Path
 ) -> None:
-    image_path, mind = collage
-    rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
+    rgb, mind = collage
     feed = tmp_path / "feed.y4m"
     truth = write_feed(feed, rgb, pose, seed=SEED)
 
@@ -72,7 +72,7 @@ def test_our_mind_is_found_at_the_right_place(
 
 
 def test_a_different_target_is_not_found(
-    harness: MindARHarness, collage: tuple[Path, bytes], tmp_path: Path
+    harness: MindARHarness, collage: tuple[Image, bytes], tmp_path: Path
 ) -> None:
     """The control: the harness reports 'not found' when the feed shows another print."""
     _, mind = collage

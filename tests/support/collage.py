@@ -23,8 +23,8 @@ def random_collage(width: int, height: int, seed: int) -> npt.NDArray[np.uint8]:
     rng = np.random.default_rng(seed)
     # Soft colour gradient so flat regions are not uniform paper.
     coarse = rng.uniform(150, 255, (3, 4, 3)).astype(np.float32)
-    img = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
-    img = np.clip(img, 0, 255).astype(np.uint8)
+    smooth = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    img: npt.NDArray[np.uint8] = np.clip(smooth, 0, 255).astype(np.uint8)
     area_scale = (width * height / 1e6) ** 0.5
     for _ in range(int(350 * area_scale**2) + 40):
         colour = tuple(int(c) for c in rng.integers(0, 256, 3))
