@@ -42,18 +42,20 @@ _BLOCK_LOCATION = np.array([[0, 2], [1, 3]])
 def _hessian(
     dog: Float32Image, ys: npt.NDArray[np.int64], xs: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.float64], ...]:
-    """(dx, dy, dxx, dyy, dxy) of ``dog`` at integer points by central differences, each (K,)."""
-    d = dog.astype(np.float64, copy=False)
+    """(dx, dy, dxx, dyy, dxy) of ``dog`` at integer points by central differences, each (K,).
 
-    def at(dy: int, dx: int) -> npt.NDArray[np.float64]:
-        return d[np.clip(ys + dy, 0, d.shape[0] - 1), np.clip(xs + dx, 0, d.shape[1] - 1)]
-
-    centre = at(0, 0)
-    dx = 0.5 * (at(0, 1) - at(0, -1))
-    dy = 0.5 * (at(1, 0) - at(-1, 0))
-    dxx = at(0, 1) + at(0, -1) - 2.0 * centre
-    dyy = at(1, 0) + at(-1, 0) - 2.0 * centre
-    dxy = 0.25 * (at(-1, -1) + at(1, 1) - at(-1, 1) - at(1, -1))
+    Computed in float64 from the float32 pixels, like the official JavaScript.
+    """
+    h, w = dog.shape
+    ny = np.clip(ys[:, None] + _OFFSETS[None, :, 0], 0, h - 1)
+    nx = np.clip(xs[:, None] + _OFFSETS[None, :, 1], 0, w - 1)
+    p = dog[ny, nx].astype(np.float64)  # (K, 9), row-major 3×3 neighbourhood
+    top_left, top, top_right, left, centre, right, bottom_left, bottom, bottom_right = p.T
+    dx = 0.5 * (right - left)
+    dy = 0.5 * (bottom - top)
+    dxx = right + left - 2.0 * centre
+    dyy = bottom + top - 2.0 * centre
+    dxy = 0.25 * (top_left + bottom_right - top_right - bottom_left)
     return dx, dy, dxx, dyy, dxy
 
 
@@ -64,35 +66,37 @@ def find_extrema(
 
     ``dog_below`` is the finer octave (~(2H, 2W)), ``dog_above`` the coarser (~(H/2, W/2)).
     Returns (ys, xs, values), each (K,), in row-major order; values are the DoG values (float32).
+    The tests are applied cheapest first, each only on the survivors of the previous ones.
     """
     h, w = dog.shape
-    # Cheap necessary conditions first (own 3×3 neighbourhood, threshold, border) ...
     own_max = cv2.dilate(dog, _KERNEL_3X3)
     own_min = cv2.erode(dog, _KERNEL_3X3)
-    candidate = (np.abs(dog) >= LAPLACIAN_THRESHOLD) & ((dog >= own_max) | (dog <= own_min))
-    candidate[:BORDER] = False
-    candidate[h - BORDER :] = False
-    candidate[:, :BORDER] = False
-    candidate[:, w - BORDER :] = False
+    interior = np.zeros((h, w), dtype=bool)
+    interior[BORDER : h - BORDER, BORDER : w - BORDER] = True
+    candidate = (
+        interior & (np.abs(dog) >= LAPLACIAN_THRESHOLD) & ((dog >= own_max) | (dog <= own_min))
+    )
     ys, xs = np.nonzero(candidate)
     values = dog[ys, xs]
+    is_max = values >= own_max[ys, xs]
+    is_min = values <= own_min[ys, xs]
 
-    # ... then the neighbour octaves, only around the few candidates.
     below = downsample(dog_below)
-    below_max = cv2.dilate(below, _KERNEL_3X3)[ys, xs]
-    below_min = cv2.erode(below, _KERNEL_3X3)[ys, xs]
-    ny = ys[:, None] + _OFFSETS[None, :, 0]
-    nx = xs[:, None] + _OFFSETS[None, :, 1]
-    above = upsample_at(dog_above, ny, nx)  # (K, 9)
-    is_max = (values >= own_max[ys, xs]) & (values >= below_max) & (values >= above.max(axis=1))
-    is_min = (values <= own_min[ys, xs]) & (values <= below_min) & (values <= above.min(axis=1))
+    is_max &= values >= cv2.dilate(below, _KERNEL_3X3)[ys, xs]
+    is_min &= values <= cv2.erode(below, _KERNEL_3X3)[ys, xs]
+    keep = is_max | is_min
+    ys, xs, values, is_max, is_min = ys[keep], xs[keep], values[keep], is_max[keep], is_min[keep]
 
     _, _, dxx, dyy, dxy = _hessian(dog, ys, xs)
     det = dxx * dyy - dxy * dxy
     defined = np.abs(det) >= 0.0001
     with np.errstate(divide="ignore", invalid="ignore"):
         edge_score = (dxx + dyy) * (dxx + dyy) / det
-    keep = (is_max | is_min) & defined & (np.abs(edge_score) < EDGE_HESSIAN_THRESHOLD)
+    keep = defined & (np.abs(edge_score) < EDGE_HESSIAN_THRESHOLD)
+    ys, xs, values, is_max, is_min = ys[keep], xs[keep], values[keep], is_max[keep], is_min[keep]
+
+    above = upsample_at(dog_above, ys[:, None] + _OFFSETS[:, 0], xs[:, None] + _OFFSETS[:, 1])
+    keep = (is_max & (values >= above.max(axis=1))) | (is_min & (values <= above.min(axis=1)))
     return ys[keep], xs[keep], values[keep]
 
 
@@ -152,7 +156,7 @@ def localize(pruned: npt.NDArray[np.float64], dogs: list[Float32Image]) -> npt.N
         idx = np.nonzero(octaves == octave)[0]
         ys = pruned[idx, 2].astype(np.int64)
         xs = pruned[idx, 3].astype(np.int64)
-        dx, dy, dxx, dyy, dxy = _hessian(dogs[octave], ys, xs)
+        dx, dy, dxx, dyy, dxy = _hessian(dogs[int(octave)], ys, xs)
         det = dxx * dyy - dxy * dxy
         ok = np.abs(det) >= 0.0001
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -98,7 +98,6 @@ def sample_pattern(
 ) -> npt.NDArray[np.float32]:
     """Bilinear samples (N, 37) float32 of the rotated pattern at (N,) sub-pixel points."""
     h, w = gaussian.shape
-    g = gaussian.astype(np.float64, copy=False)
     angle = angles.astype(np.float64)[:, None]
     cos = FREAK_EXPANSION_FACTOR * np.cos(angle)
     sin = FREAK_EXPANSION_FACTOR * np.sin(angle)
@@ -114,11 +113,12 @@ def sample_pattern(
     ix1 = np.clip(x1.astype(np.int64), 0, w - 1)
     iy0 = np.clip(y0.astype(np.int64), 0, h - 1)
     iy1 = np.clip(y1.astype(np.int64), 0, h - 1)
+    g = gaussian
     value = (
-        (x1 - xp) * (y1 - yp) * g[iy0, ix0]
-        + (xp - x0) * (y1 - yp) * g[iy0, ix1]
-        + (x1 - xp) * (yp - y0) * g[iy1, ix0]
-        + (xp - x0) * (yp - y0) * g[iy1, ix1]
+        (x1 - xp) * (y1 - yp) * g[iy0, ix0].astype(np.float64)
+        + (xp - x0) * (y1 - yp) * g[iy0, ix1].astype(np.float64)
+        + (x1 - xp) * (yp - y0) * g[iy1, ix0].astype(np.float64)
+        + (xp - x0) * (yp - y0) * g[iy1, ix1].astype(np.float64)
     )
     return value.astype(np.float32)
 
