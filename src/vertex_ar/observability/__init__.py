@@ -1,0 +1,1 @@
+"""Prometheus metrics: HTTP, Celery, markers, queues, business numbers; correct across processes."""

@@ -1,0 +1,78 @@
+"""ASGI middleware counting requests and timing them by route template, never by raw path.
+
+The raw path carries ids (`/api/ar-content/42`), so labelling by it would create a series per row;
+the route template (`/api/ar-content/{id}`) is bounded by the code. Requests that match no route
+share one label.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from fastapi.routing import RouteContext, iter_route_contexts
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vertex_ar.observability.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+
+UNMATCHED_ROUTE = "<unmatched>"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class RouteTemplates:
+    """Finds the template of the route a request matched, as the app's router would."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+        self._contexts: Sequence[RouteContext] | None = None
+
+    def _routes(self) -> Sequence[RouteContext]:
+        # Built on first use: routers are usually included after the middleware is installed.
+        if self._contexts is None:
+            self._contexts = list(iter_route_contexts(self._app.routes))
+        return self._contexts
+
+    def template(self, method: str, path: str, root_path: str) -> str:
+        probe: Scope = {"type": "http", "method": method, "path": path, "root_path": root_path}
+        partial: str | None = None
+        for route in self._routes():
+            match, _ = route.matches(probe)
+            if match is Match.FULL:
+                return route.path_format or UNMATCHED_ROUTE
+            if match is Match.PARTIAL and partial is None:
+                # Path matched, method did not (405): still the route's template.
+                partial = route.path_format
+        return partial or UNMATCHED_ROUTE
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, *, fastapi_app: FastAPI, skip_paths: frozenset[str]) -> None:
+        self.app = app
+        self.routes = RouteTemplates(fastapi_app)
+        self.skip_paths = skip_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.skip_paths:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+        path, root_path = scope["path"], scope.get("root_path", "")
+        status = 500  # if the app raises before answering, the server answers 500
+        start = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = self.routes.template(scope["method"], path, root_path)
+            labels = (method, route, str(status))
+            HTTP_REQUESTS.labels(*labels).inc()
+            HTTP_REQUEST_DURATION.labels(*labels).observe(elapsed)
