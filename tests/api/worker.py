@@ -1,0 +1,57 @@
+"""A real Celery worker (with beat) in a subprocess, configured like the test's app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def worker_env(settings: Any, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "CELERY_BROKER_URL": settings.celery_broker_url,
+        "DATA_DIR": str(settings.data_dir),
+        "STORAGE_ROOT": str(settings.storage_root),
+        "WORKER_HEARTBEAT_SECONDS": "1",
+    }
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def running_worker(settings: Any, log: Path, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
+    command = [
+        sys.executable, "-m", "celery", "-A", "vertex_ar.tasks.celery_app", "worker", "--beat",
+        "--queues", "markers,notifications,default", "--concurrency", "1", "--loglevel", "INFO",
+        "--without-mingle", "--without-gossip", "--pool", "solo",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, env=worker_env(settings, **extra), stdout=out, stderr=out)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_for(predicate: Any, timeout: float, what: str, log: Path | None = None) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
