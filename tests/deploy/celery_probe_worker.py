@@ -9,4 +9,4 @@ from tests.deploy.celery_probe import make_app
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 
 app = make_app(Path(os.environ["PROBE_BROKER_DIR"]))
-connect_celery_metrics(int(os.environ["PROBE_METRICS_PORT"]))
+connect_celery_metrics(app)

@@ -35,14 +35,14 @@ def test_prefork_worker_reports_task_metrics(tmp_path: Path) -> None:
     port = _free_port()
     env = {
         **os.environ, "PROBE_BROKER_DIR": str(tmp_path / "broker"),
-        "PROBE_METRICS_PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
+"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
         "PYTHONPATH": str(REPO),
     }  # fmt: skip
     command = [
         str(REPO / "deploy" / "docker-entrypoint.sh"), sys.executable, "-m", "celery",
         "-A", "tests.deploy.celery_probe_worker", "worker", "--pool", "prefork",
         "--concurrency", "1", "--queues", QUEUE, "--without-mingle", "--without-gossip",
-        "--without-heartbeat", "--loglevel", "WARNING",
+        "--without-heartbeat", "--loglevel", "WARNING", "--metrics-port", str(port),
     ]  # fmt: skip
     worker = subprocess.Popen(
         command,

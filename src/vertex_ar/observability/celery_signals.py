@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from celery.signals import task_failure, task_postrun, task_prerun, worker_init
+import click
+from celery import Celery, bootsteps
+from celery.signals import task_failure, task_postrun, task_prerun
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -58,18 +60,34 @@ def start_worker_metrics_server(port: int, addr: str = "0.0.0.0") -> None:  # no
     start_http_server(port, addr=addr, registry=registry)
 
 
-def connect_celery_metrics(metrics_port: int = 0) -> None:
-    """Record task duration and failures; with `metrics_port` > 0 the worker serves /metrics there.
+class _MetricsServer(bootsteps.StartStopStep):
+    """Worker bootstep: /metrics from the main worker process when --metrics-port is set."""
 
-    Call once where the Celery app is created. The server starts only in a worker's main process
-    (the `worker_init` signal), never in beat or in a web process that imports the app.
+    def __init__(self, worker: Any, metrics_port: int = 0, **options: Any) -> None:
+        super().__init__(worker, **options)
+        self.port = metrics_port
+
+    def start(self, worker: Any) -> None:
+        if self.port:
+            start_worker_metrics_server(self.port)
+
+
+def connect_celery_metrics(app: Celery) -> None:
+    """Record task duration and failures, and give `celery worker` a `--metrics-port` option.
+
+    Call once where the Celery app is created. `celery -A ... worker --metrics-port 9808` serves
+    the metrics of the worker and its pool processes on that port (needs PROMETHEUS_MULTIPROC_DIR);
+    without the option, or in beat and in web processes that import the app, no server starts.
     """
     task_prerun.connect(_on_prerun, weak=False, dispatch_uid="vertex_ar.metrics.prerun")
     task_postrun.connect(_on_postrun, weak=False, dispatch_uid="vertex_ar.metrics.postrun")
     task_failure.connect(_on_failure, weak=False, dispatch_uid="vertex_ar.metrics.failure")
-    if metrics_port > 0:
-
-        def _serve(**_: Any) -> None:
-            start_worker_metrics_server(metrics_port)
-
-        worker_init.connect(_serve, weak=False, dispatch_uid="vertex_ar.metrics.server")
+    app.user_options["worker"].add(
+        click.Option(
+            ["--metrics-port"],
+            type=int,
+            default=0,
+            help="Serve Prometheus metrics of this worker on this port (0: off).",
+        )
+    )
+    app.steps["worker"].add(_MetricsServer)
