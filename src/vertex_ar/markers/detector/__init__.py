@@ -119,7 +119,7 @@ def detect(image: npt.NDArray[np.uint8] | npt.NDArray[np.floating]) -> FeaturePo
     octave = points[:, 1].astype(np.int64)
     angle = np.zeros(n, dtype=np.float32)
     descriptors = np.zeros((n, DESCRIPTOR_WORDS), dtype=np.uint32)
-    for k in np.unique(octave):
+    for k in sorted(set(octave.tolist())):
         idx = np.nonzero(octave == k)[0]
         gaussian = pyramid.gaussians[k][1]
         ys, xs = points[idx, 2], points[idx, 3]

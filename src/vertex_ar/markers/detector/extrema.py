@@ -152,11 +152,11 @@ def localize(pruned: npt.NDArray[np.float64], dogs: list[Float32Image]) -> npt.N
     """
     result = pruned.copy()
     octaves = pruned[:, 1].astype(np.int64)
-    for octave in np.unique(octaves):
+    for octave in sorted(set(octaves.tolist())):
         idx = np.nonzero(octaves == octave)[0]
         ys = pruned[idx, 2].astype(np.int64)
         xs = pruned[idx, 3].astype(np.int64)
-        dx, dy, dxx, dyy, dxy = _hessian(dogs[int(octave)], ys, xs)
+        dx, dy, dxx, dyy, dxy = _hessian(dogs[octave], ys, xs)
         det = dxx * dyy - dxy * dxy
         ok = np.abs(det) >= 0.0001
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -115,9 +115,9 @@ def _build(
     if indexes.shape[0] > max(NUM_CENTERS, MIN_FEATURE_PER_NODE):
         medoid = _k_medoids(dist[np.ix_(indexes, indexes)], randomizer)
         keys = indexes[medoid]  # (n,) global index of each point's medoid
-        medoids = np.unique(keys)  # ascending, like integer object keys in JavaScript
-        if medoids.shape[0] > 1:
-            children = [_build(dist, indexes[keys == key], int(key), randomizer) for key in medoids]
+        medoids = sorted(set(keys.tolist()))  # ascending, like integer keys of a JS object
+        if len(medoids) > 1:
+            children = [_build(dist, indexes[keys == key], key, randomizer) for key in medoids]
             return {"centerPointIndex": center_key, "leaf": False, "children": children}
     return {"centerPointIndex": center_key, "leaf": True, "pointIndexes": indexes.tolist()}
 
