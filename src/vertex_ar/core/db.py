@@ -68,12 +68,18 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor.close()
 
 
-def make_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
-    """An async engine; `pooled=False` for short-lived processes (worker tasks, CLI)."""
+def ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file but not its folder (./var on a first run)."""
     if url.startswith("sqlite"):
         db_path = url.split(":///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
+    """An async engine; `pooled=False` for short-lived processes (worker tasks, CLI)."""
+    if url.startswith("sqlite"):
+        ensure_sqlite_folder(url)
         engine = create_async_engine(url, poolclass=NullPool)
         _enable_sqlite_foreign_keys(engine.sync_engine)
         return engine

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from vertex_ar.core.db import sync_url
+from vertex_ar.core.db import ensure_sqlite_folder, sync_url
 from vertex_ar.core.models import Base
 from vertex_ar.core.settings import get_settings
 
@@ -15,6 +15,7 @@ url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
 def run_migrations() -> None:
+    ensure_sqlite_folder(url)
     engine = create_engine(sync_url(url), poolclass=NullPool)
     with engine.connect() as connection:
         context.configure(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from vertex_ar.core.settings import Settings
 
@@ -43,8 +43,12 @@ def create_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue="default",
-        task_queues=[Queue(name) for name in QUEUES],
-        task_routes={"markers.*": {"queue": "markers"}, "notifications.*": {"queue": "notifications"}},
+        # One exchange and routing key per queue: a shared key would copy every task to all.
+        task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
+        task_routes={
+            "markers.*": {"queue": "markers"},
+            "notifications.*": {"queue": "notifications"},
+        },
         timezone="UTC",
         beat_schedule={
             "deactivate-expired-content": {
