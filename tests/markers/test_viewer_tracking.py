@@ -16,10 +16,7 @@ from tests.support.collage import random_collage
 from tests.support.fake_camera import Image, Pose, write_feed
 from tests.support.mindar_browser import MindARHarness
 
-# TEMPORARY: skip while the compiler is unfinished. Once vertex_ar.markers exports
-# compile_targets, replace these two lines by `from vertex_ar.markers import compile_targets`.
-_compiler = pytest.importorskip("vertex_ar.markers.compiler")
-compile_targets = _compiler.compile_targets
+from vertex_ar.markers import compile_targets
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -48,8 +45,7 @@ def collage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Image, bytes]:
     path = tmp_path_factory.mktemp("target") / "collage.png"
     rgb = random_collage(800, 1100, SEED)
     cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    mind: bytes = compile_targets([path])
-    return rgb, mind
+    return rgb, compile_targets([path])
 
 
 @pytest.mark.parametrize("pose", POSES, ids=[p.label() for p in POSES])

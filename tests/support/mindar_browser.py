@@ -147,10 +147,15 @@ class MindARHarness:
     """A loopback HTTP server and Playwright, shared by many :meth:`track` calls.
 
     Each feed needs its own Chromium process (the fake-camera file is a launch flag).
+    ``startup_timeout_s`` bounds page load + tfjs/WebGL warm-up (slow on a loaded machine);
+    ``timeout_s`` bounds detection + ``samples`` tracked poses once MindAR processes video.
     """
 
-    def __init__(self, *, timeout_s: float = 60.0, samples: int = 10) -> None:
+    def __init__(
+        self, *, timeout_s: float = 60.0, startup_timeout_s: float = 120.0, samples: int = 10
+    ) -> None:
         self.timeout_s = timeout_s
+        self.startup_timeout_s = startup_timeout_s
         self.samples = samples
         self._ids = itertools.count()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -191,9 +196,9 @@ class MindARHarness:
     ) -> TrackingResult:
         """Open the viewer on ``feed`` (Y4M) with target 0 of ``mind``; wait for detection.
 
-        Waits until ``samples`` poses were reported after ``onTargetFound``, or the time limit
-        (``timeout_s``, default the harness's, counted from page load). ``true_corners`` (4, 2)
-        gives :attr:`TrackingResult.corner_error_px`.
+        Waits for the viewer to start, then until ``samples`` poses were reported after
+        ``onTargetFound`` or ``timeout_s`` (default the harness's) passed. ``true_corners``
+        (4, 2) gives :attr:`TrackingResult.corner_error_px`.
         """
         limit_s = self.timeout_s if timeout_s is None else timeout_s
         assert self._playwright is not None, "use MindARHarness as a context manager"
@@ -213,12 +218,19 @@ class MindARHarness:
             page = browser.new_page(viewport={"width": 640, "height": 480})
             page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
             page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
-            page.goto(f"{self.base_url}/?mind={target_url}&samples={self.samples}")
-            # A timeout means not found (or the viewer too slow to start); the state says which.
+            page.goto(
+                f"{self.base_url}/?mind={target_url}&samples={self.samples}", wait_until="commit"
+            )
+            # Timeouts are outcomes (not started / not found), read from the state below.
             with contextlib.suppress(PlaywrightError):
                 page.wait_for_function(
-                    "() => window.harness && (window.harness.phase === 'error'"
-                    f" || window.harness.poses.length >= {self.samples})",
+                    "() => window.harness && window.harness.phase !== 'loading'",
+                    timeout=self.startup_timeout_s * 1000,
+                    polling=200,
+                )
+                page.wait_for_function(
+                    "() => window.harness.phase === 'error'"
+                    f" || window.harness.poses.length >= {self.samples}",
                     timeout=limit_s * 1000,
                     polling=100,
                 )
