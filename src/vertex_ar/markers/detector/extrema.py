@@ -69,23 +69,21 @@ def find_extrema(
     The tests are applied cheapest first, each only on the survivors of the previous ones.
     """
     h, w = dog.shape
-    own_max = cv2.dilate(dog, _KERNEL_3X3)
-    own_min = cv2.erode(dog, _KERNEL_3X3)
-    interior = np.zeros((h, w), dtype=bool)
-    interior[BORDER : h - BORDER, BORDER : w - BORDER] = True
-    candidate = (
-        interior & (np.abs(dog) >= LAPLACIAN_THRESHOLD) & ((dog >= own_max) | (dog <= own_min))
-    )
-    ys, xs = np.nonzero(candidate)
-    values = dog[ys, xs]
-    is_max = values >= own_max[ys, xs]
-    is_min = values <= own_min[ys, xs]
-
     below = downsample(dog_below)
-    is_max &= values >= cv2.dilate(below, _KERNEL_3X3)[ys, xs]
-    is_min &= values <= cv2.erode(below, _KERNEL_3X3)[ys, xs]
-    keep = is_max | is_min
-    ys, xs, values, is_max, is_min = ys[keep], xs[keep], values[keep], is_max[keep], is_min[keep]
+    # The 3×3 comparisons within the octave and with the finer one are whole-image operations
+    # (max and min are exact, so OpenCV's float32 dilate/erode decide exactly like the official).
+    strong = np.abs(dog) >= LAPLACIAN_THRESHOLD
+    is_max = (
+        strong & (dog >= cv2.dilate(dog, _KERNEL_3X3)) & (dog >= cv2.dilate(below, _KERNEL_3X3))
+    )
+    is_min = strong & (dog <= cv2.erode(dog, _KERNEL_3X3)) & (dog <= cv2.erode(below, _KERNEL_3X3))
+    candidate = is_max | is_min
+    candidate[:BORDER] = False
+    candidate[h - BORDER :] = False
+    candidate[:, :BORDER] = False
+    candidate[:, w - BORDER :] = False
+    ys, xs = np.nonzero(candidate)
+    values, is_max, is_min = dog[ys, xs], is_max[ys, xs], is_min[ys, xs]
 
     _, _, dxx, dyy, dxy = _hessian(dog, ys, xs)
     det = dxx * dyy - dxy * dxy
@@ -95,7 +93,8 @@ def find_extrema(
     keep = defined & (np.abs(edge_score) < EDGE_HESSIAN_THRESHOLD)
     ys, xs, values, is_max, is_min = ys[keep], xs[keep], values[keep], is_max[keep], is_min[keep]
 
-    above = upsample_at(dog_above, ys[:, None] + _OFFSETS[:, 0], xs[:, None] + _OFFSETS[:, 1])
+    ny, nx = ys[:, None] + _OFFSETS[:, 0], xs[:, None] + _OFFSETS[:, 1]  # (K, 9)
+    above = upsample_at(dog_above, ny, nx, (h, w))
     keep = (is_max & (values >= above.max(axis=1))) | (is_min & (values <= above.min(axis=1)))
     return ys[keep], xs[keep], values[keep]
 

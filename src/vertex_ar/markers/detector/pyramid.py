@@ -43,13 +43,13 @@ def octave_count(width: int, height: int) -> int:
     return count
 
 
-def binomial_filter(image: Float32Image, integral: bool = False) -> Float32Image:
-    """Blur (H, W) float32 with MindAR's 5×5 binomial; returns (H, W) float32.
+def binomial_filter(image: Float32Image | npt.NDArray[np.uint8]) -> Float32Image:
+    """Blur (H, W) float32 or uint8 with MindAR's 5×5 binomial; returns (H, W) float32.
 
-    ``integral=True`` promises that the pixels are integers in 0…255 (a uint8 image): then every
-    float32 sum is exact and the faster float32 filter gives the identical result.
+    For uint8 pixels every float32 sum is an exact integer (or a multiple of 1/256 below 256), so
+    the faster float32 filter gives the same bits as the float64 path.
     """
-    if integral:
+    if image.dtype == np.uint8:
         return np.asarray(
             cv2.sepFilter2D(
                 image,
@@ -85,29 +85,34 @@ def downsample(image: Float32Image) -> Float32Image:
     return total
 
 
-def _upsample_axis(
-    target: npt.NDArray[np.int64], size: int
+def _upsample_table(
+    target_size: int, source_size: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Source indices (i0, i1) (clamped to ``size``) and weight of i0 for target indices."""
-    source = 0.5 * target - 0.25  # never an integer, so ceil = floor + 1
+    """Per target index (target_size,): source indices i0, i1 (clamped) and the weight of i0."""
+    source = 0.5 * np.arange(target_size) - 0.25  # never an integer, so ceil = floor + 1
     first = np.floor(source)
     weight0 = first + 1 - source
-    i0 = np.clip(first.astype(np.int64), 0, size - 1)
-    i1 = np.clip(first.astype(np.int64) + 1, 0, size - 1)
+    i0 = np.clip(first.astype(np.int64), 0, source_size - 1)
+    i1 = np.clip(first.astype(np.int64) + 1, 0, source_size - 1)
     return i0, i1, weight0
 
 
 def upsample_at(
-    image: Float32Image, ys: npt.NDArray[np.int64], xs: npt.NDArray[np.int64]
+    image: Float32Image,
+    ys: npt.NDArray[np.int64],
+    xs: npt.NDArray[np.int64],
+    target_shape: tuple[int, int],
 ) -> npt.NDArray[np.float32]:
-    """Values of the official ×2 bilinear upsample of (h, w) ``image`` at target pixels.
+    """Values of the official ×2 bilinear upsample of (h, w) ``image`` to ``target_shape``.
 
     ``ys``, ``xs``: integer arrays of one shape (any) indexing the upsampled image; the source of
     target ``j`` is ``j / 2 - 0.25`` with edge clamping. Returns float32 of the same shape.
     Evaluating only where needed is what keeps the extrema search cheap.
     """
-    y0, y1, wy0 = _upsample_axis(ys, image.shape[0])
-    x0, x1, wx0 = _upsample_axis(xs, image.shape[1])
+    row0, row1, row_w0 = _upsample_table(target_shape[0], image.shape[0])
+    col0, col1, col_w0 = _upsample_table(target_shape[1], image.shape[1])
+    y0, y1, wy0 = row0[ys], row1[ys], row_w0[ys]
+    x0, x1, wx0 = col0[xs], col1[xs], col_w0[xs]
     wy1, wx1 = 1 - wy0, 1 - wx0
     # Same term order as the official kernel, in float64; weights are exact multiples of 1/16.
     total = image[y0, x0] * (wx0 * wy0)
@@ -131,12 +136,12 @@ class Pyramid:
 
 def build_pyramid(image: npt.NDArray[np.uint8] | npt.NDArray[np.floating]) -> Pyramid:
     """Gaussian and DoG pyramids of a (H, W) greyscale image (uint8 or float, values 0…255)."""
-    integral = image.dtype == np.uint8
-    base = np.ascontiguousarray(image, dtype=np.float32)
+    # tfjs holds the input as float32; uint8 pixels are exact in the float32 fast path.
+    base = image if image.dtype == np.uint8 else np.asarray(image, dtype=np.float32)
     octaves = octave_count(base.shape[1], base.shape[0])
     gaussians: list[tuple[Float32Image, Float32Image]] = []
     for k in range(octaves):
-        g0 = binomial_filter(base, integral=integral) if k == 0 else downsample(gaussians[-1][1])
+        g0 = binomial_filter(base) if k == 0 else downsample(gaussians[-1][1])
         g1 = binomial_filter(g0)
         gaussians.append((g0, g1))
     dogs = [g0 - g1 for g0, g1 in gaussians]

@@ -79,33 +79,29 @@ class _Randomizer:
         draws = (_random_stream(end)[self.position : end] % n).tolist()
         self.position = end
         items = list(range(n))
-        hypotheses = []
-        for h in range(NUM_ASSIGNMENT_HYPOTHESES):
-            for i in range(NUM_CENTERS):
-                k = draws[h * NUM_CENTERS + i]
-                items[i], items[k] = items[k], items[i]
-            hypotheses.append(items[:NUM_CENTERS])
-        return np.array(hypotheses, dtype=np.int64)
+        chosen: list[int] = []
+        for step, k in enumerate(draws):
+            i = step % NUM_CENTERS
+            items[i], items[k] = items[k], items[i]
+            if i == NUM_CENTERS - 1:
+                chosen += items[:NUM_CENTERS]
+        return np.array(chosen, dtype=np.int64).reshape(NUM_ASSIGNMENT_HYPOTHESES, NUM_CENTERS)
 
 
-def _k_medoids(dist: npt.NDArray[np.int32], randomizer: _Randomizer) -> npt.NDArray[np.int64]:
+def _k_medoids(dist: npt.NDArray[np.int16], randomizer: _Randomizer) -> npt.NDArray[np.int64]:
     """Best of the random medoid hypotheses for (n, n) distances; returns (n,) medoid per point."""
     centers = randomizer.medoid_hypotheses(dist.shape[0])  # (hypotheses, centers)
-    to_centers = dist[:, centers.T]  # (n, centers, hypotheses)
-    # Nearest centre per point and hypothesis, the first one on ties (strict '<' officially).
-    nearest = np.zeros(to_centers[:, 0].shape, dtype=np.int64)  # (n, hypotheses)
-    best = to_centers[:, 0].copy()
-    for k in range(1, NUM_CENTERS):
-        closer = to_centers[:, k] < best
-        nearest[closer] = k
-        np.minimum(best, to_centers[:, k], out=best)
-    chosen = int(np.argmin(best.sum(axis=0, dtype=np.int64)))  # first best hypothesis
-    medoids: npt.NDArray[np.int64] = centers[chosen][nearest[:, chosen]]
+    # Distances are symmetric, so whole rows are gathered: (centers, hypotheses, n).
+    to_centers = dist[centers.T]
+    totals = to_centers.min(axis=0).sum(axis=1, dtype=np.int64)  # (hypotheses,)
+    chosen = int(np.argmin(totals))  # first best hypothesis, like the official strict '<'
+    nearest = to_centers[:, chosen].argmin(axis=0)  # (n,), first nearest centre on ties
+    medoids: npt.NDArray[np.int64] = centers[chosen][nearest]
     return medoids
 
 
 def _build(
-    dist: npt.NDArray[np.int32],
+    dist: npt.NDArray[np.int16],
     indexes: npt.NDArray[np.int64],
     center: int | None,
     randomizer: _Randomizer,
@@ -113,7 +109,7 @@ def _build(
     """Node over point ``indexes`` (n,) with global distances ``dist`` (N, N)."""
     center_key = None if center is None else str(center)
     if indexes.shape[0] > max(NUM_CENTERS, MIN_FEATURE_PER_NODE):
-        medoid = _k_medoids(dist[np.ix_(indexes, indexes)], randomizer)
+        medoid = _k_medoids(dist[indexes][:, indexes], randomizer)
         keys = indexes[medoid]  # (n,) global index of each point's medoid
         medoids = sorted(set(keys.tolist()))  # ascending, like integer keys of a JS object
         if len(medoids) > 1:
@@ -125,7 +121,7 @@ def _build(
 def build_cluster_tree(descriptors: npt.NDArray[np.uint32]) -> dict[str, ClusterNode]:
     """The ``{"rootNode": ...}`` tree over (N, 21) descriptors, as stored in a ``.mind`` file."""
     n = descriptors.shape[0]
-    dist = hamming_matrix(descriptors, descriptors).astype(np.int32)
+    dist = hamming_matrix(descriptors, descriptors).astype(np.int16)  # <= 666
     return {"rootNode": _build(dist, np.arange(n, dtype=np.int64), None, _Randomizer())}
 
 
