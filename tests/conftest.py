@@ -45,7 +45,9 @@ def _admin_conninfo(url: str) -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     if request.param == "sqlite":
         folder = tmp_path_factory.mktemp("sqlite")
         url = f"sqlite+aiosqlite:///{folder / 'vertex_ar.db'}"

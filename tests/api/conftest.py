@@ -101,10 +101,17 @@ def storage_files(settings: Any) -> list[Path]:
 
 
 async def create_content(
-    tenant: Tenant, *, image: bytes | None = None, videos: list[bytes] = (), **fields: Any  # type: ignore[assignment]
+    tenant: Tenant,
+    *,
+    image: bytes | None = None,
+    videos: list[bytes] = (),
+    **fields: Any,  # type: ignore[assignment]
 ) -> httpx.Response:
     files: list[tuple[str, tuple[str, bytes, str]]] = [
-        ("portrait", ("poster.png", media.textured_image() if image is None else image, "image/png"))
+        (
+            "portrait",
+            ("poster.png", media.textured_image() if image is None else image, "image/png"),
+        )
     ]
     files += [("video", (f"clip{i}.mp4", v, "video/mp4")) for i, v in enumerate(videos)]
     data = {"project_id": str(tenant.project_id), "title": "Poster", **fields}

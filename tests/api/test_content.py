@@ -186,9 +186,7 @@ async def test_list_filter_update_delete(tenant_a: Tenant, settings: Any, mp4_by
 async def test_add_and_delete_videos(tenant_a: Tenant, settings: Any, mp4_bytes: bytes) -> None:
     content = (await create_content(tenant_a)).json()
     url = f"/api/ar-content/{content['id']}/videos"
-    added = await tenant_a.admin.post(
-        url, files=[("video", ("a.mp4", mp4_bytes, "video/mp4"))] * 2
-    )
+    added = await tenant_a.admin.post(url, files=[("video", ("a.mp4", mp4_bytes, "video/mp4"))] * 2)
     assert added.status_code == 201, added.text
     assert len(added.json()) == 2
     bad = await tenant_a.admin.post(url, files=[("video", ("a.mp4", b"\x00" * 100, "video/mp4"))])

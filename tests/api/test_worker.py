@@ -1,4 +1,4 @@
-"""Background work through a real worker process: the embedded broker on SQLite, Redis on PostgreSQL."""
+"""A real worker process: the embedded broker on SQLite, Redis on PostgreSQL."""
 
 from __future__ import annotations
 

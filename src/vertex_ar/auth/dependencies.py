@@ -30,7 +30,9 @@ async def current_subject(
     return AuthSubject(user.id, user.email, user.role, user.company_id)
 
 
-async def superadmin_subject(subject: Annotated[AuthSubject, Depends(current_subject)]) -> AuthSubject:
+async def superadmin_subject(
+    subject: Annotated[AuthSubject, Depends(current_subject)],
+) -> AuthSubject:
     subject.require_superadmin()
     return subject
 

@@ -12,5 +12,5 @@ class LoginRequest(Schema):
 
 class TokenResponse(Schema):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int

@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from vertex_ar.core.errors import Forbidden, InvalidInput, NotFound
 from vertex_ar.users.models import Role
 
-T = TypeVar("T", bound=tuple[Any, ...])
+S = TypeVar("S", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class AuthSubject:
     def is_superadmin(self) -> bool:
         return self.role is Role.superadmin
 
-    def scope(self, stmt: Select[T], company_column: InstrumentedAttribute[Any]) -> Select[T]:
+    def scope(self, stmt: S, company_column: InstrumentedAttribute[Any]) -> S:
         """Restrict a query to the caller's company; superadmins see every tenant."""
         if self.is_superadmin:
             return stmt

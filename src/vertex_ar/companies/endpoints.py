@@ -10,13 +10,12 @@ from vertex_ar.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdat
 from vertex_ar.companies.service import CompanyService
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.schemas import Page, PageParams
-from vertex_ar.storage.registry import platform_storage
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
 
 
-def _service(session: SessionDep, subject: Subject) -> CompanyService:
-    return CompanyService(CompanyRepository(session, subject))
+def _service(session: SessionDep, subject: Subject, settings: SettingsDep) -> CompanyService:
+    return CompanyService(CompanyRepository(session, subject), settings)
 
 
 ServiceDep = Annotated[CompanyService, Depends(_service)]
@@ -51,8 +50,6 @@ async def update_company(
 
 
 @router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_company(
-    company_id: int, service: ServiceDep, subject: Subject, settings: SettingsDep
-) -> Response:
-    await service.delete(subject, company_id, platform_storage(settings))
+async def delete_company(company_id: int, service: ServiceDep, subject: Subject) -> Response:
+    await service.delete(subject, company_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

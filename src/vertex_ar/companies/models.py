@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vertex_ar.core.db import Base, TimestampMixin
@@ -14,5 +14,7 @@ class Company(TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    # Storage connections arrive with the storage-backends issue; null means the platform's local disk.
-    storage_connection_id: Mapped[int | None] = mapped_column(default=None)
+    # Null means the platform's local disk (see vertex_ar.storage.registry).
+    storage_connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("storage_connections.id", ondelete="RESTRICT"), default=None
+    )

@@ -29,6 +29,8 @@ class CompanyUpdate(Schema):
     slug: str | None = Field(default=None, max_length=100, pattern=_SLUG)
     timezone: str | None = None
     active: bool | None = None
+    # Only while the company has no content; see `vertex-ar storage migrate`.
+    storage_connection_id: int | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 

@@ -11,7 +11,9 @@ from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
 from vertex_ar.content.repository import media_keys_of_company
 from vertex_ar.core.errors import Conflict
 from vertex_ar.core.schemas import PageParams
-from vertex_ar.storage.base import Storage
+from vertex_ar.core.settings import Settings
+from vertex_ar.storage.registry import storage_for_company
+from vertex_ar.storage.service import assign_storage, provision_company
 
 
 def slugify(name: str) -> str:
@@ -20,9 +22,10 @@ def slugify(name: str) -> str:
 
 
 class CompanyService:
-    def __init__(self, repository: CompanyRepository) -> None:
+    def __init__(self, repository: CompanyRepository, settings: Settings) -> None:
         self.repository = repository
         self.session = repository.session
+        self.settings = settings
 
     async def list(self, page: PageParams) -> tuple[Sequence[Company], int]:
         return await self.repository.page(
@@ -42,6 +45,7 @@ class CompanyService:
         company = await self.repository.add(
             Company(name=data.name, slug=slug, timezone=data.timezone)
         )
+        await provision_company(self.session, self.settings, company.id)
         await self.session.commit()
         return company
 
@@ -53,16 +57,19 @@ class CompanyService:
             slug, except_id=company.id
         ):
             raise Conflict(f"slug {slug!r} is already used by another company")
+        if (connection_id := changes.pop("storage_connection_id", None)) is not None:
+            await assign_storage(self.session, self.settings, company, connection_id)
         for field, value in changes.items():
             if value is not None:
                 setattr(company, field, value)
         await self.session.commit()
         return company
 
-    async def delete(self, subject: AuthSubject, company_id: int, storage: Storage) -> None:
+    async def delete(self, subject: AuthSubject, company_id: int) -> None:
         """Delete the company with its rows (cascade) and then its media."""
         company = await self.repository.get(company_id)
         subject.require_superadmin()
+        storage = await storage_for_company(self.session, self.settings, company.id)
         keys = await media_keys_of_company(self.session, company.id)
         await self.repository.delete(company)
         await self.session.commit()

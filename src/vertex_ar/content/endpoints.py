@@ -13,7 +13,7 @@ from vertex_ar.content.service import ContentFilters, ContentService, present, p
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import InvalidInput
 from vertex_ar.core.schemas import Page
-from vertex_ar.storage.registry import platform_storage
+from vertex_ar.storage.registry import RoutedStorage
 from vertex_ar.tasks.dispatch import TaskQueue
 
 router = APIRouter(prefix="/api/ar-content", tags=["ar-content"])
@@ -23,7 +23,7 @@ def _service(
     request: Request, session: SessionDep, subject: Subject, settings: SettingsDep
 ) -> ContentService:
     tasks: TaskQueue = request.app.state.tasks
-    return ContentService(session, subject, settings, platform_storage(settings), tasks)
+    return ContentService(session, subject, settings, RoutedStorage(session, settings), tasks)
 
 
 ServiceDep = Annotated[ContentService, Depends(_service)]
@@ -51,8 +51,12 @@ async def create_content(
             customer_phone=customer_phone or None,
         )
     except ValidationError as exc:
-        details = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
-        raise InvalidInput("Invalid input: " + ", ".join(d["field"] for d in details), details=details) from exc
+        details = [
+            {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+        ]
+        raise InvalidInput(
+            "Invalid input: " + ", ".join(d["field"] for d in details), details=details
+        ) from exc
     return present(await service.create(fields, portrait, video or []))
 
 
@@ -65,7 +69,7 @@ async def list_content(
     offset: int = 0,
 ) -> dict[str, Any]:
     filters = ContentFilters(project_id, marker_status, max(1, min(limit, 200)), max(0, offset))
-    items, total = await service.list(filters)
+    items, total = await service.find(filters)
     return {
         "items": [present(c) for c in items],
         "total": total,

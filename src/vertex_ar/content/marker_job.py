@@ -71,7 +71,7 @@ async def compile_content_marker(settings: Settings, content_id: int) -> MarkerS
             content.marker_error = None
             await session.commit()
 
-            storage = storage_for_company(settings, content.company_id)
+            storage = await storage_for_company(session, settings, content.company_id)
             try:
                 compiled = await _compile_from_storage(
                     storage, content.portrait_key, settings.marker_max_side

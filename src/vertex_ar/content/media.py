@@ -76,7 +76,13 @@ def validate_image(path: Path, field: str, max_pixels: int) -> ImageInfo:
             save_args = {"quality": 95} if mime != "image/png" else {}
             oriented.save(fixed, format=_PIL_FORMATS[mime], **save_args)
             return ImageInfo(mime, oriented.width, oriented.height, fixed)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise InvalidInput(
             f"{field}: the image is corrupt or truncated ({exc})", details={"field": field}
         ) from exc
@@ -112,7 +118,7 @@ def validate_video(path: Path, field: str) -> VideoInfo:
             frame = next(container.decode(stream), None)
             if frame is None:
                 raise InvalidInput(f"{field}: the video has no decodable frame")
-            image = frame.to_image()
+            image = frame.to_image()  # type: ignore[no-untyped-call]
             width, height = image.size
             image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
             image.convert("RGB").save(thumbnail, format="JPEG", quality=85)

@@ -29,6 +29,7 @@ from vertex_ar.content.uploads import UploadSpool, upload_spool
 from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
 from vertex_ar.core.settings import Settings
 from vertex_ar.projects.repository import ProjectRepository
+from vertex_ar.rotation.cache import invalidate_rotation
 from vertex_ar.storage.base import Storage, StorageError, new_key
 from vertex_ar.storage.transaction import StagedWrites
 from vertex_ar.tasks.dispatch import TaskQueue
@@ -90,7 +91,7 @@ class ContentService:
         self.storage = storage
         self.repository = ContentRepository(session, subject)
 
-    async def list(self, filters: ContentFilters) -> tuple[Sequence[ARContent], int]:
+    async def find(self, filters: ContentFilters) -> tuple[Sequence[ARContent], int]:
         stmt = self.repository.select()
         if filters.project_id is not None:
             stmt = stmt.where(ARContent.project_id == filters.project_id)
@@ -165,6 +166,7 @@ class ContentService:
                 added = [await self._store_video(staged, content, p, i) for p, i in received]
                 content.videos.extend(added)
                 await self.session.commit()
+        await invalidate_rotation(self.settings, content.id)
         return added
 
     async def delete_video(self, content_id: int, video_id: int) -> None:
@@ -173,6 +175,7 @@ class ContentService:
         keys = [k for k in (video.file_key, video.thumbnail_key) if k]
         content.videos.remove(video)
         await self.session.commit()
+        await invalidate_rotation(self.settings, content.id)
         for key in keys:
             await self.storage.delete(key)
 
@@ -201,17 +204,19 @@ class ContentService:
     async def _store_video(
         self, staged: StagedWrites, content: ARContent, path: Path, info: VideoInfo
     ) -> Video:
+        file_key = new_key(content.company_id, "videos", VIDEO_TYPES[info.mime])
+        thumbnail_key = new_key(content.company_id, "thumbnails", "jpg")
         video = Video(
-            file_key=new_key(content.company_id, "videos", VIDEO_TYPES[info.mime]),
-            thumbnail_key=new_key(content.company_id, "thumbnails", "jpg"),
+            file_key=file_key,
+            thumbnail_key=thumbnail_key,
             mime=info.mime,
-            size_bytes=path.stat().st_size,
+            size_bytes=(await anyio.Path(path).stat()).st_size,
             duration_seconds=info.duration_seconds,
             width=info.width,
             height=info.height,
         )
-        await self._store(staged.put_file, video.file_key, path)
-        await self._store(staged.put_file, video.thumbnail_key, info.thumbnail)
+        await self._store(staged.put_file, file_key, path)
+        await self._store(staged.put_file, thumbnail_key, info.thumbnail)
         return video
 
     @staticmethod
@@ -224,7 +229,7 @@ class ContentService:
     async def _queue_marker(self, content: ARContent) -> None:
         try:
             await anyio.to_thread.run_sync(self.tasks.compile_marker, content.id)
-        except Exception as exc:  # noqa: BLE001 - any broker failure is reported on the content
+        except Exception as exc:
             log.error("marker.enqueue_failed", content_id=content.id, error=str(exc))
             content.marker_status = MarkerStatus.failed
             content.marker_error = (

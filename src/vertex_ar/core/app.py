@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from vertex_ar.analytics.endpoints import router as analytics_router
 from vertex_ar.auth.endpoints import router as auth_router
 from vertex_ar.companies.endpoints import router as companies_router
 from vertex_ar.content.endpoints import router as content_router
@@ -16,8 +17,13 @@ from vertex_ar.core.logging import RequestIdMiddleware, configure_logging
 from vertex_ar.core.settings import Settings, get_settings
 from vertex_ar.health.endpoints import router as health_router
 from vertex_ar.projects.endpoints import router as projects_router
+from vertex_ar.qr.endpoints import router as qr_router
+from vertex_ar.rotation.endpoints import router as rotation_router
+from vertex_ar.storage.endpoints import oauth_router as storage_oauth_router
+from vertex_ar.storage.endpoints import router as storage_router
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.users.endpoints import router as users_router
+from vertex_ar.viewer.endpoints import router as viewer_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_router,
         projects_router,
         content_router,
+        storage_router,
+        storage_oauth_router,
         health_router,
+        rotation_router,
+        qr_router,
+        analytics_router,
+        viewer_router,
     ):
         app.include_router(router)
     return app

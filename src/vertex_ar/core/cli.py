@@ -38,7 +38,8 @@ def register(commands: Any) -> None:
     )
     create.set_defaults(handler=_admin_create)
     ensure = admin_commands.add_parser(
-        "ensure", help="create the first superadmin from ADMIN_EMAIL / ADMIN_PASSWORD if none exists"
+        "ensure",
+        help="create the first superadmin from ADMIN_EMAIL / ADMIN_PASSWORD if none exists",
     )
     ensure.set_defaults(handler=_admin_ensure)
 
@@ -71,7 +72,9 @@ async def _create_superadmin(email: str, password: str) -> bool:
             if await UserRepository(session).by_email(email):
                 return False
             session.add(
-                User(email=email.lower(), password_hash=hash_password(password), role=Role.superadmin)
+                User(
+                    email=email.lower(), password_hash=hash_password(password), role=Role.superadmin
+                )
             )
             await session.commit()
             return True
@@ -85,7 +88,10 @@ async def _any_superadmin() -> bool:
     database = Database(get_settings().database_url, pooled=False)
     try:
         async with database.sessions() as session:
-            return await session.scalar(select(User.id).where(User.role == Role.superadmin)) is not None
+            return (
+                await session.scalar(select(User.id).where(User.role == Role.superadmin))
+                is not None
+            )
     finally:
         await database.dispose()
 
@@ -128,7 +134,7 @@ def _worker_command() -> list[str]:
 
 
 def _worker(_args: argparse.Namespace) -> int:
-    return subprocess.call(_worker_command())
+    return subprocess.call(_worker_command())  # noqa: S603 - fixed argv, no user input
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -137,7 +143,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     worker = None
     if settings.embedded_broker and not args.no_worker:
-        worker = subprocess.Popen(_worker_command())
+        worker = subprocess.Popen(_worker_command())  # noqa: S603 - fixed argv
     print(f"Vertex AR on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
     try:
         uvicorn.run(

@@ -53,7 +53,7 @@ def configure_logging(settings: Settings) -> None:
 
 
 class RequestIdMiddleware:
-    """Binds a request id (the client's X-Request-ID or a new one) to every log line and response."""
+    """Binds a request id (the client's X-Request-ID or a new one) to log lines and responses."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -6,6 +6,7 @@ from vertex_ar.content.models import ARContent, Video, VideoRotationRule
 from vertex_ar.core.db import Base
 from vertex_ar.notifications.models import Notification
 from vertex_ar.projects.models import Project
+from vertex_ar.storage.models import PendingDelete, StorageConnection
 from vertex_ar.tasks.models import WorkerHeartbeat
 from vertex_ar.users.models import User
 
@@ -15,7 +16,9 @@ __all__ = [
     "Base",
     "Company",
     "Notification",
+    "PendingDelete",
     "Project",
+    "StorageConnection",
     "User",
     "Video",
     "VideoRotationRule",

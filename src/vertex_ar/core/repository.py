@@ -29,7 +29,7 @@ class ScopedRepository(Generic[M]):
         column: InstrumentedAttribute[Any] = cls.model.company_id
         return column
 
-    def select(self) -> Select[tuple[M]]:
+    def select(self) -> Select[M]:
         return self.subject.scope(select(self.model), self.company_column())
 
     async def get(self, row_id: int) -> M:
@@ -38,9 +38,7 @@ class ScopedRepository(Generic[M]):
             raise NotFound(f"{self.label} {row_id} not found")
         return row
 
-    async def page(
-        self, stmt: Select[tuple[M]], *, limit: int, offset: int
-    ) -> tuple[Sequence[M], int]:
+    async def page(self, stmt: Select[M], *, limit: int, offset: int) -> tuple[Sequence[M], int]:
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = await self.session.scalars(
             stmt.order_by(self.model.id.desc()).limit(limit).offset(offset)

@@ -42,9 +42,34 @@ class Settings(BaseSettings):
     max_video_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
     upload_chunk_bytes: int = Field(default=1024 * 1024, gt=0)
 
+    # Storage backends (vertex_ar.storage). Connection secrets are Fernet-encrypted with keys from
+    # STORAGE_ENCRYPTION_KEYS (comma-separated, the first encrypts; empty: derived from SECRET_KEY).
+    storage_encryption_keys: str = ""
+    # Whether client companies may be assigned `local` connections (the platform's own disk).
+    storage_allow_local_for_companies: bool = False
+    storage_timeout_seconds: float = Field(default=30.0, gt=0)
+    # S3 multipart part size: S3 needs >= 5 MiB for all but the last part (less: test servers only).
+    s3_part_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
+    yandex_disk_api_url: str = "https://cloud-api.yandex.net"
+    yandex_oauth_url: str = "https://oauth.yandex.ru"
+    yandex_client_id: str = ""
+    yandex_client_secret: str = ""
+
     marker_max_side: int = Field(default=1600, ge=128)
     worker_heartbeat_seconds: int = Field(default=15, gt=0)
     expiry_check_seconds: int = Field(default=24 * 3600, gt=0)
+
+    # Public viewer: signed media links expire; token buckets per client IP (Redis-backed when
+    # REDIS_CACHE_URL is set, so every web process shares them; in-process otherwise).
+    media_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    viewer_rate_per_minute: int = Field(default=120, gt=0)
+    viewer_rate_burst: int = Field(default=60, gt=0)
+    session_rate_per_minute: int = Field(default=10, gt=0)
+    session_rate_burst: int = Field(default=5, gt=0)
+    media_rate_per_minute: int = Field(default=1800, gt=0)
+    media_rate_burst: int = Field(default=300, gt=0)
+    # MindAR and three.js are served from the npm-installed packages in this folder.
+    node_modules_dir: Path = Path("node_modules")
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.storage.registry import platform_storage
+from vertex_ar.storage.service import backend_health
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.tasks.heartbeat import is_fresh, latest_heartbeat
 
@@ -20,7 +21,7 @@ async def _probe(check: Any) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         await check()
-    except Exception as exc:  # noqa: BLE001 - every failure is a finding to report
+    except Exception as exc:
         return {"ok": False, "error": f"{exc.__class__.__name__}: {exc}"[:300]}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
@@ -46,11 +47,16 @@ async def health_status(
         "broker": await _probe(broker),
         "storage": await _probe(storage),
     }
+    checks["storage"]["backend"] = "local"
+    # Tenants' own backends (S3, Yandex Disk...): one down degrades, it does not take us down.
+    backends = await backend_health(session, settings) if checks["database"]["ok"] else []
+    checks["storage_backends"] = {"ok": all(b["ok"] for b in backends), "backends": backends}
     seen = await latest_heartbeat(session) if checks["database"]["ok"] else None
     checks["worker"] = {
         "ok": is_fresh(seen, settings),
         "last_heartbeat": seen.isoformat() if seen else None,
     }
     down = [name for name in ("database", "broker", "storage") if not checks[name]["ok"]]
-    status = "down" if down else ("ok" if checks["worker"]["ok"] else "degraded")
+    healthy = checks["worker"]["ok"] and checks["storage_backends"]["ok"]
+    status = "down" if down else ("ok" if healthy else "degraded")
     return JSONResponse({"status": status, "checks": checks}, status_code=503 if down else 200)

@@ -10,7 +10,7 @@ from vertex_ar.core.schemas import Page, PageParams
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate
 from vertex_ar.projects.service import ProjectService
-from vertex_ar.storage.registry import platform_storage
+from vertex_ar.storage.registry import RoutedStorage
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 
@@ -51,6 +51,8 @@ async def update_project(project_id: int, data: ProjectUpdate, service: ServiceD
 
 
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_project(project_id: int, service: ServiceDep, settings: SettingsDep) -> Response:
-    await service.delete(project_id, platform_storage(settings))
+async def delete_project(
+    project_id: int, service: ServiceDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    await service.delete(project_id, RoutedStorage(session, settings))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,4 @@
-"""The worker's Celery app (`celery -A vertex_ar.tasks.celery_app worker`), configured from the environment."""
+"""The worker's Celery app (`celery -A vertex_ar.tasks.celery_app worker`), from the environment."""
 
 from vertex_ar.core.settings import get_settings
 from vertex_ar.tasks.config import create_celery

@@ -1,4 +1,4 @@
-"""Celery configuration: Redis broker in production, a filesystem broker for the embedded default."""
+"""Celery configuration: Redis broker in production, a filesystem broker when embedded."""
 
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ def create_celery(settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,
         task_default_queue="default",
         # One exchange and routing key per queue: a shared key would copy every task to all.
-        task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
+        task_queues=[
+            Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES
+        ],
         task_routes={
             "markers.*": {"queue": "markers"},
             "notifications.*": {"queue": "notifications"},
@@ -59,4 +61,3 @@ def create_celery(settings: Settings) -> Celery:
         beat_schedule_filename=str((settings.data_dir / "celerybeat-schedule").resolve()),
     )
     return app
-

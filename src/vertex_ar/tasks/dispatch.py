@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from celery import Celery
 
 from vertex_ar.core.settings import Settings
@@ -25,4 +27,4 @@ class TaskQueue:
         with self.celery.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
             if not self.settings.embedded_broker:
-                connection.default_channel.client.ping()
+                cast(Any, connection.default_channel).client.ping()

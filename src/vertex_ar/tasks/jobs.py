@@ -26,13 +26,15 @@ MARKER_MAX_RETRIES = 5
 
 
 @celery_app.task(name=COMPILE_MARKER, bind=True, max_retries=MARKER_MAX_RETRIES)
-def compile_marker(self: Task, content_id: int) -> str | None:
+def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
     settings = get_settings()
     try:
         status = asyncio.run(compile_content_marker(settings, content_id))
     except (StorageError, OperationalError) as exc:
         if self.request.retries >= MARKER_MAX_RETRIES:
-            asyncio.run(mark_failed(settings, content_id, f"storage or database unavailable: {exc}"))
+            asyncio.run(
+                mark_failed(settings, content_id, f"storage or database unavailable: {exc}")
+            )
             raise
         # Exponential backoff: 2, 4, 8, 16, 32 s.
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput
 from vertex_ar.core.schemas import PageParams
