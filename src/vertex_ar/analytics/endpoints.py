@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from vertex_ar.analytics.schemas import OverviewRead, ViewSessionRead
+from vertex_ar.analytics.service import AnalyticsService, OverviewQuery, SessionsQuery
+from vertex_ar.auth.dependencies import Subject
+from vertex_ar.core.deps import SessionDep
+from vertex_ar.core.schemas import Page, PageParams
+
+router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+
+
+def _service(session: SessionDep, subject: Subject) -> AnalyticsService:
+    return AnalyticsService(session, subject)
+
+
+ServiceDep = Annotated[AnalyticsService, Depends(_service)]
+
+
+@router.get("/overview", response_model=OverviewRead)
+async def overview(
+    service: ServiceDep,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    company_id: Annotated[int | None, Query(description="superadmin: one company")] = None,
+    content_id: int | None = None,
+) -> OverviewRead:
+    """Views of the caller's company in a period of its local days (default: the last 30)."""
+    return await service.overview(OverviewQuery(date_from, date_to, company_id, content_id))
+
+
+@router.get("/sessions", response_model=Page[ViewSessionRead])
+async def sessions(
+    service: ServiceDep,
+    page: Annotated[PageParams, Depends()],
+    company_id: Annotated[int | None, Query(description="superadmin: one company")] = None,
+    content_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[ViewSessionRead]:
+    """View sessions, newest first."""
+    items, total = await service.list(
+        SessionsQuery(page.limit, page.offset, company_id, content_id, since, until)
+    )
+    return Page[ViewSessionRead](
+        items=[ViewSessionRead.model_validate(s) for s in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vertex_ar.core.schemas import Schema
+
+
+class DeviceType(enum.StrEnum):
+    mobile = "mobile"
+    tablet = "tablet"
+    desktop = "desktop"
+    other = "other"
+
+
+class ViewSessionIn(BaseModel):
+    """One viewer session, as the page reports it (once, on leave or after 30 s)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    device_type: DeviceType
+    found: bool = Field(description="whether the camera found the print")
+    time_to_detection_ms: float | None = Field(
+        default=None, ge=0, le=3_600_000, description="from camera start to the first detection"
+    )
+    fps: float | None = Field(default=None, ge=0, le=240, description="tracking frames/second")
+    duration_seconds: float = Field(ge=0, le=86_400, description="time on the page")
+
+    @model_validator(mode="after")
+    def _detection_needs_a_find(self) -> ViewSessionIn:
+        if self.time_to_detection_ms is not None and not self.found:
+            raise ValueError("time_to_detection_ms given for a session that found nothing")
+        return self
+
+
+class ViewSessionRead(Schema):
+    id: int
+    company_id: int
+    content_id: int
+    device_type: str
+    found: bool
+    time_to_detection_ms: float | None
+    fps: float | None
+    duration_seconds: float | None
+    user_agent: str | None
+    created_at: datetime
+
+
+class DayViews(BaseModel):
+    date: date
+    views: int
+
+
+class OverviewRead(BaseModel):
+    date_from: date
+    date_to: date
+    timezone: str = Field(description="days are counted in this zone (the company's)")
+    views: int
+    views_per_day: list[DayViews]
+    unique_content: int = Field(description="content items viewed at least once")
+    avg_session_seconds: float | None
+    device_split: dict[DeviceType, int]
+    avg_fps: float | None
+    detection_rate: float | None = Field(description="share of sessions that found the print")
+    avg_time_to_detection_ms: float | None

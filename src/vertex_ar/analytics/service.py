@@ -1,0 +1,143 @@
+"""Recording viewer sessions (public) and reading them back (scoped to the caller's company)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vertex_ar.analytics.models import ARViewSession
+from vertex_ar.analytics.repository import SessionFilter, SessionRepository
+from vertex_ar.analytics.schemas import DayViews, DeviceType, OverviewRead, ViewSessionIn
+from vertex_ar.auth.subject import AuthSubject
+from vertex_ar.companies.models import Company
+from vertex_ar.content.repository import ContentRepository
+from vertex_ar.core.errors import InvalidInput, NotFound
+from vertex_ar.rotation.clock import local_now, zone
+
+MAX_PERIOD_DAYS = 366
+DEFAULT_PERIOD_DAYS = 30
+USER_AGENT_CHARS = 500
+
+
+async def record_view_session(
+    session: AsyncSession,
+    company_id: int,
+    content_id: int,
+    data: ViewSessionIn,
+    user_agent: str | None,
+) -> None:
+    session.add(
+        ARViewSession(
+            company_id=company_id,
+            content_id=content_id,
+            device_type=data.device_type.value,
+            found=data.found,
+            time_to_detection_ms=data.time_to_detection_ms,
+            fps=data.fps,
+            duration_seconds=data.duration_seconds,
+            user_agent=user_agent[:USER_AGENT_CHARS] if user_agent else None,
+        )
+    )
+    await session.commit()
+
+
+@dataclass(frozen=True)
+class OverviewQuery:
+    date_from: date | None = None
+    date_to: date | None = None
+    company_id: int | None = None
+    content_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionsQuery:
+    limit: int
+    offset: int
+    company_id: int | None = None
+    content_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AnalyticsService:
+    def __init__(self, session: AsyncSession, subject: AuthSubject) -> None:
+        self.session = session
+        self.subject = subject
+        self.sessions = SessionRepository(session, subject)
+
+    async def overview(self, query: OverviewQuery) -> OverviewRead:
+        company_id = await self._company(query.company_id)
+        content_id = await self._content(query.content_id)
+        timezone = await self._timezone(company_id)
+        today = local_now(timezone).date()
+        date_to = query.date_to or today
+        date_from = query.date_from or date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+        if date_from > date_to:
+            raise InvalidInput("date_from is after date_to")
+        if (date_to - date_from).days >= MAX_PERIOD_DAYS:
+            raise InvalidInput(f"the period is longer than {MAX_PERIOD_DAYS} days")
+        tz = zone(timezone)
+        where = SessionFilter(
+            start=datetime.combine(date_from, time.min, tz).astimezone(UTC),
+            end=datetime.combine(date_to + timedelta(days=1), time.min, tz).astimezone(UTC),
+            company_id=company_id,
+            content_id=content_id,
+        )
+        totals = await self.sessions.totals(where)
+        devices = await self.sessions.device_split(where)
+        per_day = {date_from + timedelta(days=i): 0 for i in range((date_to - date_from).days + 1)}
+        for start, count in await self.sessions.buckets(where):
+            day = datetime.fromtimestamp(start, tz).date()
+            if day in per_day:
+                per_day[day] += count
+        return OverviewRead(
+            date_from=date_from,
+            date_to=date_to,
+            timezone=str(tz),
+            views=totals.views,
+            views_per_day=[DayViews(date=d, views=n) for d, n in per_day.items()],
+            unique_content=totals.unique_content,
+            avg_session_seconds=totals.avg_duration,
+            device_split={d: devices.get(d.value, 0) for d in DeviceType},
+            avg_fps=totals.avg_fps,
+            detection_rate=totals.found / totals.views if totals.views else None,
+            avg_time_to_detection_ms=totals.avg_detection_ms,
+        )
+
+    async def list(self, query: SessionsQuery) -> tuple[Sequence[ARViewSession], int]:
+        where = SessionFilter(
+            start=query.since,
+            end=query.until,
+            company_id=await self._company(query.company_id),
+            content_id=await self._content(query.content_id),
+        )
+        stmt = self.sessions.filtered(where)
+        return await self.sessions.page(stmt, limit=query.limit, offset=query.offset)
+
+    async def _company(self, company_id: int | None) -> int | None:
+        """The one company the figures are about (None: a superadmin's view of all)."""
+        if company_id is None:
+            return self.subject.company_id  # None only for a superadmin
+        if not self.subject.can_see_company(company_id):
+            raise NotFound(f"company {company_id} not found")
+        return company_id
+
+    async def _content(self, content_id: int | None) -> int | None:
+        if content_id is None:
+            return None
+        content = await ContentRepository(self.session, self.subject).get(content_id)
+        return content.id
+
+    async def _timezone(self, company_id: int | None) -> str:
+        if company_id is None:
+            return "UTC"
+        timezone = await self.session.scalar(
+            select(Company.timezone).where(Company.id == company_id)
+        )
+        if timezone is None:
+            raise NotFound(f"company {company_id} not found")
+        return str(timezone)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
+
+from vertex_ar.auth.dependencies import Subject
+from vertex_ar.core.deps import SessionDep
+from vertex_ar.rotation.cache import RotationCache, cache_from_settings
+from vertex_ar.rotation.schemas import RotationRuleIn, RotationRuleRead
+from vertex_ar.rotation.service import RotationService
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """One Redis client per app for the rotation cache (none when REDIS_CACHE_URL is empty)."""
+    cache = cache_from_settings(app.state.settings)
+    app.state.rotation_cache = cache
+    try:
+        yield
+    finally:
+        if cache is not None:
+            await cache.aclose()
+
+
+router = APIRouter(prefix="/api/ar-content", tags=["rotation"], lifespan=_lifespan)
+
+
+def rotation_cache(request: Request) -> RotationCache | None:
+    cache: RotationCache | None = getattr(request.app.state, "rotation_cache", None)
+    return cache
+
+
+CacheDep = Annotated[RotationCache | None, Depends(rotation_cache)]
+
+
+def _service(session: SessionDep, subject: Subject, cache: CacheDep) -> RotationService:
+    return RotationService(session, subject, cache)
+
+
+ServiceDep = Annotated[RotationService, Depends(_service)]
+
+
+@router.get("/{content_id}/rotation-rule", response_model=RotationRuleRead)
+async def get_rotation_rule(content_id: int, service: ServiceDep) -> RotationRuleRead:
+    return await service.read(content_id)
+
+
+@router.put("/{content_id}/rotation-rule", response_model=RotationRuleRead)
+async def put_rotation_rule(
+    content_id: int, data: RotationRuleIn, service: ServiceDep
+) -> RotationRuleRead:
+    """Set the content's rule (replaces any earlier one); answers with today's choice."""
+    return await service.put(content_id, data)
+
+
+@router.delete("/{content_id}/rotation-rule", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_rotation_rule(content_id: int, service: ServiceDep) -> Response:
+    await service.delete(content_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

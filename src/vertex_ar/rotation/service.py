@@ -1,0 +1,120 @@
+"""Rotation rules (admin side) and today's video (viewer side)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vertex_ar.auth.subject import AuthSubject
+from vertex_ar.content.models import ARContent, Video, VideoRotationRule
+from vertex_ar.content.repository import ContentRepository
+from vertex_ar.core.errors import InvalidInput, NotFound
+from vertex_ar.rotation.cache import RotationCache
+from vertex_ar.rotation.clock import local_now, seconds_left_today, zone
+from vertex_ar.rotation.repository import RotationRepository
+from vertex_ar.rotation.resolver import RotationPlan, resolve_video
+from vertex_ar.rotation.schemas import RotationConfig, RotationRuleIn, RotationRuleRead, TodaysVideo
+
+
+def plan_of(rule: VideoRotationRule | None) -> RotationPlan | None:
+    if rule is None:
+        return None
+    return RotationConfig.model_validate(rule.config).to_plan(rule.default_video_id)
+
+
+async def todays_video(
+    session: AsyncSession,
+    cache: RotationCache | None,
+    content_id: int,
+    timezone: str,
+    now: datetime | None = None,
+) -> Video | None:
+    """The video a content item plays now (None when it has no video).
+
+    The caller has already decided that the content may be shown (tenancy or public id).
+    """
+    repository = RotationRepository(session)
+    local = local_now(timezone, now)
+    day = local.date()
+    generation = ""
+    if cache is not None:
+        generation, cached = await cache.lookup(content_id, day)
+        if cached is not None:
+            video = await repository.video(content_id, cached)
+            if video is not None:
+                return video
+    chosen = resolve_video(
+        plan_of(await repository.rule(content_id)),
+        set(await repository.video_ids(content_id)),
+        content_id,
+        day,
+    )
+    if chosen is None:
+        return None
+    if cache is not None:
+        await cache.store(content_id, generation, day, chosen, seconds_left_today(local))
+    return await repository.video(content_id, chosen)
+
+
+class RotationService:
+    def __init__(
+        self, session: AsyncSession, subject: AuthSubject, cache: RotationCache | None
+    ) -> None:
+        self.session = session
+        self.cache = cache
+        self.contents = ContentRepository(session, subject)
+        self.rules = RotationRepository(session)
+
+    async def read(self, content_id: int) -> RotationRuleRead:
+        content = await self.contents.get(content_id)
+        rule = await self.rules.rule(content.id)
+        if rule is None:
+            raise NotFound(f"AR content {content_id} has no rotation rule")
+        return await self._present(content, rule)
+
+    async def put(self, content_id: int, data: RotationRuleIn) -> RotationRuleRead:
+        content = await self.contents.get(content_id)
+        own = {v.id for v in content.videos}
+        unknown = sorted(data.video_ids() - own)
+        if unknown:
+            raise InvalidInput(
+                f"videos {unknown} are not videos of AR content {content_id}",
+                details={"unknown_video_ids": unknown, "video_ids": sorted(own)},
+            )
+        rule = await self.rules.rule(content.id) or VideoRotationRule(content_id=content.id)
+        rule.type = data.type
+        rule.config = data.config.model_dump(mode="json", exclude_none=True)
+        rule.default_video_id = data.default_video_id
+        await self.rules.save(rule)
+        await self.session.commit()
+        await self._invalidate(content.id)
+        return await self._present(content, rule)
+
+    async def delete(self, content_id: int) -> None:
+        content = await self.contents.get(content_id)
+        rule = await self.rules.rule(content.id)
+        if rule is None:
+            raise NotFound(f"AR content {content_id} has no rotation rule")
+        await self.rules.delete(rule)
+        await self.session.commit()
+        await self._invalidate(content.id)
+
+    async def _invalidate(self, content_id: int) -> None:
+        if self.cache is not None:
+            await self.cache.invalidate(content_id)
+
+    async def _present(self, content: ARContent, rule: VideoRotationRule) -> RotationRuleRead:
+        timezone = await self.rules.company_timezone(content.company_id)
+        video = await todays_video(self.session, self.cache, content.id, timezone)
+        return RotationRuleRead(
+            content_id=content.id,
+            type=rule.type,
+            config=rule.config,
+            default_video_id=rule.default_video_id,
+            today=TodaysVideo(
+                date=local_now(timezone).date(),
+                timezone=str(zone(timezone)),
+                video_id=video.id if video else None,
+            ),
+        )

@@ -1,0 +1,95 @@
+"""The viewer's browser assets: our own static files and the exact MindAR / three.js files the
+page imports, served from the npm-installed packages (no CDN, nothing copied into the repo).
+
+Vendor URLs carry the installed version (`/ar-assets/vendor/three@0.158.0/...`), so browsers may
+cache them for a year; our own files carry a content hash for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+STATIC_DIR = Path(__file__).with_name("static")
+ASSETS_PATH = "/ar-assets"
+OWN_FILES = {"viewer.js": "text/javascript", "viewer.css": "text/css"}
+_SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+
+
+@dataclass(frozen=True)
+class VendorPackage:
+    name: str
+    version: str
+    root: Path
+    allowed: re.Pattern[str]  # package-relative paths the page may load
+
+
+# Only what MindAR's image-three build and its bare imports (`three`, `three/addons/...`) need.
+_ALLOWED = {
+    "mind-ar": re.compile(rf"dist/{_SEGMENT}\.js"),
+    "three": re.compile(rf"build/three\.module\.js|examples/jsm/(?:{_SEGMENT}/)*{_SEGMENT}\.js"),
+}
+
+
+class AssetsMissing(Exception):
+    """node_modules lacks a package the viewer needs (run `make assets`)."""
+
+
+@lru_cache(maxsize=4)
+def vendor_packages(node_modules: Path) -> dict[str, VendorPackage]:
+    packages = {}
+    for name, allowed in _ALLOWED.items():
+        root = (node_modules / name).resolve()
+        try:
+            version = json.loads((root / "package.json").read_text())["version"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise AssetsMissing(f"{name} is not installed in {node_modules}") from exc
+        packages[name] = VendorPackage(name, str(version), root, allowed)
+    return packages
+
+
+def vendor_file(node_modules: Path, name: str, version: str, path: str) -> Path | None:
+    """The file behind a vendor URL, or None when it is not one the viewer may load."""
+    package = vendor_packages(node_modules).get(name)
+    if package is None or package.version != version or not package.allowed.fullmatch(path):
+        return None
+    file = (package.root / path).resolve()
+    if not file.is_relative_to(package.root) or not file.is_file():
+        return None
+    return file
+
+
+def vendor_url(node_modules: Path, name: str, path: str) -> str:
+    package = vendor_packages(node_modules)[name]
+    return f"{ASSETS_PATH}/vendor/{name}@{package.version}/{path}"
+
+
+def import_map(node_modules: Path) -> dict[str, dict[str, str]]:
+    return {
+        "imports": {
+            "three": vendor_url(node_modules, "three", "build/three.module.js"),
+            "three/addons/": vendor_url(node_modules, "three", "examples/jsm/"),
+            "mindar-image-three": vendor_url(
+                node_modules, "mind-ar", "dist/mindar-image-three.prod.js"
+            ),
+        }
+    }
+
+
+@lru_cache(maxsize=8)
+def _digest(path: Path, mtime_ns: int) -> str:
+    del mtime_ns  # part of the cache key only: an edited file gets a new hash
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def own_version(name: str) -> str:
+    path = STATIC_DIR / name
+    return _digest(path, path.stat().st_mtime_ns)
+
+
+def own_url(name: str) -> str:
+    return f"{ASSETS_PATH}/{name}?v={own_version(name)}"

@@ -1,0 +1,176 @@
+"""Public routes: the viewer page, its API, signed media and the viewer's static files.
+
+No authentication; every route is rate-limited per client IP (see viewer.ratelimit). Behind a
+reverse proxy, run uvicorn with --proxy-headers so that the client IP is the visitor's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, status
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import ValidationError
+
+from vertex_ar.analytics.schemas import ViewSessionIn
+from vertex_ar.core.deps import SessionDep, SettingsDep
+from vertex_ar.core.errors import AppError, InvalidInput, NotFound, PayloadTooLarge
+from vertex_ar.rotation.endpoints import CacheDep
+from vertex_ar.viewer import assets, pages
+from vertex_ar.viewer.media import open_media, range_response
+from vertex_ar.viewer.ratelimit import Bucket, RateLimiter
+from vertex_ar.viewer.schemas import ActiveVideoRead
+from vertex_ar.viewer.service import ViewerService
+from vertex_ar.viewer.signing import verify
+
+SESSION_BODY_LIMIT = 4096
+VENDOR_CACHE = "public, max-age=31536000, immutable"
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    limiter = RateLimiter.from_settings(app.state.settings)
+    app.state.viewer_limiter = limiter
+    try:
+        yield
+    finally:
+        await limiter.aclose()
+
+
+router = APIRouter(tags=["viewer (public)"], lifespan=_lifespan)
+
+
+async def check_rate(request: Request, bucket: Bucket) -> None:
+    limiter: RateLimiter = request.app.state.viewer_limiter
+    await limiter.check(bucket, request.client.host if request.client else "unknown")
+
+
+async def _viewer_rate(request: Request) -> None:
+    await check_rate(request, "viewer")
+
+
+async def _session_rate(request: Request) -> None:
+    await check_rate(request, "session")
+
+
+def _service(session: SessionDep, settings: SettingsDep, cache: CacheDep) -> ViewerService:
+    return ViewerService(session, settings, cache)
+
+
+ServiceDep = Annotated[ViewerService, Depends(_service)]
+
+
+@router.get("/ar/{unique_id}", response_class=HTMLResponse, include_in_schema=False)
+async def viewer_page(
+    unique_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+) -> HTMLResponse:
+    """The AR page of a print, or a page that says why it cannot be shown."""
+    try:
+        await check_rate(request, "viewer")
+        video = await service.active_video(unique_id)
+        return pages.viewer_page(
+            video, settings.node_modules_dir, f"/api/ar/{unique_id}/track-session"
+        )
+    except AppError as exc:
+        return pages.message_page(pages.message_for(exc))
+    except assets.AssetsMissing:
+        return pages.message_page(pages.ASSETS_MISSING)
+
+
+@router.get(
+    "/api/ar/{unique_id}/active-video",
+    response_model=ActiveVideoRead,
+    dependencies=[Depends(_viewer_rate)],
+    responses={404: {}, 410: {}, 429: {}, 503: {"description": "marker or video not ready"}},
+)
+async def active_video(unique_id: str, service: ServiceDep, response: Response) -> ActiveVideoRead:
+    response.headers["Cache-Control"] = "no-store"
+    return await service.active_video(unique_id)
+
+
+@router.post(
+    "/api/ar/{unique_id}/track-session",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(_session_rate)],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ViewSessionIn.model_json_schema()}},
+        }
+    },
+    responses={404: {}, 410: {}, 413: {}, 422: {}, 429: {}},
+)
+async def track_session(
+    unique_id: str,
+    request: Request,
+    service: ServiceDep,
+    user_agent: Annotated[str | None, Header()] = None,
+) -> Response:
+    """One view session (JSON; any content type, since `navigator.sendBeacon` sends text/plain)."""
+    data = _session_body(await _read_limited(request, SESSION_BODY_LIMIT))
+    await service.record_session(unique_id, data, user_agent)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"a session report is at most {limit} bytes")
+    return bytes(body)
+
+
+def _session_body(raw: bytes) -> ViewSessionIn:
+    try:
+        return ViewSessionIn.model_validate_json(raw)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        fields = ", ".join(d["field"] or "body" for d in details)
+        raise InvalidInput(f"Invalid input: {fields}", details=details) from exc
+
+
+@router.api_route("/media", methods=["GET", "HEAD"], include_in_schema=False)
+async def media(
+    request: Request,
+    token: Annotated[str, Query(alias="t", max_length=2048)],
+    session: SessionDep,
+    settings: SettingsDep,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_range: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A signed media link: the bytes, with HTTP Range (206) so that iOS can stream and seek."""
+    await check_rate(request, "media")
+    grant = verify(settings.secret_key, token)
+    media_object = await open_media(session, settings, grant)
+    await session.close()  # the stream may take minutes; don't hold a connection for it
+    return range_response(media_object, range_header, if_range, head=request.method == "HEAD")
+
+
+@router.get("/ar-assets/vendor/{package}@{version}/{path:path}", include_in_schema=False)
+async def vendor_asset(package: str, version: str, path: str, settings: SettingsDep) -> Any:
+    """MindAR and three.js files from node_modules: only those the viewer page imports."""
+    try:
+        file = assets.vendor_file(settings.node_modules_dir, package, version, path)
+    except assets.AssetsMissing as exc:
+        raise NotFound(str(exc)) from exc
+    if file is None:
+        raise NotFound("no such viewer asset")
+    return FileResponse(file, media_type="text/javascript", headers={"Cache-Control": VENDOR_CACHE})
+
+
+@router.get("/ar-assets/{name}", include_in_schema=False)
+async def own_asset(name: str, v: str | None = None) -> Any:
+    if name not in assets.OWN_FILES:
+        raise NotFound("no such viewer asset")
+    # A hashed URL may be cached for good; an unhashed or outdated one must be revalidated.
+    fresh = v == assets.own_version(name)
+    return FileResponse(
+        assets.STATIC_DIR / name,
+        media_type=assets.OWN_FILES[name],
+        headers={"Cache-Control": VENDOR_CACHE if fresh else "no-cache"},
+    )

@@ -1,0 +1,151 @@
+"""Media links for the viewer and the byte-range responses behind them."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vertex_ar.core.errors import NotFound, ServiceUnavailable, error_body
+from vertex_ar.core.settings import Settings
+from vertex_ar.storage.base import Storage, StorageError
+from vertex_ar.storage.registry import ManagedStorage, storage_for_company
+from vertex_ar.viewer.signing import MediaGrant, expiry_for, sign
+
+# The token rides in the query string: request logs keep paths only, never query strings.
+MEDIA_PATH = "/media?t="
+
+
+class MediaLinks:
+    """The one place that turns a stored object into a URL a viewer may fetch.
+
+    A backend that can deliver directly (S3: presigned or public URL) gives its own URL; the
+    others are served by this app behind a signed, expiring `/media?t={token}` link.
+    """
+
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self._storages: dict[int, ManagedStorage] = {}
+
+    async def url(self, company_id: int, key: str, mime: str, now: float | None = None) -> str:
+        storage = self._storages.get(company_id)
+        if storage is None:
+            storage = await storage_for_company(self.session, self.settings, company_id)
+            self._storages[company_id] = storage
+        expires = self.expires(now)
+        direct = storage.delivery_url(key, expires - int(time.time() if now is None else now))
+        if direct:
+            return direct
+        return MEDIA_PATH + sign(self.settings.secret_key, MediaGrant(key, mime, expires))
+
+    def expires(self, now: float | None = None) -> int:
+        return expiry_for(self.settings.media_url_ttl_seconds, now)
+
+
+class Unsatisfiable(Exception):
+    """The Range header asks only for bytes past the end (HTTP 416)."""
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive byte range to send, or None for the whole object (RFC 9110 §14).
+
+    Malformed headers and multi-range requests are ignored (a full 200 answer is allowed);
+    a syntactically valid range that selects nothing raises Unsatisfiable.
+    """
+    if header is None:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix range: the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise Unsatisfiable
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None  # invalid range-spec: ignore the header
+    if start >= size:
+        raise Unsatisfiable
+    return start, min(end, size - 1)
+
+
+@dataclass(frozen=True)
+class MediaObject:
+    storage: Storage
+    grant: MediaGrant
+    size: int
+
+    @property
+    def etag(self) -> str:
+        # Keys are random and never rewritten, so key + size identifies the bytes.
+        return f'"{self.grant.key.rsplit("/", 1)[-1]}-{self.size}"'
+
+
+async def open_media(session: AsyncSession, settings: Settings, grant: MediaGrant) -> MediaObject:
+    try:
+        storage = await storage_for_company(session, settings, grant.company_id)
+        if not await storage.exists(grant.key):
+            raise NotFound("this media file no longer exists")
+        size = await storage.size(grant.key)
+    except StorageError as exc:
+        raise ServiceUnavailable(f"media storage is unavailable: {exc}") from exc
+    return MediaObject(storage, grant, size)
+
+
+def range_response(
+    media: MediaObject,
+    range_header: str | None,
+    if_range: str | None,
+    *,
+    head: bool,
+    now: float | None = None,
+) -> Response:
+    """200 with the whole object, 206 with one range, or 416; HEAD gets the headers only."""
+    remaining = max(0, media.grant.expires - int(time.time() if now is None else now))
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": media.etag,
+        # Private: the URL is a capability. The browser may reuse it while it is valid.
+        "Cache-Control": f"private, max-age={remaining}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if if_range is not None and if_range.strip() != media.etag:
+        range_header = None  # the client's partial copy is of other bytes: send everything
+    try:
+        byte_range = parse_range(range_header, media.size)
+    except Unsatisfiable:
+        headers["Content-Range"] = f"bytes */{media.size}"
+        return Response(
+            content=json.dumps(error_body("range_not_satisfiable", "the requested range is empty")),
+            status_code=416,
+            headers=headers,
+            media_type="application/json",
+        )
+    status = 200
+    start, end = 0, media.size - 1
+    if byte_range is not None:
+        start, end = byte_range
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{media.size}"
+    headers["Content-Length"] = str(max(0, end - start + 1))
+    if head or media.size == 0:
+        return Response(status_code=status, headers=headers, media_type=media.grant.mime)
+    return StreamingResponse(
+        media.storage.get_stream(media.grant.key, start, end),
+        status_code=status,
+        headers=headers,
+        media_type=media.grant.mime,
+    )

@@ -1,0 +1,197 @@
+"""The viewer's HTML: the AR page itself and the honest failure pages (404, 410, not ready)."""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi.responses import HTMLResponse
+
+from vertex_ar.core.errors import AppError
+from vertex_ar.viewer import assets
+from vertex_ar.viewer.schemas import ActiveVideoRead
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@dataclass(frozen=True)
+class Message:
+    status: int
+    state: str  # for styling and tests: data-state on the card
+    title: str
+    text: str
+    refresh_seconds: int | None = None
+
+
+NOT_FOUND = Message(
+    404,
+    "not-found",
+    "Nothing here",
+    "This AR link does not lead to anything. Check that the whole code was scanned, or ask "
+    "whoever gave you the print for a new link.",
+)
+INACTIVE = Message(
+    410,
+    "inactive",
+    "This AR experience has ended",
+    "Its owner has switched it off. The print is still yours to keep.",
+)
+NOT_READY = Message(
+    503,
+    "not-ready",
+    "Almost ready",
+    "The AR experience for this print is still being prepared. This page reloads by itself.",
+    refresh_seconds=15,
+)
+MARKER_FAILED = Message(
+    503,
+    "not-ready",
+    "Not ready yet",
+    "The AR experience for this print could not be prepared yet. Please try again later.",
+    refresh_seconds=300,
+)
+NO_VIDEO = Message(
+    503,
+    "not-ready",
+    "Not ready yet",
+    "No video has been added to this print yet. Please try again later.",
+    refresh_seconds=60,
+)
+RATE_LIMITED = Message(
+    429, "rate-limited", "Too many requests", "Please wait a moment, then reload the page."
+)
+ASSETS_MISSING = Message(
+    503,
+    "unavailable",
+    "Viewer unavailable",
+    "The AR viewer is not installed on this server yet. Please try again later.",
+    refresh_seconds=60,
+)
+
+
+def message_for(error: AppError) -> Message:
+    details: dict[str, Any] = error.details if isinstance(error.details, dict) else {}
+    if error.status_code == 404:
+        return NOT_FOUND
+    if error.status_code == 410:
+        if details.get("reason") == "expired":
+            until = str(details.get("expired_at", ""))[:10]
+            return Message(
+                410,
+                "expired",
+                "This AR experience has expired",
+                f"It was available until {until}. The print is still yours to keep.",
+            )
+        return INACTIVE
+    if error.status_code == 429:
+        return RATE_LIMITED
+    if error.code == "not_ready":
+        if details.get("reason") == "no_video":
+            return NO_VIDEO
+        if details.get("marker_status") == "failed":
+            return MARKER_FAILED
+        return NOT_READY
+    return Message(
+        error.status_code,
+        "error",
+        "Something went wrong",
+        f"{error.message[:1].upper()}{error.message[1:]}. Please try again in a moment.",
+        refresh_seconds=30 if error.status_code >= 500 else None,
+    )
+
+
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+def _security_headers(csp: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": csp,
+        "Cache-Control": "no-store",  # the page embeds signed links
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+    }
+
+
+def message_page(message: Message, headers: dict[str, str] | None = None) -> HTMLResponse:
+    refresh = (
+        f'<meta http-equiv="refresh" content="{message.refresh_seconds}">'
+        if message.refresh_seconds
+        else ""
+    )
+    body = _template("message.html").substitute(
+        title=html.escape(message.title),
+        text=html.escape(message.text),
+        state=message.state,
+        refresh=refresh,
+        css_url=html.escape(assets.own_url("viewer.css")),
+    )
+    csp = "; ".join(
+        ["default-src 'none'", "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"]
+    )
+    all_headers = _security_headers(csp) | (headers or {})
+    if message.refresh_seconds:
+        all_headers["Retry-After"] = str(message.refresh_seconds)
+    return HTMLResponse(body, status_code=message.status, headers=all_headers)
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a <script> element (no `</script>` or `<!--` can be formed)."""
+    return (
+        json.dumps(value, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+
+
+def _origins(urls: list[str | None]) -> list[str]:
+    """Origins of absolute media URLs (a storage backend's own delivery host)."""
+    found = []
+    for url in urls:
+        parts = urlsplit(url or "")
+        if parts.scheme in ("http", "https") and parts.netloc:
+            found.append(f"{parts.scheme}://{parts.netloc}")
+    return sorted(set(found))
+
+
+def viewer_page(video: ActiveVideoRead, node_modules: Path, session_url: str) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    config = video.model_dump(mode="json") | {
+        "session_url": session_url,
+        "active_video_url": f"/api/ar/{video.unique_id}/active-video",
+    }
+    body = _template("viewer.html").substitute(
+        title=html.escape(video.title),
+        nonce=nonce,
+        css_url=html.escape(assets.own_url("viewer.css")),
+        js_url=html.escape(assets.own_url("viewer.js")),
+        import_map=_script_json(assets.import_map(node_modules)),
+        config=_script_json(config),
+    )
+    media = " ".join(_origins([video.url, video.poster, video.marker_url]))
+    # MindAR runs its tracker in workers built from data: URLs and fetches the target through
+    # a blob: URL; tfjs compiles WebGL shaders, not JavaScript, so no 'unsafe-eval'.
+    csp = "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",  # MindAR and three.js set inline styles
+            f"img-src 'self' data: blob: {media}".rstrip(),
+            f"media-src 'self' blob: {media}".rstrip(),
+            f"connect-src 'self' data: blob: {media}".rstrip(),
+            "worker-src 'self' data: blob:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'none'",
+        ]
+    )
+    return HTMLResponse(body, headers=_security_headers(csp))

@@ -1,0 +1,334 @@
+// Vertex AR viewer: MindAR finds the print, a plane on it plays today's video.
+//
+// States (overlay data-state): loading → scanning ⇄ playing, or one of the failures
+// no-webgl / insecure / no-camera / camera-denied / camera-busy / error.
+// window.vertexViewer holds the live state (read by the end-to-end test, handy when debugging).
+import * as THREE from "three";
+import { MindARThree } from "mindar-image-three";
+
+const config = JSON.parse(document.getElementById("viewer-config").textContent);
+const el = {
+  ar: document.getElementById("ar"),
+  overlay: document.getElementById("overlay"),
+  title: document.getElementById("state-title"),
+  text: document.getElementById("state-text"),
+  action: document.getElementById("state-action"),
+  hint: document.getElementById("hint"),
+  sound: document.getElementById("sound"),
+};
+
+const SESSION_AFTER_MS = 30000;
+const START_TIMEOUT_MS = 60000;
+const MAX_LINK_REFRESHES = 3;
+
+const state = {
+  phase: "loading",
+  videoId: config.video_id,
+  foundCount: 0,
+  lostCount: 0,
+  timeToDetectionMs: null,
+  frames: 0,
+  startedAt: null,
+  sessionSent: false,
+  error: null,
+};
+window.vertexViewer = state;
+const openedAt = performance.now();
+
+const FAILURES = {
+  "no-webgl": [
+    "3D graphics unavailable",
+    "This browser cannot show 3D graphics (WebGL is off or unsupported). Update it, or open the link in Chrome or Safari.",
+  ],
+  insecure: [
+    "Camera unavailable on this link",
+    "Browsers only allow the camera on secure (https) pages. Scan the QR code again to open the secure link.",
+  ],
+  "no-camera": [
+    "No camera found",
+    "This experience needs a camera. Open the link on a phone or tablet with a rear camera.",
+  ],
+  "camera-denied": [
+    "Camera access needed",
+    "The camera is used only to find the print; nothing is recorded. Allow camera access for this site in the browser settings, then try again.",
+  ],
+  "camera-busy": [
+    "The camera is busy",
+    "Another app is using the camera. Close it, then try again.",
+  ],
+  error: ["Something went wrong", "The viewer could not start. Please reload the page."],
+};
+
+function setPhase(phase) {
+  state.phase = phase;
+  el.overlay.dataset.state = phase;
+  el.overlay.hidden = phase === "scanning" || phase === "playing";
+  el.hint.hidden = phase !== "scanning";
+  if (phase !== "playing") el.sound.hidden = true;
+}
+
+function fail(kind, detail) {
+  const [title, text] = FAILURES[kind] || FAILURES.error;
+  state.error = detail ? `${kind}: ${detail}` : kind;
+  setPhase(kind);
+  el.title.textContent = title;
+  el.text.textContent = text;
+  el.action.textContent = "Try again";
+  el.action.hidden = kind === "no-webgl" || kind === "no-camera";
+  el.action.onclick = () => location.reload();
+}
+
+function hasWebGL() {
+  try {
+    const canvas = document.createElement("canvas");
+    return Boolean(canvas.getContext("webgl2") || canvas.getContext("webgl"));
+  } catch {
+    return false;
+  }
+}
+
+async function cameraProblem() {
+  // MindAR rejects without a reason; ask the camera ourselves to tell the user what to do.
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    stream.getTracks().forEach((track) => track.stop());
+    return "error";
+  } catch (err) {
+    const name = err && err.name;
+    if (name === "NotAllowedError" || name === "SecurityError") return "camera-denied";
+    if (name === "NotFoundError" || name === "OverconstrainedError") return "no-camera";
+    if (name === "NotReadableError" || name === "AbortError") return "camera-busy";
+    return "error";
+  }
+}
+
+function deviceType() {
+  const ua = navigator.userAgent;
+  const iPadOS = /Macintosh/.test(ua) && navigator.maxTouchPoints > 1;
+  if (iPadOS || /iPad|Tablet|PlayBook|Silk/i.test(ua) || (/Android/i.test(ua) && !/Mobile/i.test(ua))) {
+    return "tablet";
+  }
+  if (/Mobi|iPhone|iPod|Android|Windows Phone/i.test(ua)) return "mobile";
+  if (/Windows|Macintosh|Linux|CrOS/i.test(ua)) return "desktop";
+  return "other";
+}
+
+function round(value, digits) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function sendSession() {
+  if (state.sessionSent) return;
+  state.sessionSent = true;
+  const now = performance.now();
+  const trackingSeconds = state.startedAt === null ? 0 : (now - state.startedAt) / 1000;
+  const body = JSON.stringify({
+    device_type: deviceType(),
+    found: state.foundCount > 0,
+    time_to_detection_ms: state.timeToDetectionMs === null ? null : round(state.timeToDetectionMs, 1),
+    fps: trackingSeconds > 1 ? Math.min(240, round(state.frames / trackingSeconds, 2)) : null,
+    duration_seconds: Math.min(86400, round((now - openedAt) / 1000, 2)),
+  });
+  // A string body goes as text/plain: no CORS preflight, accepted while the page unloads.
+  if (!(navigator.sendBeacon && navigator.sendBeacon(config.session_url, body))) {
+    fetch(config.session_url, { method: "POST", body, keepalive: true }).catch(() => {});
+  }
+}
+setTimeout(sendSession, SESSION_AFTER_MS);
+addEventListener("pagehide", sendSession);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") sendSession();
+});
+
+function createVideo(info) {
+  const video = document.createElement("video");
+  video.className = "source-video";
+  video.crossOrigin = "anonymous"; // a storage backend may serve from its own host (CORS)
+  video.muted = true; // autoplay rules: start muted, the user taps for sound
+  video.defaultMuted = true;
+  video.playsInline = true;
+  video.setAttribute("playsinline", "");
+  video.setAttribute("webkit-playsinline", "");
+  video.loop = true;
+  video.preload = "auto";
+  if (info.poster) video.poster = info.poster;
+  video.src = info.url;
+  document.body.appendChild(video);
+  return video;
+}
+
+// The target spans 1 × aspect in anchor units (MindAR: one unit = the target's width, origin at
+// its centre). The video keeps its own aspect and fits inside.
+function planeSize(targetAspect, videoAspect) {
+  return videoAspect > targetAspect ? [targetAspect / videoAspect, targetAspect] : [1, videoAspect];
+}
+
+function buildPlane(video, info) {
+  const texture = new THREE.VideoTexture(video);
+  texture.colorSpace = THREE.SRGBColorSpace;
+  const material = new THREE.MeshBasicMaterial({ color: 0xffffff });
+  const mesh = new THREE.Mesh(new THREE.PlaneGeometry(1, 1), material);
+  const fit = (targetAspect) => {
+    const w = video.videoWidth || info.width || 16;
+    const h = video.videoHeight || info.height || 9;
+    const [pw, ph] = planeSize(targetAspect, h / w);
+    mesh.scale.set(pw, ph, 1);
+  };
+  let targetAspect = info.target_height / info.target_width;
+  fit(targetAspect);
+  if (info.poster) {
+    new THREE.TextureLoader().load(info.poster, (poster) => {
+      poster.colorSpace = THREE.SRGBColorSpace;
+      if (!material.map) {
+        material.map = poster;
+        material.needsUpdate = true;
+      }
+    });
+  }
+  video.addEventListener("loadedmetadata", () => fit(targetAspect));
+  video.addEventListener("playing", () => {
+    material.map = texture;
+    material.needsUpdate = true;
+  });
+  return {
+    mesh,
+    setTargetAspect(aspect) {
+      targetAspect = aspect;
+      fit(aspect);
+    },
+  };
+}
+
+function updateSoundButton(video) {
+  el.sound.hidden = state.phase !== "playing";
+  el.sound.textContent = video.muted ? "Tap for sound" : "Sound on";
+  el.sound.classList.toggle("muted", video.muted);
+}
+
+function play(video) {
+  video.play().then(
+    () => updateSoundButton(video),
+    () => {
+      // Even muted autoplay can be refused (low-power mode): one tap starts it.
+      el.sound.hidden = false;
+      el.sound.textContent = "Tap to play";
+    },
+  );
+}
+
+async function fetchMarker(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`marker download failed (${response.status})`);
+  // MindAR fetches the target itself but never reports a failed load (its start() would hang):
+  // load it here and hand MindAR a local blob URL.
+  return URL.createObjectURL(await response.blob());
+}
+
+function withTimeout(promise, ms, what) {
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms)),
+  ]);
+}
+
+function keepLinksFresh(video) {
+  // Signed links expire; a long visit asks for fresh ones and continues where it was.
+  let refreshes = 0;
+  video.addEventListener("error", async () => {
+    if (refreshes >= MAX_LINK_REFRESHES) return;
+    refreshes += 1;
+    try {
+      const response = await fetch(config.active_video_url, { cache: "no-store" });
+      if (!response.ok) return;
+      const fresh = await response.json();
+      const at = video.currentTime;
+      const wasPlaying = state.phase === "playing";
+      state.videoId = fresh.video_id;
+      video.src = fresh.url;
+      if (fresh.video_id === config.video_id) video.currentTime = at;
+      if (wasPlaying) play(video);
+    } catch {
+      // Offline: the next error tries again.
+    }
+  });
+}
+
+async function main() {
+  if (!hasWebGL()) return fail("no-webgl");
+  if (!window.isSecureContext) return fail("insecure");
+  if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return fail("no-camera");
+
+  const video = createVideo(config);
+  keepLinksFresh(video);
+  let markerUrl;
+  try {
+    markerUrl = await fetchMarker(config.marker_url);
+  } catch (err) {
+    return fail("error", String(err));
+  }
+
+  let mindar;
+  try {
+    mindar = new MindARThree({
+      container: el.ar,
+      imageTargetSrc: markerUrl,
+      uiLoading: "no",
+      uiScanning: "no",
+      uiError: "no",
+    });
+  } catch (err) {
+    return fail("no-webgl", String(err));
+  }
+  const plane = buildPlane(video, config);
+  const anchor = mindar.addAnchor(0);
+  anchor.group.add(plane.mesh);
+  anchor.onTargetFound = () => {
+    state.foundCount += 1;
+    if (state.timeToDetectionMs === null) {
+      // Tracking begins a moment before start() resolves; a find in that moment counts as 0.
+      state.timeToDetectionMs = state.startedAt === null ? 0 : performance.now() - state.startedAt;
+    }
+    setPhase("playing");
+    play(video);
+  };
+  anchor.onTargetLost = () => {
+    state.lostCount += 1;
+    video.pause();
+    setPhase("scanning");
+  };
+
+  try {
+    await withTimeout(mindar.start(), START_TIMEOUT_MS, "starting the camera");
+  } catch (err) {
+    const kind = err ? "error" : await cameraProblem();
+    return fail(kind, err ? String(err) : "camera");
+  }
+  state.startedAt = performance.now();
+  const [markerWidth, markerHeight] = mindar.controller.markerDimensions[0];
+  plane.setTargetAspect(markerHeight / markerWidth);
+  // Count tracker frames for the session's fps; MindAR reports each processed frame.
+  const onUpdate = mindar.controller.onUpdate;
+  mindar.controller.onUpdate = (data) => {
+    if (data.type === "processDone") state.frames += 1;
+    onUpdate(data);
+  };
+  if (state.phase === "loading") setPhase("scanning");
+  const { renderer, scene, camera } = mindar;
+  renderer.setAnimationLoop(() => renderer.render(scene, camera));
+
+  const unmute = () => {
+    if (state.phase !== "playing") return;
+    video.muted = !video.muted;
+    play(video);
+  };
+  el.sound.addEventListener("click", (event) => {
+    event.stopPropagation();
+    unmute();
+  });
+  el.ar.addEventListener("click", () => {
+    if (video.muted) unmute();
+  });
+}
+
+main().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));

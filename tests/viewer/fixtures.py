@@ -1,0 +1,107 @@
+"""Fixtures shared by the viewer, rotation, QR and analytics tests (imported by their conftests).
+
+On the PostgreSQL backend the app also gets REDIS_CACHE_URL, so the Redis rotation cache and
+the Redis rate limiter run there; on SQLite both are the embedded (no cache, in-process) kind.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import update
+
+from tests.api import media
+from tests.api.conftest import Tenant, create_content
+from tests.conftest import Backend
+from vertex_ar.content.models import ARContent, MarkerStatus
+from vertex_ar.storage.base import new_key
+from vertex_ar.storage.registry import platform_storage
+
+OUR_REDIS_PREFIXES = ("vertex_ar:rotation:*", "vertex_ar:ratelimit:*")
+
+
+def _forget_our_redis_keys(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        for pattern in OUR_REDIS_PREFIXES:
+            keys = list(client.scan_iter(pattern))
+            if keys:
+                client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def settings(settings: Any, backend: Backend) -> Iterator[Any]:
+    """The platform test settings, plus the Redis cache on the PostgreSQL + Redis backend."""
+    if backend.broker_url:
+        _forget_our_redis_keys(backend.broker_url)
+        yield settings.model_copy(update={"redis_cache_url": backend.broker_url})
+        _forget_our_redis_keys(backend.broker_url)
+    else:
+        yield settings
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """Two short test videos of different shapes (landscape 160×120, portrait 96×160)."""
+    folder = tmp_path_factory.mktemp("clips")
+    return [
+        media.video(folder / "a.mp4", seconds=1.0, size="160x120"),
+        media.video(folder / "b.mp4", seconds=1.0, size="96x160"),
+    ]
+
+
+async def make_content(tenant: Tenant, videos: list[bytes], **fields: Any) -> dict[str, Any]:
+    response = await create_content(tenant, videos=videos, **fields)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def mark_ready(app: Any, content: dict[str, Any], marker: bytes = b"") -> str:
+    """Stand in for the marker worker: store `.mind` bytes and mark the content ready.
+
+    The API tests only sign links to the file; the browser test compiles a real one.
+    """
+    settings = app.state.settings
+    key = new_key(content["company_id"], "markers", "mind")
+    data = marker or b"MIND" + secrets.token_bytes(64)
+
+    async def chunks() -> Any:
+        yield data
+
+    await platform_storage(settings).put_stream(key, chunks())
+    await set_content(app, content["id"], marker_key=key, marker_status=MarkerStatus.ready)
+    return key
+
+
+async def set_content(app: Any, content_id: int, **values: Any) -> None:
+    """Change a content row behind the API's back (states the API has no direct way to set)."""
+    async with app.state.database.sessions() as session:
+        await session.execute(update(ARContent).where(ARContent.id == content_id).values(**values))
+        await session.commit()
+
+
+async def ready_content(
+    app: Any, tenant: Tenant, videos: list[bytes], **fields: Any
+) -> dict[str, Any]:
+    content = await make_content(tenant, videos, **fields)
+    await mark_ready(app, content)
+    return content
+
+
+def client_from(app: Any, ip: str) -> httpx.AsyncClient:
+    """An anonymous client that the app sees as coming from ``ip``."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def storage_path(app: Any, key: str) -> Path:
+    return Path(app.state.settings.storage_root) / key
