@@ -43,13 +43,17 @@ def octave_count(width: int, height: int) -> int:
     return count
 
 
-def binomial_filter(image: Float32Image | npt.NDArray[np.uint8]) -> Float32Image:
+def binomial_filter(
+    image: Float32Image | npt.NDArray[np.uint8], on_lattice: bool = False
+) -> Float32Image:
     """Blur (H, W) float32 or uint8 with MindAR's 5×5 binomial; returns (H, W) float32.
 
-    For uint8 pixels every float32 sum is an exact integer (or a multiple of 1/256 below 256), so
-    the faster float32 filter gives the same bits as the float64 path.
+    ``on_lattice`` promises pixels in [0, 256) that are multiples of 1/256 (true for uint8 and for
+    one blur of uint8). Then every partial sum of the float32 filter is a multiple of 2^-16 below
+    2^16 with at most 24 significant bits, hence exact, and the fast float32 filter gives the
+    same bits as the float64 path whatever its summation order.
     """
-    if image.dtype == np.uint8:
+    if image.dtype == np.uint8 or on_lattice:
         return np.asarray(
             cv2.sepFilter2D(
                 image,
@@ -142,7 +146,7 @@ def build_pyramid(image: npt.NDArray[np.uint8] | npt.NDArray[np.floating]) -> Py
     gaussians: list[tuple[Float32Image, Float32Image]] = []
     for k in range(octaves):
         g0 = binomial_filter(base) if k == 0 else downsample(gaussians[-1][1])
-        g1 = binomial_filter(g0)
+        g1 = binomial_filter(g0, on_lattice=k == 0 and base.dtype == np.uint8)
         gaussians.append((g0, g1))
     dogs = [g0 - g1 for g0, g1 in gaussians]
     return Pyramid(gaussians=gaussians, dogs=dogs)
