@@ -36,7 +36,7 @@ GreyImage: TypeAlias = npt.NDArray[np.uint8]
 ImageSource: TypeAlias = str | os.PathLike[str] | bytes | npt.NDArray[np.uint8]
 
 
-def _decode(source: str | os.PathLike[str] | bytes) -> npt.NDArray[np.uint8]:
+def decode_rgb(source: str | os.PathLike[str] | bytes) -> npt.NDArray[np.uint8]:
     """Decode a file or encoded bytes (JPEG, PNG, WebP, …) as upright RGB on white, (H, W, 3)."""
     opened_source = io.BytesIO(source) if isinstance(source, bytes) else Path(source)
     with Image.open(opened_source) as opened:
@@ -85,7 +85,7 @@ def load_grey(source: ImageSource) -> GreyImage:
         if source.ndim == 3 and source.shape[2] == 4:
             return official_grey(_composite_on_white(source))
         raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) array, got {source.shape}")
-    return official_grey(_decode(source))
+    return official_grey(decode_rgb(source))
 
 
 def limit_size(grey: GreyImage, max_side: int | None) -> GreyImage:
