@@ -23,20 +23,24 @@ class Api:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    async def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return await self.http.request(method, url, headers=headers, **kw)
+
     async def get(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.get(url, headers=self.headers, **kw)
+        return await self.request("GET", url, **kw)
 
     async def post(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.post(url, headers=self.headers, **kw)
+        return await self.request("POST", url, **kw)
 
     async def patch(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.patch(url, headers=self.headers, **kw)
-
-    async def delete(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.delete(url, headers=self.headers, **kw)
+        return await self.request("PATCH", url, **kw)
 
     async def put(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.put(url, headers=self.headers, **kw)
+        return await self.request("PUT", url, **kw)
+
+    async def delete(self, url: str, **kw: Any) -> httpx.Response:
+        return await self.request("DELETE", url, **kw)
 
 
 async def login(http: httpx.AsyncClient, email: str, password: str) -> Api:

@@ -29,6 +29,11 @@ def redact_secrets(
     return event
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    # Looked up on every call, so a replaced sys.stderr (test capture, reopened logs) is honoured.
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(settings: Settings) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
@@ -47,7 +52,7 @@ def configure_logging(settings: Settings) -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
 

@@ -1,0 +1,110 @@
+"""Operator-facing behaviour: migrations both ways, settings guards, the CLI, log hygiene."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+
+from tests.conftest import PG_URL, Backend, _admin_conninfo
+from vertex_ar.core import migrate
+from vertex_ar.core.db import sync_url
+from vertex_ar.core.models import Base
+from vertex_ar.core.settings import DEV_ADMIN_PASSWORD, DEV_SECRET_KEY, Settings
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(sync_url(url))
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_migrations_up_and_down(backend: Backend, tmp_path: Path) -> None:
+    if backend.name == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        cleanup = None
+    else:
+        name = f"vertex_ar_mig_{secrets.token_hex(4)}"
+        admin = psycopg.connect(_admin_conninfo(PG_URL), autocommit=True)
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        cleanup = (admin, name)
+    try:
+        migrate.upgrade(url)
+        assert _tables(url) == set(Base.metadata.tables)
+        migrate.downgrade(url, "base")
+        assert _tables(url) == set()
+        migrate.upgrade(url)
+        assert _tables(url) == set(Base.metadata.tables)
+    finally:
+        if cleanup:
+            admin, name = cleanup
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.close()
+
+
+def test_production_refuses_default_secrets() -> None:
+    strong = secrets.token_urlsafe(40)
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(env="production", secret_key=DEV_SECRET_KEY, admin_password="x" * 20)
+    with pytest.raises(ValidationError, match="ADMIN_PASSWORD"):
+        Settings(env="production", secret_key=strong, admin_password=DEV_ADMIN_PASSWORD)
+    ok = Settings(env="production", secret_key=strong, admin_password="a-real-password")
+    assert ok.env == "production"
+
+
+def _cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vertex_ar.cli", *args],
+        cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_cli_first_admin_and_admin_create(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "DATA_DIR": str(tmp_path / "data"),
+        "ADMIN_EMAIL": "owner@agency.example.com",
+        "ADMIN_PASSWORD": "owner-password-123",
+    }
+    assert _cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    first = _cli("admin", "ensure", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "owner@agency.example.com" in first.stdout
+    assert "ADMIN_PASSWORD from the environment" in first.stdout
+    assert "owner-password-123" not in first.stdout
+    again = _cli("admin", "ensure", cwd=tmp_path, env=env)
+    assert "exists already" in again.stdout
+    created = _cli(
+        "admin", "create", "--email", "second@agency.example.com", cwd=tmp_path,
+        env={**env, "VERTEX_AR_NEW_PASSWORD": "second-password"},
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    duplicate = _cli(
+        "admin", "create", "--email", "second@agency.example.com", "--password", "whatever-123",
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr
+
+
+async def test_logs_carry_request_id_and_no_secrets(
+    superadmin: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    response = await superadmin.get("/api/auth/me", headers={"X-Request-ID": "trace-42"})
+    assert response.headers["x-request-id"] == "trace-42"
+    logged = capfd.readouterr().err
+    assert '"request_id": "trace-42"' in logged
+    assert "root-password" not in logged
+    assert superadmin.token not in logged
