@@ -77,26 +77,53 @@ def _as_list(images: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
 # Per-pixel cost of a tracking frame relative to a matching keyframe, for scheduling only:
 # tracking correlates hundreds of offsets per pixel.
 _TRACKING_COST = 10.0
+# The detector holds ~30 bytes per pixel of float pyramids while it runs (~400 MB peak for a 12 MP
+# keyframe); keyframes this large run one after another so two never overlap.
+LARGE_KEYFRAME_PIXELS = 4_000_000
+
+
+@dataclass(frozen=True)
+class _Job:
+    cost: float
+    pixels: int
+    run: Callable[[], dict[str, Any]]
+
+
+def _run_jobs(jobs: list[_Job], workers: int) -> list[dict[str, Any]]:
+    """Run every job on ``workers`` threads, costliest first; results in job order."""
+    results: list[dict[str, Any]] = [{} for _ in jobs]
+
+    def run(indexes: list[int]) -> None:
+        for j in indexes:
+            results[j] = jobs[j].run()
+
+    order = sorted(range(len(jobs)), key=lambda j: -jobs[j].cost)
+    large = [j for j in order if jobs[j].pixels >= LARGE_KEYFRAME_PIXELS]
+    small = [j for j in order if jobs[j].pixels < LARGE_KEYFRAME_PIXELS]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # Large keyframes form one sequential task; the other threads take the small ones.
+        futures = [pool.submit(run, large)] if large else []
+        futures += [pool.submit(run, [j]) for j in small]
+        for future in futures:
+            future.result()
+    return results
 
 
 def compile_grey_targets(
     targets: Sequence[GreyImage], workers: int = DEFAULT_WORKERS
 ) -> list[dict[str, Any]]:
     """dataList entries for greyscale targets, each (H, W) uint8 at its final size."""
-    jobs: list[tuple[float, Callable[[], dict[str, Any]]]] = []
+    jobs: list[_Job] = []
     layout: list[tuple[int, int]] = []  # (matching keyframes, tracking frames) per target
     for grey in targets:
         matching = matching_images(grey)
         tracking = tracking_images(grey)
         layout.append((len(matching), len(tracking)))
-        jobs.extend((float(m.data.size), _matching_job(m)) for m in matching)
-        jobs.extend((_TRACKING_COST * t.data.size, _tracking_job(t)) for t in tracking)
-    # Costliest first, so that both workers stay busy until the end.
-    order = sorted(range(len(jobs)), key=lambda j: -jobs[j][0])
-    results: list[dict[str, Any]] = [{} for _ in jobs]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for j, result in zip(order, pool.map(lambda j: jobs[j][1](), order), strict=True):
-            results[j] = result
+        jobs.extend(_Job(float(m.data.size), m.data.size, _matching_job(m)) for m in matching)
+        jobs.extend(
+            _Job(_TRACKING_COST * t.data.size, t.data.size, _tracking_job(t)) for t in tracking
+        )
+    results = _run_jobs(jobs, workers)
     entries = []
     start = 0
     for grey, (n_matching, n_tracking) in zip(targets, layout, strict=True):
