@@ -12,11 +12,13 @@ Handler = Callable[[argparse.Namespace], int]
 def build_parser() -> argparse.ArgumentParser:
     from vertex_ar.core import cli as core_cli
     from vertex_ar.markers import cli as marker_cli
+    from vertex_ar.storage import cli as storage_cli
 
     parser = argparse.ArgumentParser(prog="vertex-ar", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     core_cli.register(commands)
     marker_cli.register(commands)
+    storage_cli.register(commands)
     return parser
 
 

@@ -1,1 +1,1 @@
-"""Media storage: one interface, per-company backends (local disk here; S3 and Yandex Disk later)."""
+"""Media storage: one interface, per-company backends (local disk, S3/MinIO, Yandex Disk)."""

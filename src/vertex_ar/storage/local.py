@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 
-from vertex_ar.storage.base import ObjectInfo, StorageError, check_key
-
-_CHUNK = 1024 * 1024
+from vertex_ar.storage.base import (
+    READ_CHUNK,
+    ObjectInfo,
+    StorageError,
+    Usage,
+    check_key,
+    company_folders,
+    read_file_chunks,
+)
 
 
 class LocalStorage:
@@ -43,7 +50,7 @@ class LocalStorage:
         return ObjectInfo(key, size)
 
     async def put_file(self, key: str, path: Path) -> ObjectInfo:
-        return await self.put_stream(key, _read_file(path))
+        return await self.put_stream(key, read_file_chunks(path))
 
     async def get_stream(
         self, key: str, start: int = 0, end: int | None = None
@@ -55,7 +62,9 @@ class LocalStorage:
                 await src.seek(start)
                 remaining = None if end is None else end - start + 1
                 while remaining is None or remaining > 0:
-                    chunk = await src.read(_CHUNK if remaining is None else min(_CHUNK, remaining))
+                    chunk = await src.read(
+                        READ_CHUNK if remaining is None else min(READ_CHUNK, remaining)
+                    )
                     if not chunk:
                         break
                     if remaining is not None:
@@ -81,6 +90,26 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         await anyio.Path(self.path_of(key)).unlink(missing_ok=True)
 
+    async def provision(self, company_id: int) -> None:
+        try:
+            for folder in company_folders(company_id):
+                await anyio.Path(self.root / folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"local storage folders not created: {exc.strerror or exc}") from exc
+
+    async def usage(self) -> Usage:
+        """The file system holding the root: used and total bytes (shared with anything else)."""
+        try:
+            await anyio.Path(self.root).mkdir(parents=True, exist_ok=True)
+            disk = await anyio.to_thread.run_sync(shutil.disk_usage, self.root)
+        except OSError as exc:
+            raise StorageError(f"local storage usage unknown: {exc.strerror or exc}") from exc
+        return Usage(disk.used, disk.total)
+
+    def delivery_url(self, key: str, expires_seconds: int) -> str | None:
+        del key, expires_seconds  # the app serves local files behind its own signed URLs
+        return None
+
     async def check(self) -> None:
         probe = self.root / f".probe-{secrets.token_hex(4)}"
         try:
@@ -95,9 +124,3 @@ class LocalStorage:
         if not self.root.exists():
             return []
         return sorted(p for p in self.root.rglob("*") if p.is_file())
-
-
-async def _read_file(path: Path) -> AsyncIterator[bytes]:
-    async with await anyio.open_file(path, "rb") as src:
-        while chunk := await src.read(_CHUNK):
-            yield chunk

@@ -39,7 +39,7 @@ class StagedWrites:
             for key in self.keys:
                 try:
                     await self.storage.delete(key)
-                except Exception:  # noqa: BLE001,S112 - best effort; the original error matters
+                except Exception:  # noqa: S112 - best effort; the original error matters
                     continue
 
 

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Depends, Response, status
+
+from vertex_ar.auth.dependencies import SuperadminSubject
+from vertex_ar.core.deps import SessionDep, SettingsDep
+from vertex_ar.core.schemas import Page, PageParams
+from vertex_ar.storage import oauth
+from vertex_ar.storage.schemas import (
+    ConnectionCreate,
+    ConnectionRead,
+    ConnectionTestResult,
+    ConnectionUpdate,
+    UsageRead,
+    YandexAuthorizeRead,
+)
+from vertex_ar.storage.service import ConnectionService, present
+
+router = APIRouter(prefix="/api/storage/connections", tags=["storage"])
+oauth_router = APIRouter(prefix="/api/oauth/yandex", tags=["storage"])
+
+
+def _service(
+    session: SessionDep, subject: SuperadminSubject, settings: SettingsDep
+) -> ConnectionService:
+    return ConnectionService(session, subject, settings)
+
+
+ServiceDep = Annotated[ConnectionService, Depends(_service)]
+
+
+@router.get("", response_model=Page[ConnectionRead])
+async def list_connections(
+    service: ServiceDep, settings: SettingsDep, page: Annotated[PageParams, Depends()]
+) -> dict[str, Any]:
+    items, total = await service.list(page)
+    return {
+        "items": [present(settings, c) for c in items],
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+@router.post("", response_model=ConnectionRead, status_code=status.HTTP_201_CREATED)
+async def create_connection(
+    data: ConnectionCreate, service: ServiceDep, settings: SettingsDep
+) -> dict[str, Any]:
+    return present(settings, await service.create(data))
+
+
+@router.get("/{connection_id}", response_model=ConnectionRead)
+async def get_connection(
+    connection_id: int, service: ServiceDep, settings: SettingsDep
+) -> dict[str, Any]:
+    return present(settings, await service.get(connection_id))
+
+
+@router.patch("/{connection_id}", response_model=ConnectionRead)
+async def update_connection(
+    connection_id: int, data: ConnectionUpdate, service: ServiceDep, settings: SettingsDep
+) -> dict[str, Any]:
+    return present(settings, await service.update(connection_id, data))
+
+
+@router.delete("/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_connection(connection_id: int, service: ServiceDep) -> Response:
+    await service.delete(connection_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{connection_id}/test", response_model=ConnectionTestResult)
+async def test_connection(connection_id: int, service: ServiceDep) -> ConnectionTestResult:
+    return await service.test(connection_id)
+
+
+@router.get("/{connection_id}/usage", response_model=UsageRead)
+async def connection_usage(connection_id: int, service: ServiceDep) -> UsageRead:
+    return await service.usage(connection_id)
+
+
+@oauth_router.get("/authorize", response_model=YandexAuthorizeRead)
+async def yandex_authorize(
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    subject: SuperadminSubject,
+    name: str | None = None,
+    connection_id: int | None = None,
+    base_folder: str = "app:/vertex-ar",
+) -> YandexAuthorizeRead:
+    """Start connecting a Yandex Disk: open `authorize_url` in the same browser."""
+    request = oauth.AuthorizeRequest(connection_id, name, base_folder)
+    url, state, nonce = await oauth.authorize(session, settings, subject, request)
+    response.set_cookie(
+        oauth.STATE_COOKIE,
+        nonce,
+        max_age=oauth.STATE_MINUTES * 60,
+        path=oauth_router.prefix,
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_base_url.startswith("https://"),
+    )
+    return YandexAuthorizeRead(authorize_url=url, state=state)
+
+
+@oauth_router.get("/callback", response_model=ConnectionRead)
+async def yandex_callback(
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+    nonce: Annotated[str | None, Cookie(alias=oauth.STATE_COOKIE)] = None,
+) -> dict[str, Any]:
+    """Where Yandex sends the browser back; creates or updates the connection."""
+    connection = await oauth.callback(
+        session, settings, code=code, state=state, error=error, cookie_nonce=nonce
+    )
+    response.delete_cookie(oauth.STATE_COOKIE, path=oauth_router.prefix)
+    return present(settings, connection)

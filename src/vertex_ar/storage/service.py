@@ -1,0 +1,239 @@
+"""Storage connections (superadmin), a company's assignment, health of the backends in use."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vertex_ar.auth.subject import AuthSubject
+from vertex_ar.companies.models import Company
+from vertex_ar.content.models import ARContent
+from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput, ServiceUnavailable
+from vertex_ar.core.schemas import PageParams
+from vertex_ar.core.settings import Settings
+from vertex_ar.storage.base import StorageError
+from vertex_ar.storage.crypto import SecretsUnreadable, decrypt_secrets
+from vertex_ar.storage.models import StorageConnection, StorageKind
+from vertex_ar.storage.registry import (
+    full_config,
+    open_backend,
+    split_config,
+    storage_for_company,
+    storage_for_connection,
+)
+from vertex_ar.storage.repository import ConnectionRepository
+from vertex_ar.storage.schemas import (
+    CONFIG_MODELS,
+    MASK,
+    SECRET_FIELDS,
+    ConnectionCreate,
+    ConnectionTestResult,
+    ConnectionUpdate,
+    UsageRead,
+)
+
+log = structlog.get_logger(__name__)
+
+HEALTH_TIMEOUT_SECONDS = 5.0
+
+
+def present(settings: Settings, connection: StorageConnection) -> dict[str, Any]:
+    """The API shape: secrets replaced by the mask (None where a secret is not set)."""
+    try:
+        hidden = decrypt_secrets(settings, connection.secrets_token)
+    except SecretsUnreadable:
+        hidden = dict.fromkeys(SECRET_FIELDS[connection.kind], MASK)
+    config = dict(connection.config)
+    for name in SECRET_FIELDS[connection.kind]:
+        config[name] = MASK if hidden.get(name) else None
+    return {
+        "id": connection.id,
+        "name": connection.name,
+        "kind": connection.kind,
+        "config": config,
+        "active": connection.active,
+        "created_at": connection.created_at,
+        "updated_at": connection.updated_at,
+    }
+
+
+def validate_config(kind: StorageKind, config: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return CONFIG_MODELS[kind].model_validate(config).model_dump()
+    except ValidationError as exc:
+        # Only field names and messages: pydantic's own text would echo the (secret) values.
+        details = [
+            {"field": ".".join(["config", *map(str, e["loc"])]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        fields = ", ".join(d["field"] for d in details)
+        raise InvalidInput(f"Invalid {kind} config: {fields}", details=details) from exc
+
+
+async def timed_check(settings: Settings, connection: StorageConnection) -> ConnectionTestResult:
+    """Write, read back and delete a probe object; the latency, or the exact failure."""
+    started = time.perf_counter()
+    try:
+        backend = open_backend(settings, connection)
+        with anyio.fail_after(settings.storage_timeout_seconds * 2):
+            await backend.check()
+    except TimeoutError:
+        return ConnectionTestResult(ok=False, error="timed out")
+    except (StorageError, SecretsUnreadable) as exc:
+        return ConnectionTestResult(ok=False, error=str(exc)[:1000])
+    return ConnectionTestResult(ok=True, latency_ms=round((time.perf_counter() - started) * 1e3, 1))
+
+
+class ConnectionService:
+    def __init__(self, session: AsyncSession, subject: AuthSubject, settings: Settings) -> None:
+        subject.require_superadmin()
+        self.session = session
+        self.settings = settings
+        self.repository = ConnectionRepository(session)
+
+    async def list(self, page: PageParams) -> tuple[Sequence[StorageConnection], int]:
+        return await self.repository.page(limit=page.limit, offset=page.offset)
+
+    async def get(self, connection_id: int) -> StorageConnection:
+        return await self.repository.get(connection_id)
+
+    async def create(self, data: ConnectionCreate) -> StorageConnection:
+        if await self.repository.name_taken(data.name):
+            raise Conflict(f"a storage connection named {data.name!r} exists already")
+        config = validate_config(data.kind, data.config)
+        public, token = split_config(self.settings, data.kind, config)
+        connection = await self.repository.add(
+            StorageConnection(name=data.name, kind=data.kind, config=public, secrets_token=token)
+        )
+        await self.session.commit()
+        log.info("storage.connection_created", connection_id=connection.id, kind=data.kind.value)
+        return connection
+
+    async def update(self, connection_id: int, data: ConnectionUpdate) -> StorageConnection:
+        connection = await self.repository.get(connection_id)
+        if data.name is not None and data.name != connection.name:
+            if await self.repository.name_taken(data.name, except_id=connection.id):
+                raise Conflict(f"a storage connection named {data.name!r} exists already")
+            connection.name = data.name
+        if data.config is not None:
+            secret_names = SECRET_FIELDS[connection.kind]
+            changes = {
+                k: v for k, v in data.config.items() if not (k in secret_names and v == MASK)
+            }
+            try:
+                current = full_config(self.settings, connection)
+            except SecretsUnreadable:
+                current = dict(connection.config)  # new secrets must then be sent in full
+            merged = validate_config(connection.kind, {**current, **changes})
+            connection.config, connection.secrets_token = split_config(
+                self.settings, connection.kind, merged
+            )
+        if data.active is not None:
+            if not data.active and await self.repository.companies_using(connection.id):
+                raise Conflict("the connection is assigned to companies; move them first")
+            connection.active = data.active
+        await self.session.commit()
+        return connection
+
+    async def delete(self, connection_id: int) -> None:
+        connection = await self.repository.get(connection_id)
+        if companies := await self.repository.companies_using(connection.id):
+            raise Conflict(
+                "the connection is assigned to companies; move them first",
+                details={"company_ids": companies},
+            )
+        await self.repository.delete(connection)
+        await self.session.commit()
+
+    async def test(self, connection_id: int) -> ConnectionTestResult:
+        return await timed_check(self.settings, await self.repository.get(connection_id))
+
+    async def usage(self, connection_id: int) -> UsageRead:
+        connection = await self.repository.get(connection_id)
+        try:
+            used = await storage_for_connection(self.settings, connection).usage()
+        except StorageError as exc:
+            raise ServiceUnavailable(f"storage usage unavailable: {exc}") from exc
+        return UsageRead(used_bytes=used.used_bytes, total_bytes=used.total_bytes)
+
+
+async def provision_company(session: AsyncSession, settings: Settings, company_id: int) -> None:
+    """Create a new company's folder/prefix layout on its storage; 503 when it is down."""
+    storage = await storage_for_company(session, settings, company_id)
+    try:
+        await storage.provision(company_id)
+    except StorageError as exc:
+        raise ServiceUnavailable(f"media storage is unavailable: {exc}") from exc
+
+
+async def assign_storage(
+    session: AsyncSession, settings: Settings, company: Company, connection_id: int
+) -> None:
+    """Point a company at a connection (not committed).
+
+    Only while the company has no content: media already stored would become unreachable, and
+    moving it is the job of `vertex-ar storage migrate`.
+    """
+    if company.storage_connection_id == connection_id:
+        return
+    connection = await session.get(StorageConnection, connection_id)
+    if connection is None:
+        raise InvalidInput(
+            f"storage connection {connection_id} not found",
+            details=[{"field": "storage_connection_id", "message": "not found"}],
+        )
+    if not connection.active:
+        raise InvalidInput(f"storage connection {connection_id} is not active")
+    ensure_allowed(settings, connection)
+    has_content = await session.scalar(
+        select(ARContent.id).where(ARContent.company_id == company.id).limit(1)
+    )
+    if has_content is not None:
+        raise Conflict(
+            "the company has media on its current storage; move it with "
+            f"`vertex-ar storage migrate --company {company.id} --to {connection_id}`"
+        )
+    try:
+        await storage_for_connection(settings, connection).provision(company.id)
+    except (StorageError, SecretsUnreadable) as exc:
+        raise ServiceUnavailable(f"the new storage is unavailable: {exc}") from exc
+    company.storage_connection_id = connection.id
+
+
+def ensure_allowed(settings: Settings, connection: StorageConnection) -> None:
+    if connection.kind is StorageKind.local and not settings.storage_allow_local_for_companies:
+        raise Forbidden(
+            "client companies may not use the platform's local storage "
+            "(set STORAGE_ALLOW_LOCAL_FOR_COMPANIES=true to allow it)"
+        )
+
+
+async def backend_health(session: AsyncSession, settings: Settings) -> list[dict[str, Any]]:
+    """A probe of every connection that companies use (5 s each, run side by side)."""
+    in_use = await ConnectionRepository(session).in_use()
+    results: list[dict[str, Any]] = [{} for _ in in_use]
+
+    async def probe(index: int, connection: StorageConnection, companies: int) -> None:
+        with anyio.move_on_after(HEALTH_TIMEOUT_SECONDS) as scope:
+            result = await timed_check(settings, connection)
+        if scope.cancelled_caught:
+            result = ConnectionTestResult(ok=False, error="timed out")
+        results[index] = {
+            "id": connection.id,
+            "name": connection.name,
+            "kind": connection.kind.value,
+            "companies": companies,
+            **result.model_dump(exclude_none=True),
+        }
+
+    async with anyio.create_task_group() as group:
+        for index, (connection, companies) in enumerate(in_use):
+            group.start_soon(probe, index, connection, companies)
+    return results
