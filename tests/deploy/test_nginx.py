@@ -28,6 +28,8 @@ CONFIG = REPO / "deploy" / "nginx" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 GIXY = Path(sys.executable).with_name("gixy")
 VIDEO = bytes(range(256)) * 40  # 10240 bytes, every offset recognisable
+IMMUTABLE = "public, max-age=31536000, immutable"
+VIEWER_CSP = "default-src 'self'; script-src 'self' 'nonce-abc'; worker-src 'self' data: blob:"
 
 
 def _renderer() -> ModuleType:
@@ -133,14 +135,19 @@ class _StubApp(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record(0)
-        if self.path.startswith("/media/"):
+        if self.path.startswith("/media?t="):
             self._answer(200, b"", "video/mp4", X_Accel_Redirect="/_media/1/videos/clip.mp4")
-        elif self.path.startswith("/static/"):
-            self._answer(200, b"console.log(1);" * 400, "application/javascript")
+        elif self.path.startswith("/ar-assets/"):
+            cache = IMMUTABLE if "?v=" in self.path else "no-cache"
+            self._answer(200, b"console.log(1);" * 400, "text/javascript", Cache_Control=cache)
         elif self.path.startswith("/api/"):
             self._answer(200, json.dumps({"items": ["x" * 50] * 200}).encode(), "application/json")
+        elif self.path.startswith("/ar/"):  # the viewer page sets its own policy, as the app does
+            page = b"<!doctype html><title>viewer</title>"
+            self._answer(200, page, "text/html", Content_Security_Policy=VIEWER_CSP,
+                         Referrer_Policy="no-referrer")  # fmt: skip
         else:
-            self._answer(200, b"<!doctype html><title>viewer</title>", "text/html")
+            self._answer(200, b"<!doctype html><title>docs</title>", "text/html")
 
     def do_POST(self) -> None:
         size = int(self.headers.get("Content-Length", "0"))
@@ -191,18 +198,25 @@ def test_security_headers_on_every_answer(edge: tuple[str, type[_StubApp]]) -> N
     base, _ = edge
     for path in ("/ar/abc123", "/api/companies", "/health", "/metrics", "/_media/1/videos/x"):
         response = httpx.get(base + path)
-        missing = [h for h in SECURITY_HEADERS if h not in response.headers]
-        assert not missing, (path, response.status_code, missing)
+        for header in SECURITY_HEADERS:
+            values = response.headers.get_list(header)
+            assert len(values) == 1, (path, response.status_code, header, values)
+
+
+def test_the_apps_own_policy_wins(edge: tuple[str, type[_StubApp]]) -> None:
+    base, _ = edge
     viewer = httpx.get(f"{base}/ar/abc123").headers
-    csp = dict(
-        (part.split()[0], part.split()[1:])
-        for part in viewer["content-security-policy"].split("; ")
+    assert viewer.get_list("content-security-policy") == [VIEWER_CSP]  # nonce kept, no second
+    assert viewer.get_list("referrer-policy") == ["no-referrer"]
+    api = httpx.get(f"{base}/api/companies").headers["content-security-policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in api.split("; ")}
+    assert {"blob:", "data:"} <= set(directives["worker-src"])  # MindAR's workers
+    assert "'unsafe-eval'" not in directives["script-src"]
+    assert "'unsafe-inline'" not in directives["script-src"]
+    assert "camera=(self)" in httpx.get(f"{base}/api/x").headers["permissions-policy"]
+    assert (
+        "https://cdn.jsdelivr.net" in httpx.get(f"{base}/docs").headers["content-security-policy"]
     )
-    assert {"blob:", "data:"} <= set(csp["worker-src"])  # MindAR's workers
-    assert "'unsafe-eval'" not in csp["script-src"] and "'unsafe-inline'" not in csp["script-src"]
-    assert "camera=(self)" in viewer["permissions-policy"]
-    docs_csp = httpx.get(f"{base}/docs").headers["content-security-policy"]
-    assert "https://cdn.jsdelivr.net" in docs_csp
 
 
 def test_health_and_metrics_stay_at_the_edge(edge: tuple[str, type[_StubApp]]) -> None:
@@ -226,24 +240,30 @@ def test_proxy_passes_client_and_request_id(edge: tuple[str, type[_StubApp]]) ->
 
 def test_media_is_sent_by_nginx_with_ranges(edge: tuple[str, type[_StubApp]]) -> None:
     base, _ = edge
-    whole = httpx.get(f"{base}/media/token/clip.mp4")
+    whole = httpx.get(f"{base}/media?t=signed")
     assert whole.status_code == 200 and whole.content == VIDEO
-    part = httpx.get(f"{base}/media/token/clip.mp4", headers={"Range": "bytes=1000-1999"})
+    part = httpx.get(f"{base}/media?t=signed", headers={"Range": "bytes=1000-1999"})
     assert part.status_code == 206
     assert part.headers["content-range"] == f"bytes 1000-1999/{len(VIDEO)}"
     assert part.content == VIDEO[1000:2000]
     assert httpx.get(f"{base}/_media/1/videos/clip.mp4").status_code == 404  # internal only
 
 
-def test_static_assets_are_cached(edge: tuple[str, type[_StubApp]]) -> None:
+def test_viewer_assets_are_cached_as_the_app_allows(edge: tuple[str, type[_StubApp]]) -> None:
     base, stub = edge
-    first = httpx.get(f"{base}/static/viewer.js")
-    hits = sum(1 for s in stub.seen if s[1] == "/static/viewer.js")
-    second = httpx.get(f"{base}/static/viewer.js")
-    assert first.headers["cache-control"] == second.headers["cache-control"]
-    assert "max-age=2592000" in first.headers["cache-control"]
-    assert sum(1 for s in stub.seen if s[1] == "/static/viewer.js") == hits  # served from cache
-    assert "cache-control" not in httpx.get(f"{base}/ar/abc").headers
+
+    def hits(path: str) -> int:
+        return sum(1 for s in stub.seen if s[1] == path)
+
+    versioned, plain = "/ar-assets/viewer.js?v=1a2b", "/ar-assets/viewer.js"
+    first = httpx.get(base + versioned)
+    second = httpx.get(base + versioned)
+    assert first.headers.get_list("cache-control") == [IMMUTABLE]
+    assert second.headers.get_list("cache-control") == [IMMUTABLE]
+    assert hits(versioned) == 1  # the second came from Nginx's cache
+    httpx.get(base + plain)
+    httpx.get(base + plain)
+    assert hits(plain) == 2  # `no-cache` from the app: asked every time
 
 
 def test_gzip_for_json(edge: tuple[str, type[_StubApp]]) -> None:
