@@ -316,6 +316,14 @@ async function main() {
   if (state.phase === "loading") setPhase("scanning");
   const { renderer, scene, camera } = mindar;
   renderer.setAnimationLoop(() => renderer.render(scene, camera));
+  // Where the video plane's corners are on screen (CSS px; TL, TR, BR, BL), as last rendered.
+  state.planeCorners = () => {
+    const { clientWidth: w, clientHeight: h } = el.ar;
+    return [[-0.5, 0.5], [0.5, 0.5], [0.5, -0.5], [-0.5, -0.5]].map(([x, y]) => {
+      const p = new THREE.Vector3(x, y, 0).applyMatrix4(plane.mesh.matrixWorld).project(camera);
+      return [((p.x + 1) / 2) * w, ((1 - p.y) / 2) * h];
+    });
+  };
 
   const unmute = () => {
     if (state.phase !== "playing") return;

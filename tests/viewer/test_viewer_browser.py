@@ -1,0 +1,365 @@
+"""The whole journey in a real browser: content through the API, a real worker compiles the
+marker, the viewer page on a fake camera that shows the print finds it, lays today's video
+exactly over it and plays it, pauses when the print leaves the picture and resumes when it
+returns; leaving the page records a view session.
+
+Runs once, on the embedded stack (SQLite, filesystem broker, no Redis): a uvicorn server in a
+thread, a Celery worker subprocess, Debian's Chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import httpx
+import numpy as np
+import numpy.typing as npt
+import pytest
+import uvicorn
+from PIL import Image
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from tests.api import media
+from tests.api.worker import running_worker, wait_for
+from tests.support.fake_camera import (
+    FRAME_HEIGHT,
+    FRAME_WIDTH,
+    Pose,
+    background,
+    render,
+    write_feed,
+    write_y4m,
+)
+from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS, FAKE_CAMERA_ARGS
+from vertex_ar.core import migrate
+from vertex_ar.core.app import create_app
+from vertex_ar.core.db import sync_url
+from vertex_ar.core.security import hash_password
+from vertex_ar.core.settings import Settings
+from vertex_ar.rotation.clock import local_now
+from vertex_ar.users.models import Role, User
+
+pytest.importorskip("vertex_ar.markers.compiler", reason="the marker compiler is not in this tree")
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+# UTC+14: the company's date is ahead of UTC for most of the day, so "today" must be its own.
+COMPANY_TZ = "Pacific/Kiritimati"
+PORTRAIT = (480, 640)  # width, height of the print's image
+VIEWPORT = {"width": 480, "height": 640}  # a phone held upright
+POSE = Pose(scale=0.8, rotation_deg=8.0, tilt_x_deg=15.0)
+FEED_FPS = 5  # MindAR tracks at ~4 fps on SwiftShader; more frames only make the file bigger
+PRINT_SECONDS, AWAY_SECONDS = 16, 5  # the feed: the print, then the bare table, looping
+# Mean distance of the plane's corners from where they belong, in CSS pixels; MindAR's own
+# pose error on such a feed is ~1-3 video pixels (x 1.33 here).
+MAX_PLANE_ERROR_PX = 8.0
+TERMINAL = str(
+    ["playing", "error", "camera-denied", "no-webgl", "no-camera", "insecure", "camera-busy"]
+)
+
+
+@dataclass
+class Live:
+    base_url: str
+    settings: Settings
+    http: httpx.Client  # logged in as the company admin
+
+
+@dataclass
+class Print:
+    content: dict[str, Any]
+    portrait: bytes
+    todays_video: int
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _login(http: httpx.Client, email: str, password: str) -> dict[str, str]:
+    response = http.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    folder = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    settings = Settings(
+        env="test",
+        database_url=f"sqlite+aiosqlite:///{folder / 'vertex_ar.db'}",
+        celery_broker_url="",
+        data_dir=folder / "data",
+        storage_root=folder / "data" / "storage",
+        public_base_url=f"http://127.0.0.1:{port}",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    migrate.upgrade(settings.database_url)
+    engine = create_engine(sync_url(settings.database_url))
+    with Session(engine) as session:
+        session.add(User(email="root@example.com", password_hash=hash_password("root-password"),
+                         role=Role.superadmin))  # fmt: skip
+        session.commit()
+    engine.dispose()
+
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: server.started, 30, "the web server to start")
+    try:
+        with httpx.Client(base_url=base_url, timeout=30) as http:
+            root = _login(http, "root@example.com", "root-password")
+            company = http.post(
+                "/api/companies", json={"name": "Print Shop", "timezone": COMPANY_TZ}, headers=root
+            )
+            assert company.status_code == 201, company.text
+            user = http.post(
+                "/api/users",
+                json={"email": "admin@print.example.com", "password": "tenant-password",
+                      "role": "company_admin", "company_id": company.json()["id"]},
+                headers=root,
+            )  # fmt: skip
+            assert user.status_code == 201, user.text
+            http.headers.update(_login(http, "admin@print.example.com", "tenant-password"))
+            yield Live(base_url, settings, http)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def printed(live: Live, tmp_path_factory: pytest.TempPathFactory) -> Print:
+    """A poster with two videos and a daily cycle, its marker compiled by a real worker."""
+    folder = tmp_path_factory.mktemp("print")
+    http = live.http
+    project = http.post("/api/projects", json={"name": "Launch"})
+    assert project.status_code == 201, project.text
+    portrait = media.textured_image(*PORTRAIT, seed=7)
+    clips = [
+        media.video(folder / "landscape.mp4", seconds=4.0, size="160x120"),
+        media.video(folder / "portrait.mp4", seconds=4.0, size="96x160"),
+    ]
+    created = http.post(
+        "/api/ar-content",
+        data={"project_id": str(project.json()["id"]), "title": "Birthday poster"},
+        files=[("portrait", ("poster.png", portrait, "image/png"))]
+        + [("video", (f"clip{i}.mp4", clip, "video/mp4")) for i, clip in enumerate(clips)],
+    )
+    assert created.status_code == 201, created.text
+    content = created.json()
+    landscape, upright = (v["id"] for v in content["videos"])
+
+    # A daily cycle that started yesterday (company time) plays its second video today.
+    today = local_now(COMPANY_TZ).date()
+    rule = http.put(
+        f"/api/ar-content/{content['id']}/rotation-rule",
+        json={"type": "daily_cycle", "default_video_id": landscape,
+              "config": {"video_sequence": [landscape, upright],
+                         "start_date": str(today - timedelta(days=1))}},
+    )  # fmt: skip
+    assert rule.status_code == 200, rule.text
+    assert rule.json()["today"] == {"date": str(today), "timezone": COMPANY_TZ,
+                                    "video_id": upright}  # fmt: skip
+
+    log = folder / "worker.log"
+    url = f"/api/ar-content/{content['id']}"
+    with running_worker(live.settings, log):
+
+        def compiled() -> bool:
+            body = http.get(url).json()
+            assert body["marker_status"] != "failed", body["marker_error"]
+            return bool(body["marker_status"] == "ready")
+
+        wait_for(compiled, 120, "the worker to compile the marker", log)
+    return Print(content, portrait, upright)
+
+
+def _target_rgb(printed: Print) -> npt.NDArray[np.uint8]:
+    return np.asarray(Image.open(io.BytesIO(printed.portrait)).convert("RGB"))
+
+
+def _blinking_feed(path: Path, target: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+    """The print for PRINT_SECONDS, then the bare table for AWAY_SECONDS (Chromium loops it)."""
+    clean, corners = render(target, POSE, seed=3)
+    table = background(3)
+    rng = np.random.default_rng(3)
+    frames = []
+    for i in range((PRINT_SECONDS + AWAY_SECONDS) * FEED_FPS):
+        base = clean if i < PRINT_SECONDS * FEED_FPS else table
+        noisy = base.astype(np.float32) + rng.normal(0.0, 1.5, base.shape)
+        frames.append(np.clip(noisy + 0.5, 0, 255).astype(np.uint8))
+    write_y4m(path, frames, FEED_FPS)
+    return corners
+
+
+def _expected_plane(
+    corners: npt.NDArray[np.float64], video_w: int, video_h: int
+) -> npt.NDArray[np.float64]:
+    """Where the video plane belongs on the page, (4, 2) CSS px, TL TR BR BL.
+
+    The video keeps its aspect and fits inside the target, centred; the camera frame covers the
+    viewport (scaled to fill, centred), as MindAR lays it out.
+    """
+    tw, th = PORTRAIT
+    scale = min(tw / video_w, th / video_h)
+    pw, ph = video_w * scale, video_h * scale
+    x0, y0 = (tw - pw) / 2, (th - ph) / 2
+    inside = np.array([[x0, y0], [x0 + pw, y0], [x0 + pw, y0 + ph], [x0, y0 + ph]], np.float32)
+    rect = np.array([[0, 0], [tw, 0], [tw, th], [0, th]], np.float32)
+    homography = cv2.getPerspectiveTransform(rect, corners.astype(np.float32))
+    in_frame = cv2.perspectiveTransform(inside[None], homography)[0].astype(np.float64)
+    cover = max(VIEWPORT["width"] / FRAME_WIDTH, VIEWPORT["height"] / FRAME_HEIGHT)
+    offset = np.array(
+        [(VIEWPORT["width"] - FRAME_WIDTH * cover) / 2,
+         (VIEWPORT["height"] - FRAME_HEIGHT * cover) / 2]
+    )  # fmt: skip
+    result: npt.NDArray[np.float64] = in_frame * cover + offset
+    return result
+
+
+def _launch(playwright: Playwright, *args: str) -> Browser:
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CLOSED_NETWORK_ARGS, *args]
+    )
+
+
+def _video(page: Page) -> dict[str, Any]:
+    state: dict[str, Any] = page.evaluate(
+        """() => { const v = document.querySelector("video.source-video");
+                   return { t: v.currentTime, paused: v.paused, w: v.videoWidth,
+                            h: v.videoHeight, viewer: window.vertexViewer }; }"""
+    )
+    return state
+
+
+def _sessions(http: httpx.Client, content_id: int) -> list[dict[str, Any]]:
+    response = http.get("/api/analytics/sessions", params={"content_id": content_id})
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path) -> None:
+    content = printed.content
+    feed = tmp_path / "feed.y4m"
+    true_corners = _blinking_feed(feed, _target_rgb(printed))
+    sessions_before = len(_sessions(live.http, content["id"]))
+
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        camera = f"--use-file-for-fake-video-capture={feed}"
+        browser = _launch(playwright, *FAKE_CAMERA_ARGS, camera)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            opened = time.monotonic()
+            page.goto(f"{live.base_url}/ar/{content['unique_id']}")
+            page.wait_for_function(
+                f"() => window.vertexViewer && {TERMINAL}.includes(window.vertexViewer.phase)",
+                timeout=90_000,
+            )
+            found_after = time.monotonic() - opened
+            first = _video(page)
+            assert first["viewer"]["phase"] == "playing", (first, console)
+            # The plane sits on the print: median of a few rendered poses (MindAR filters jitter).
+            samples = []
+            for _ in range(5):
+                corners = page.evaluate("() => window.vertexViewer.planeCorners()")
+                samples.append(np.asarray(corners, dtype=np.float64))
+                page.wait_for_timeout(200)
+            plane = np.median(np.stack(samples), axis=0)
+            expected = _expected_plane(true_corners, 96, 160)
+            plane_error = float(np.linalg.norm(plane - expected, axis=1).mean())
+            second = _video(page)
+            # Today's video (the upright 96×160 clip) is the one playing, and its clock advances.
+            assert second["viewer"]["videoId"] == printed.todays_video
+            assert (second["w"], second["h"]) == (96, 160)
+            assert not second["paused"]
+            assert second["t"] > first["t"], (first, second)
+            assert page.locator("#sound").is_visible()
+            assert page.locator("#sound").inner_text() == "Tap for sound"
+            assert plane_error < MAX_PLANE_ERROR_PX, (plane.tolist(), expected.tolist())
+
+            # The print leaves the picture: the video pauses; it comes back: the video resumes.
+            page.wait_for_function("() => window.vertexViewer.lostCount >= 1", timeout=60_000)
+            lost = _video(page)
+            assert lost["paused"] and lost["viewer"]["phase"] == "scanning"
+            assert page.locator("#hint").is_visible()
+            page.wait_for_function("() => window.vertexViewer.foundCount >= 2", timeout=60_000)
+            page.wait_for_timeout(1000)
+            back = _video(page)
+            assert back["viewer"]["phase"] == "playing" and not back["paused"]
+            assert back["t"] > lost["t"]
+            print(
+                f"\nfound {found_after:.1f} s after opening the page "
+                f"(tracking start to detection {first['viewer']['timeToDetectionMs']:.0f} ms), "
+                f"plane corners within {plane_error:.1f} px, "
+                f"lost/found {back['viewer']['lostCount']}/{back['viewer']['foundCount']}"
+            )
+            page.goto("about:blank")  # leaving the page sends the session beacon
+        finally:
+            browser.close()
+    assert not [line for line in console if "pageerror" in line or "Content Security" in line]
+
+    def recorded() -> list[dict[str, Any]]:
+        items = _sessions(live.http, content["id"])
+        return items if len(items) > sessions_before else []
+
+    session = wait_for(recorded, 20, "the view session")[0]
+    print(f"session: {session}")
+    assert session["found"] is True
+    assert session["device_type"] == "desktop"  # headless Chromium on Linux
+    assert 0 < session["time_to_detection_ms"] < 90_000
+    assert session["fps"] > 0
+    assert session["duration_seconds"] > found_after
+    overview = live.http.get("/api/analytics/overview", params={"content_id": content["id"]})
+    assert overview.json()["views"] == sessions_before + 1
+
+
+def test_failures_explain_themselves(live: Live, printed: Print, tmp_path: Path) -> None:
+    """No camera permission, or no WebGL: a message that says what to do, never a blank page."""
+    feed = tmp_path / "feed.y4m"
+    write_feed(feed, _target_rgb(printed), POSE, seconds=1.0, fps=FEED_FPS)
+    url = f"{live.base_url}/ar/{printed.content['unique_id']}"
+    cases = {
+        # The fake device exists, but the permission prompt is refused.
+        "camera-denied": ["--use-fake-device-for-media-stream", "--deny-permission-prompts",
+                          f"--use-file-for-fake-video-capture={feed}"],
+        "no-webgl": ["--disable-webgl", "--disable-3d-apis"],
+    }  # fmt: skip
+    with sync_playwright() as playwright:
+        for expected, args in cases.items():
+            browser = _launch(playwright, *args)
+            try:
+                page = browser.new_page(viewport=VIEWPORT)
+                page.goto(url)
+                page.wait_for_function(
+                    f"() => window.vertexViewer && {TERMINAL}.includes(window.vertexViewer.phase)",
+                    timeout=60_000,
+                )
+                assert page.evaluate("() => window.vertexViewer.phase") == expected
+                overlay = page.locator("#overlay")
+                assert overlay.is_visible()
+                assert overlay.get_attribute("data-state") == expected
+                text = page.locator("#state-text").inner_text()
+                assert len(text) > 40, text  # an explanation, not a code
+            finally:
+                browser.close()
