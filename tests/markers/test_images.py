@@ -11,6 +11,7 @@ from PIL import Image
 
 from vertex_ar.markers.images import (
     MIN_SHORT_SIDE,
+    decode_rgb,
     limit_size,
     load_grey,
     official_grey,
@@ -94,3 +95,21 @@ def test_too_small_images_are_refused() -> None:
         prepare_target(np.zeros((MIN_SHORT_SIDE - 1, 500), dtype=np.uint8))
     with pytest.raises(ValueError, match="uint8"):
         load_grey(np.zeros((200, 200), dtype=np.float32))
+
+
+def test_large_jpeg_decodes_at_reduced_scale_like_full_decoding(tmp_path: Path) -> None:
+    from vertex_ar.markers import samples
+
+    rgb = samples.collage(3000, 2000, seed=12)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(rgb).save(path, format="JPEG", quality=92, exif=exif)
+    assert decode_rgb(path, 1024).shape == (1500, 1000, 3)  # decoded at 1/2, upright
+    assert decode_rgb(path).shape == (3000, 2000, 3)
+    fast = prepare_target(path, 1024)
+    full = limit_size(load_grey(path), 1024)
+    assert fast.shape == full.shape == (1024, 683)  # upright portrait
+    # The decoder's 1/2 scaling then area averaging, vs full decoding then area averaging.
+    diff = np.abs(fast.astype(int) - full.astype(int))
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 12
