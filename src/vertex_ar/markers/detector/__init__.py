@@ -121,7 +121,7 @@ def detect(image: npt.NDArray[np.uint8] | npt.NDArray[np.floating]) -> FeaturePo
     descriptors = np.zeros((n, DESCRIPTOR_WORDS), dtype=np.uint32)
     for k in sorted(set(octave.tolist())):
         idx = np.nonzero(octave == k)[0]
-        gaussian = pyramid.gaussians[k][1]
+        gaussian = pyramid.smoothed[k]
         ys, xs = points[idx, 2], points[idx, 3]
         # Orientation uses the truncated position, FREAK the sub-pixel one (as officially).
         angle[idx] = compute_angles(gaussian, ys.astype(np.int64), xs.astype(np.int64))

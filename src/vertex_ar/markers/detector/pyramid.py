@@ -128,10 +128,11 @@ def upsample_at(
 
 @dataclass(frozen=True)
 class Pyramid:
-    """``gaussians[k]`` = (g0, g1) of octave k, each (H_k, W_k) float32; ``dogs[k]`` = g0 - g1."""
+    """``dogs[k]`` = g0 - g1 of octave k, (H_k, W_k) float32; ``smoothed[k]`` = g1 of octave k,
+    the image orientation and FREAK sample, for octaves k >= 1 (octave 0 never has features)."""
 
-    gaussians: list[tuple[Float32Image, Float32Image]]
     dogs: list[Float32Image]
+    smoothed: dict[int, Float32Image]
 
     @property
     def octaves(self) -> int:
@@ -139,14 +140,19 @@ class Pyramid:
 
 
 def build_pyramid(image: npt.NDArray[np.uint8] | npt.NDArray[np.floating]) -> Pyramid:
-    """Gaussian and DoG pyramids of a (H, W) greyscale image (uint8 or float, values 0…255)."""
+    """Gaussian and DoG pyramids of a (H, W) greyscale image (uint8 or float, values 0…255).
+
+    Keeps only what the detector reads later (a whole 12 MP detect peaks at ~12 bytes per pixel).
+    """
     # tfjs holds the input as float32; uint8 pixels are exact in the float32 fast path.
     base = image if image.dtype == np.uint8 else np.asarray(image, dtype=np.float32)
-    octaves = octave_count(base.shape[1], base.shape[0])
-    gaussians: list[tuple[Float32Image, Float32Image]] = []
-    for k in range(octaves):
-        g0 = binomial_filter(base) if k == 0 else downsample(gaussians[-1][1])
+    dogs: list[Float32Image] = []
+    smoothed: dict[int, Float32Image] = {}
+    g1: Float32Image | None = None  # the previous octave's
+    for k in range(octave_count(base.shape[1], base.shape[0])):
+        g0 = binomial_filter(base) if g1 is None else downsample(g1)
         g1 = binomial_filter(g0, on_lattice=k == 0 and base.dtype == np.uint8)
-        gaussians.append((g0, g1))
-    dogs = [g0 - g1 for g0, g1 in gaussians]
-    return Pyramid(gaussians=gaussians, dogs=dogs)
+        dogs.append(np.subtract(g0, g1, out=g0))  # g0 itself is not needed any more
+        if k > 0:
+            smoothed[k] = g1
+    return Pyramid(dogs=dogs, smoothed=smoothed)
