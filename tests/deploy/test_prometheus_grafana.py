@@ -283,9 +283,8 @@ def test_prometheus_scrapes_what_compose_runs() -> None:
 
 
 @pytest.fixture(scope="module")
-async def exported_names(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[set[str]]:
-    """Every metric name a scrape of the real app declares (TYPE lines), expanded to the sample
-    names Prometheus stores (`_total`, `_bucket`, `_sum`, `_count`)."""
+async def scrape(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """/metrics of the real app after one request."""
     folder = tmp_path_factory.mktemp("names")
     url = f"sqlite+aiosqlite:///{folder / 'db.sqlite'}"
     migrate.upgrade(url)
@@ -297,15 +296,30 @@ async def exported_names(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            text = (await http.get("/metrics")).text
+            await http.get("/api/health/status")
+            yield (await http.get("/metrics")).text
+
+
+@pytest.fixture(scope="module")
+def exported_names(scrape: str) -> set[str]:
+    """Every metric name the app's scrape declares (TYPE lines), expanded to the sample names
+    Prometheus stores (`_total`, `_bucket`, `_sum`, `_count`)."""
     names: set[str] = set()
     suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
-    for line in text.splitlines():
+    for line in scrape.splitlines():
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split()
             base = name.removesuffix("_total")
             names |= {base + s for s in suffixes.get(kind, [""])}
-    yield names
+    return names
+
+
+def test_promtool_lints_the_apps_exposition(scrape: str) -> None:
+    assert "vertex_ar_http_requests_total{" in scrape
+    done = subprocess.run(
+        [PROMTOOL, "check", "metrics"], input=scrape, capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout + done.stderr) == (0, "")
 
 
 def test_dashboards_and_alerts_name_only_exported_metrics(exported_names: set[str]) -> None:
