@@ -17,6 +17,7 @@ import structlog
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.db import Database
 from vertex_ar.core.settings import Settings
+from vertex_ar.observability.metrics import marker_compile_timer
 from vertex_ar.storage.base import Storage, new_key
 from vertex_ar.storage.registry import storage_for_company
 from vertex_ar.storage.transaction import StagedWrites
@@ -36,15 +37,15 @@ class CompiledMarker:
 
 def compile_portrait(path: Path, max_side: int) -> CompiledMarker:
     try:
-        from vertex_ar.markers import compile_targets, rate_target
+        from vertex_ar.markers import compile_with_stats, rate_compiled
     except ImportError as exc:
         raise MarkerCompileError("marker compiler not available") from exc
     try:
-        data = compile_targets([path], max_side=max_side)
-        rating = rate_target(data)
+        with marker_compile_timer():
+            result = compile_with_stats([path], max_side=max_side)
     except (ValueError, OSError) as exc:
         raise MarkerCompileError(f"the portrait could not be compiled: {exc}") from exc
-    return CompiledMarker(data, rating)
+    return CompiledMarker(result.mind, rate_compiled(result.targets[0]))
 
 
 async def _compile_from_storage(storage: Storage, key: str, max_side: int) -> CompiledMarker:

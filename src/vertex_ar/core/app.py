@@ -16,6 +16,7 @@ from vertex_ar.core.errors import install_error_handlers
 from vertex_ar.core.logging import RequestIdMiddleware, configure_logging
 from vertex_ar.core.settings import Settings, get_settings
 from vertex_ar.health.endpoints import router as health_router
+from vertex_ar.observability.endpoints import install_metrics
 from vertex_ar.projects.endpoints import router as projects_router
 from vertex_ar.qr.endpoints import router as qr_router
 from vertex_ar.rotation.endpoints import router as rotation_router
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tasks = TaskQueue(settings)
     install_error_handlers(app)
+    install_metrics(app)
     app.add_middleware(RequestIdMiddleware)
     for router in (
         auth_router,

@@ -15,6 +15,7 @@ from vertex_ar.core import migrate
 from vertex_ar.core.db import Database
 from vertex_ar.core.security import hash_password
 from vertex_ar.core.settings import DEV_ADMIN_PASSWORD, get_settings
+from vertex_ar.observability.metrics import MULTIPROC_ENV, multiprocess_dir, reset_multiprocess_dir
 from vertex_ar.users.models import Role, User
 from vertex_ar.users.repository import UserRepository
 
@@ -141,6 +142,10 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
+    if args.workers > 1 and not multiprocess_dir():
+        # Several uvicorn processes must share their metrics through files.
+        os.environ[MULTIPROC_ENV] = str((settings.data_dir / "prometheus").resolve())
+    reset_multiprocess_dir()  # stale files of a previous run would count twice
     worker = None
     if settings.embedded_broker and not args.no_worker:
         worker = subprocess.Popen(_worker_command())  # noqa: S603 - fixed argv
