@@ -140,8 +140,20 @@ async def connect(root: Api, kind: str, config: dict[str, Any], name: str | None
     return connection_id
 
 
-async def tenant_on(root: Api, name: str, connection_id: int | None) -> Tenant:
-    tenant = await make_tenant(root, name)
+async def tenant_on(
+    root: Api, name: str, connection_id: int | None, *, own_admin: bool = False
+) -> Tenant:
+    """A company with a project on the given connection; run by the superadmin unless
+    `own_admin` (a company admin costs two argon2 hashes, ~1 s on a busy machine)."""
+    if own_admin:
+        tenant = await make_tenant(root, name)
+    else:
+        company = await root.post("/api/companies", json={"name": name})
+        assert company.status_code == 201, company.text
+        company_id = company.json()["id"]
+        project = await root.post("/api/projects", json={"name": name, "company_id": company_id})
+        assert project.status_code == 201, project.text
+        tenant = Tenant(company_id, project.json()["id"], root)
     if connection_id is not None:
         assigned = await root.patch(
             f"/api/companies/{tenant.company_id}", json={"storage_connection_id": connection_id}

@@ -49,7 +49,7 @@ class ConnectionRepository:
             .group_by(StorageConnection.id)
             .order_by(StorageConnection.id)
         )
-        return [(connection, int(count)) for connection, count in rows.tuples()]
+        return [(connection, int(count)) for connection, count in rows.all()]
 
     async def add(self, connection: StorageConnection) -> StorageConnection:
         self.session.add(connection)
