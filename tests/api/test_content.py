@@ -124,8 +124,15 @@ async def test_missing_fields(tenant_a: Tenant, app: Any) -> None:
     no_portrait = await tenant_a.admin.post(
         "/api/ar-content", data={"project_id": str(tenant_a.project_id), "title": "x"}
     )
-    assert no_portrait.status_code == 422
+    assert no_portrait.status_code == 415  # a form without files is not multipart
     assert "portrait" in no_portrait.json()["error"]["message"]
+    only_video = await tenant_a.admin.post(
+        "/api/ar-content",
+        data={"project_id": str(tenant_a.project_id), "title": "x"},
+        files={"video": ("v.mp4", b"\x00" * 10, "video/mp4")},
+    )
+    assert only_video.status_code == 422
+    assert "portrait" in only_video.json()["error"]["message"]
     no_title = await tenant_a.admin.post(
         "/api/ar-content",
         data={"project_id": str(tenant_a.project_id)},

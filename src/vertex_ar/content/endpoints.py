@@ -1,15 +1,20 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import ValidationError
 
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.schemas import ContentFields, ContentRead, ContentUpdate, VideoRead
 from vertex_ar.content.service import ContentFilters, ContentService, present, present_video
+from vertex_ar.content.uploads import (
+    ReceivedForm,
+    multipart_schema,
+    receive_multipart,
+    upload_folder,
+)
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import InvalidInput
 from vertex_ar.core.schemas import Page
@@ -29,35 +34,55 @@ def _service(
 ServiceDep = Annotated[ContentService, Depends(_service)]
 
 
-@router.post("", response_model=ContentRead, status_code=status.HTTP_201_CREATED)
-async def create_content(
-    service: ServiceDep,
-    portrait: Annotated[UploadFile, File(description="Target image: JPEG, PNG or WebP")],
-    project_id: Annotated[int, Form()],
-    title: Annotated[str, Form()],
-    video: Annotated[list[UploadFile] | None, File(description="Videos (repeatable)")] = None,
-    expires_at: Annotated[datetime | None, Form()] = None,
-    customer_name: Annotated[str | None, Form()] = None,
-    customer_email: Annotated[str | None, Form()] = None,
-    customer_phone: Annotated[str | None, Form()] = None,
-) -> dict[str, Any]:
+_CONTENT_FORM = multipart_schema(
+    files={"portrait": "Target image: JPEG, PNG or WebP", "video": "Videos (repeatable)"},
+    required=["portrait", "project_id", "title"],
+    fields={
+        "project_id": {"type": "integer"},
+        "title": {"type": "string"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "customer_name": {"type": "string"},
+        "customer_email": {"type": "string", "format": "email"},
+        "customer_phone": {"type": "string"},
+    },
+)
+_VIDEO_FORM = multipart_schema(files={"video": "Videos (repeatable)"}, required=["video"])
+
+
+def _fields(form: ReceivedForm) -> ContentFields:
     try:
-        fields = ContentFields(
-            project_id=project_id,
-            title=title,
-            expires_at=expires_at,
-            customer_name=customer_name or None,
-            customer_email=customer_email or None,
-            customer_phone=customer_phone or None,
+        return ContentFields.model_validate(
+            {name: form.text(name) for name in ContentFields.model_fields}
         )
     except ValidationError as exc:
         details = [
             {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
         ]
-        raise InvalidInput(
-            "Invalid input: " + ", ".join(d["field"] for d in details), details=details
-        ) from exc
-    return present(await service.create(fields, portrait, video or []))
+        fields = ", ".join(d["field"] for d in details)
+        raise InvalidInput(f"Invalid input: {fields}", details=details) from exc
+
+
+@router.post(
+    "",
+    response_model=ContentRead,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_CONTENT_FORM,
+)
+async def create_content(
+    request: Request, service: ServiceDep, settings: SettingsDep
+) -> dict[str, Any]:
+    limits = {"portrait": settings.max_image_bytes, "video": settings.max_video_bytes}
+    async with upload_folder(settings) as folder:
+        form = await receive_multipart(request, folder, limits)
+        fields = _fields(form)
+        portraits = form.files.get("portrait", [])
+        if len(portraits) != 1:
+            raise InvalidInput(
+                "Invalid input: portrait (exactly one image file is required)",
+                details=[{"field": "portrait", "message": "exactly one file required"}],
+            )
+        content = await service.create(fields, portraits[0], form.files.get("video", []))
+    return present(content)
 
 
 @router.get("", response_model=Page[ContentRead])
@@ -97,14 +122,19 @@ async def delete_content(content_id: int, service: ServiceDep) -> Response:
 
 
 @router.post(
-    "/{content_id}/videos", response_model=list[VideoRead], status_code=status.HTTP_201_CREATED
+    "/{content_id}/videos",
+    response_model=list[VideoRead],
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_VIDEO_FORM,
 )
 async def add_videos(
-    content_id: int,
-    service: ServiceDep,
-    video: Annotated[list[UploadFile], File(description="Videos (repeatable)")],
+    content_id: int, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> list[dict[str, Any]]:
-    return [present_video(v) for v in await service.add_videos(content_id, video)]
+    await service.get(content_id)  # another tenant's id is a 404 before any byte is stored
+    async with upload_folder(settings) as folder:
+        form = await receive_multipart(request, folder, {"video": settings.max_video_bytes})
+        added = await service.add_videos(content_id, form.files.get("video", []))
+    return [present_video(v) for v in added]
 
 
 @router.delete("/{content_id}/videos/{video_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -10,14 +10,12 @@ from typing import Any
 
 import anyio
 import structlog
-from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.content.media import (
     IMAGE_TYPES,
     VIDEO_TYPES,
-    ImageInfo,
     VideoInfo,
     validate_image,
     validate_video,
@@ -25,7 +23,7 @@ from vertex_ar.content.media import (
 from vertex_ar.content.models import ARContent, MarkerStatus, Video
 from vertex_ar.content.repository import ContentRepository, content_keys
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
-from vertex_ar.content.uploads import UploadSpool, upload_spool
+from vertex_ar.content.uploads import ReceivedFile
 from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
 from vertex_ar.core.settings import Settings
 from vertex_ar.projects.repository import ProjectRepository
@@ -103,36 +101,38 @@ class ContentService:
         return await self.repository.get(content_id)
 
     async def create(
-        self, fields: ContentFields, portrait: UploadFile, videos: list[UploadFile]
+        self, fields: ContentFields, portrait: ReceivedFile, videos: list[ReceivedFile]
     ) -> ARContent:
+        """Validate the received files, store them, then commit the rows: all or nothing."""
         if len(videos) > MAX_VIDEOS_PER_UPLOAD:
             raise InvalidInput(f"at most {MAX_VIDEOS_PER_UPLOAD} videos per upload")
         project = await ProjectRepository(self.session, self.subject).get(fields.project_id)
-        async with upload_spool(self.settings) as spool:
-            image = await self._receive_image(spool, portrait)
-            received = [await self._receive_video(spool, v, "video") for v in videos]
-            async with StagedWrites(self.storage) as staged:
-                content = ARContent(
-                    company_id=project.company_id,
-                    project_id=project.id,
-                    unique_id=str(uuid.uuid4()),
-                    title=fields.title,
-                    customer_name=fields.customer_name,
-                    customer_email=fields.customer_email,
-                    customer_phone=fields.customer_phone,
-                    portrait_key=new_key(project.company_id, "portraits", IMAGE_TYPES[image.mime]),
-                    portrait_mime=image.mime,
-                    portrait_width=image.width,
-                    portrait_height=image.height,
-                    expires_at=fields.expires_at,
-                    marker_status=MarkerStatus.pending,
-                    videos=[],
-                )
-                await self._store(staged.put_file, content.portrait_key, image.path)
-                for path, info in received:
-                    content.videos.append(await self._store_video(staged, content, path, info))
-                self.session.add(content)
-                await self.session.commit()
+        image = await anyio.to_thread.run_sync(
+            validate_image, portrait.path, "portrait", self.settings.max_image_pixels
+        )
+        checked = [await self._validate_video(v) for v in videos]
+        async with StagedWrites(self.storage) as staged:
+            content = ARContent(
+                company_id=project.company_id,
+                project_id=project.id,
+                unique_id=str(uuid.uuid4()),
+                title=fields.title,
+                customer_name=fields.customer_name,
+                customer_email=fields.customer_email,
+                customer_phone=fields.customer_phone,
+                portrait_key=new_key(project.company_id, "portraits", IMAGE_TYPES[image.mime]),
+                portrait_mime=image.mime,
+                portrait_width=image.width,
+                portrait_height=image.height,
+                expires_at=fields.expires_at,
+                marker_status=MarkerStatus.pending,
+                videos=[],
+            )
+            await self._store(staged.put_file, content.portrait_key, image.path)
+            for path, info in checked:
+                content.videos.append(await self._store_video(staged, content, path, info))
+            self.session.add(content)
+            await self.session.commit()
         log.info("content.created", content_id=content.id, videos=len(content.videos))
         await self._queue_marker(content)
         return content
@@ -154,18 +154,17 @@ class ContentService:
         for key in keys:
             await self.storage.delete(key)
 
-    async def add_videos(self, content_id: int, videos: list[UploadFile]) -> list[Video]:
+    async def add_videos(self, content_id: int, videos: list[ReceivedFile]) -> list[Video]:
         if not videos:
             raise InvalidInput("no video file in the request (field 'video')")
         if len(videos) > MAX_VIDEOS_PER_UPLOAD:
             raise InvalidInput(f"at most {MAX_VIDEOS_PER_UPLOAD} videos per upload")
         content = await self.repository.get(content_id)
-        async with upload_spool(self.settings) as spool:
-            received = [await self._receive_video(spool, v, "video") for v in videos]
-            async with StagedWrites(self.storage) as staged:
-                added = [await self._store_video(staged, content, p, i) for p, i in received]
-                content.videos.extend(added)
-                await self.session.commit()
+        checked = [await self._validate_video(v) for v in videos]
+        async with StagedWrites(self.storage) as staged:
+            added = [await self._store_video(staged, content, p, i) for p, i in checked]
+            content.videos.extend(added)
+            await self.session.commit()
         await invalidate_rotation(self.settings, content.id)
         return added
 
@@ -189,17 +188,9 @@ class ContentService:
         await self._queue_marker(content)
         return content
 
-    async def _receive_image(self, spool: UploadSpool, upload: UploadFile) -> ImageInfo:
-        path = await spool.receive(upload, "portrait", self.settings.max_image_bytes)
-        return await anyio.to_thread.run_sync(
-            validate_image, path, "portrait", self.settings.max_image_pixels
-        )
-
-    async def _receive_video(
-        self, spool: UploadSpool, upload: UploadFile, field: str
-    ) -> tuple[Path, VideoInfo]:
-        path = await spool.receive(upload, field, self.settings.max_video_bytes)
-        return path, await anyio.to_thread.run_sync(validate_video, path, field)
+    @staticmethod
+    async def _validate_video(video: ReceivedFile) -> tuple[Path, VideoInfo]:
+        return video.path, await anyio.to_thread.run_sync(validate_video, video.path, video.field)
 
     async def _store_video(
         self, staged: StagedWrites, content: ARContent, path: Path, info: VideoInfo

@@ -1,6 +1,8 @@
-"""Receiving uploaded files: chunked copies into a private temp folder, size-capped, then validated.
+"""Receiving multipart uploads as a stream: each file goes in chunks into a private temp folder.
 
-Client filenames are never used: temp files and storage keys are random.
+Limits apply while the bytes arrive (an oversized file is refused at the first byte over the
+limit, not after the whole body was buffered), nothing is held whole in memory, and client
+filenames are never used: temp files and storage keys are random.
 """
 
 from __future__ import annotations
@@ -9,47 +11,191 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import anyio
-from fastapi import UploadFile
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
 
-from vertex_ar.core.errors import InvalidInput, PayloadTooLarge
+from vertex_ar.core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMedia
 from vertex_ar.core.settings import Settings
 
+MAX_TEXT_FIELD_BYTES = 64 * 1024
+MAX_PARTS = 40
 
-class UploadSpool:
-    """A private temp folder for one request's files; removed whatever happens."""
 
-    def __init__(self, folder: Path, settings: Settings) -> None:
+@dataclass
+class ReceivedFile:
+    field: str
+    path: Path
+    size: int
+    named: bool  # browsers send an unnamed empty part for a file input left empty
+
+
+@dataclass
+class ReceivedForm:
+    fields: dict[str, str] = field(default_factory=dict)
+    files: dict[str, list[ReceivedFile]] = field(default_factory=dict)
+
+    def text(self, name: str) -> str | None:
+        value = self.fields.get(name)
+        return value if value else None
+
+
+class _PartWriter:
+    """The parser's callbacks: one part at a time into a file or a small text buffer."""
+
+    def __init__(self, folder: Path, file_limits: dict[str, int]) -> None:
         self.folder = folder
-        self.settings = settings
-        self._count = 0
+        self.file_limits = file_limits
+        self.form = ReceivedForm()
+        self.parts = 0
+        self._header_name = b""
+        self._header_value = b""
+        self._disposition = b""
+        self._name = ""
+        self._text: bytearray | None = None
+        self._file: BinaryIO | None = None
+        self._received: ReceivedFile | None = None
 
-    async def receive(self, upload: UploadFile, field: str, max_bytes: int) -> Path:
-        self._count += 1
-        path = self.folder / f"upload-{self._count}"
-        size = 0
-        async with await anyio.open_file(path, "wb") as out:
-            while chunk := await upload.read(self.settings.upload_chunk_bytes):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PayloadTooLarge(
-                        f"{field}: larger than the limit of {max_bytes // (1024 * 1024)} MB",
-                        details={"field": field, "limit_bytes": max_bytes},
-                    )
-                await out.write(chunk)
-        if size == 0:
-            raise InvalidInput(f"{field}: the file is empty", details={"field": field})
-        return path
+    def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise InvalidInput(f"too many form parts (at most {MAX_PARTS})")
+        self._disposition = b""
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if self._header_name.lower() == b"content-disposition":
+            self._disposition = self._header_value
+        self._header_name = self._header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, params = parse_options_header(self._disposition)
+        name = params.get(b"name", b"").decode("utf-8", "replace")
+        if not name:
+            raise InvalidInput("a form part has no field name")
+        self._name = name
+        if b"filename" not in params:
+            self._text = bytearray()
+            return
+        if name not in self.file_limits:
+            raise InvalidInput(f"unexpected file field {name!r}", details={"field": name})
+        path = self.folder / f"part-{self.parts}"
+        # Plain writes on the event loop: chunks are small and land in the page cache.
+        self._file = path.open("wb")
+        self._received = ReceivedFile(name, path, 0, params[b"filename"] != b"")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self._file is not None and self._received is not None:
+            self._received.size += len(chunk)
+            limit = self.file_limits[self._name]
+            if self._received.size > limit:
+                raise PayloadTooLarge(
+                    f"{self._name}: larger than the limit of {limit // (1024 * 1024)} MB",
+                    details={"field": self._name, "limit_bytes": limit},
+                )
+            self._file.write(chunk)
+        elif self._text is not None:
+            self._text += chunk
+            if len(self._text) > MAX_TEXT_FIELD_BYTES:
+                raise PayloadTooLarge(f"{self._name}: the field is too long")
+
+    def on_part_end(self) -> None:
+        if self._file is not None and self._received is not None:
+            self._file.close()
+            if self._received.named or self._received.size:
+                self.form.files.setdefault(self._name, []).append(self._received)
+        elif self._text is not None:
+            self.form.fields[self._name] = self._text.decode("utf-8", "replace")
+        self._file = None
+        self._received = None
+        self._text = None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+async def receive_multipart(
+    request: Request, folder: Path, file_limits: dict[str, int]
+) -> ReceivedForm:
+    """Parse a multipart/form-data body into `folder`; `file_limits` names the file fields."""
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or b"boundary" not in params:
+        names = ", ".join(file_limits)
+        raise UnsupportedMedia(
+            f"expected a multipart/form-data body with the file field(s): {names}"
+        )
+    writer = _PartWriter(folder, file_limits)
+    parser = MultipartParser(
+        params[b"boundary"],
+        {
+            "on_part_begin": writer.on_part_begin,
+            "on_header_field": writer.on_header_field,
+            "on_header_value": writer.on_header_value,
+            "on_header_end": writer.on_header_end,
+            "on_headers_finished": writer.on_headers_finished,
+            "on_part_data": writer.on_part_data,
+            "on_part_end": writer.on_part_end,
+        },
+    )
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as exc:
+        raise InvalidInput(f"malformed multipart body: {exc}") from exc
+    except ClientDisconnect as exc:
+        raise AppError("the upload was interrupted", code="upload_interrupted") from exc
+    finally:
+        writer.close()
+    for files in writer.form.files.values():
+        for received in files:
+            if received.size == 0:
+                raise InvalidInput(
+                    f"{received.field}: the file is empty", details={"field": received.field}
+                )
+    return writer.form
+
+
+def multipart_schema(
+    files: dict[str, str],
+    required: list[str],
+    fields: dict[str, dict[str, Any]] | None = None,
+    repeated: tuple[str, ...] = ("video",),
+) -> dict[str, Any]:
+    """The OpenAPI request body of a streamed multipart endpoint (FastAPI cannot infer it)."""
+    binary = {"type": "string", "format": "binary"}
+    properties: dict[str, Any] = {
+        name: {"type": "array", "items": binary, "description": doc}
+        if name in repeated
+        else {**binary, "description": doc}
+        for name, doc in files.items()
+    }
+    properties.update(fields or {})
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
 
 
 @asynccontextmanager
-async def upload_spool(settings: Settings) -> AsyncIterator[UploadSpool]:
+async def upload_folder(settings: Settings) -> AsyncIterator[Path]:
+    """A private temp folder for one request's files; removed whatever happens."""
     base = settings.data_dir / "tmp"
     await anyio.Path(base).mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="upload-", dir=base))
     try:
-        yield UploadSpool(folder, settings)
+        yield folder
     finally:
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(folder, ignore_errors=True))
