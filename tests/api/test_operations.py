@@ -108,3 +108,26 @@ async def test_logs_carry_request_id_and_no_secrets(
     assert '"request_id": "trace-42"' in logged
     assert "root-password" not in logged
     assert superadmin.token not in logged
+
+
+async def test_openapi_lists_the_api(client: Any) -> None:
+    assert (await client.get("/docs")).status_code == 200
+    spec = (await client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    for path in (
+        "/api/auth/login",
+        "/api/auth/me",
+        "/api/companies",
+        "/api/companies/{company_id}",
+        "/api/users/{user_id}",
+        "/api/projects/{project_id}",
+        "/api/ar-content",
+        "/api/ar-content/{content_id}",
+        "/api/ar-content/{content_id}/videos",
+        "/api/ar-content/{content_id}/videos/{video_id}",
+        "/api/ar-content/{content_id}/generate-marker",
+        "/api/health/status",
+    ):
+        assert path in paths, path
+    upload = paths["/api/ar-content"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert {"portrait", "video", "project_id", "title"} <= set(upload["schema"]["properties"])
