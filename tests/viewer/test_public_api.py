@@ -1,0 +1,201 @@
+"""The public viewer: honest pages and API answers (404, 410, not ready), today's video with
+signed links, the viewer page and the files it loads."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.api.conftest import Api, Tenant
+from tests.viewer.fixtures import make_content, mark_ready, ready_content, set_content
+from vertex_ar.content.models import MarkerStatus
+
+
+async def _both(client: httpx.AsyncClient, unique_id: str) -> tuple[httpx.Response, httpx.Response]:
+    page = await client.get(f"/ar/{unique_id}")
+    api = await client.get(f"/api/ar/{unique_id}/active-video")
+    return page, api
+
+
+async def test_unknown_ids_are_404(client: httpx.AsyncClient) -> None:
+    for unique_id in ("0b7d3c8e-0000-4000-8000-000000000000", "x", "%2e%2e", "a" * 65):
+        page, api = await _both(client, unique_id)
+        assert page.status_code == 404, unique_id
+        assert "text/html" in page.headers["content-type"]
+        assert "Nothing here" in page.text
+        assert api.status_code == 404
+        assert api.json()["error"]["code"] == "not_found"
+
+
+async def test_inactive_expired_and_switched_off_company_are_410(
+    app: Any, client: httpx.AsyncClient, superadmin: Api, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await ready_content(app, tenant_a, clips)
+    uid = content["unique_id"]
+    assert (await client.get(f"/api/ar/{uid}/active-video")).status_code == 200
+
+    off = await tenant_a.admin.patch(f"/api/ar-content/{content['id']}", json={"active": False})
+    assert off.status_code == 200
+    page, api = await _both(client, uid)
+    assert page.status_code == 410
+    assert "has ended" in page.text
+    assert 'data-state="inactive"' in page.text
+    assert api.status_code == 410
+    assert api.json()["error"]["code"] == "gone"
+    assert api.json()["error"]["details"]["reason"] == "inactive"
+
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    patched = await tenant_a.admin.patch(
+        f"/api/ar-content/{content['id']}",
+        json={"active": True, "expires_at": yesterday.isoformat()},
+    )
+    assert patched.status_code == 200
+    page, api = await _both(client, uid)
+    assert page.status_code == 410
+    assert "has expired" in page.text
+    assert yesterday.date().isoformat() in page.text
+    assert api.json()["error"]["details"]["reason"] == "expired"
+
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    await tenant_a.admin.patch(
+        f"/api/ar-content/{content['id']}", json={"expires_at": tomorrow.isoformat()}
+    )
+    assert (await client.get(f"/api/ar/{uid}/active-video")).status_code == 200
+    company = f"/api/companies/{tenant_a.company_id}"
+    assert (await superadmin.patch(company, json={"active": False})).status_code == 200
+    page, api = await _both(client, uid)
+    assert (page.status_code, api.status_code) == (410, 410)
+
+
+async def test_not_ready_until_the_marker_and_a_video_exist(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await make_content(tenant_a, clips)
+    uid = content["unique_id"]
+    page, api = await _both(client, uid)
+    assert page.status_code == 503
+    assert "Almost ready" in page.text
+    assert page.headers["retry-after"] == "15"
+    assert '<meta http-equiv="refresh" content="15">' in page.text
+    assert api.status_code == 503
+    assert api.json()["error"]["code"] == "not_ready"
+    assert api.json()["error"]["details"] == {"reason": "marker", "marker_status": "pending"}
+
+    await set_content(app, content["id"], marker_status=MarkerStatus.failed)
+    page, api = await _both(client, uid)
+    assert page.status_code == 503
+    assert "could not be prepared" in page.text
+    assert api.json()["error"]["details"]["marker_status"] == "failed"
+
+    without_video = await make_content(tenant_a, [])
+    await mark_ready(app, without_video)
+    page, api = await _both(client, without_video["unique_id"])
+    assert page.status_code == 503
+    assert "No video has been added" in page.text
+    assert api.json()["error"]["details"] == {"reason": "no_video"}
+
+    await mark_ready(app, content)
+    assert (await client.get(f"/api/ar/{uid}/active-video")).status_code == 200
+
+
+async def test_active_video_gives_signed_links_to_the_right_bytes(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await ready_content(app, tenant_a, clips, title="Anna's 30th")
+    response = await client.get(f"/api/ar/{content['unique_id']}/active-video")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    first = content["videos"][0]
+    assert body["video_id"] == first["id"]  # no rule: the first video
+    assert (body["mime"], body["width"], body["height"]) == ("video/mp4", 160, 120)
+    assert abs(body["duration"] - 1.0) < 0.1
+    assert (body["target_width"], body["target_height"]) == (640, 480)
+    assert body["title"] == "Anna's 30th"
+    expires = datetime.fromisoformat(body["urls_expire_at"])
+    ttl = app.state.settings.media_url_ttl_seconds
+    assert timedelta(seconds=ttl) <= expires - datetime.now(UTC) <= timedelta(seconds=ttl * 1.3)
+    for field in ("url", "poster", "marker_url"):
+        assert body[field].startswith("/media?t="), body[field]
+    video = await client.get(body["url"])
+    assert video.status_code == 200
+    assert video.content == clips[0]
+    assert video.headers["content-type"] == "video/mp4"
+    poster = await client.get(body["poster"])
+    assert poster.headers["content-type"] == "image/jpeg"
+    assert poster.content.startswith(b"\xff\xd8\xff")
+    marker = await client.get(body["marker_url"])
+    assert marker.content.startswith(b"MIND")
+    # Links don't carry customer data or guessable ids in clear text.
+    assert "Anna" not in body["url"]
+
+
+async def test_viewer_page_loads_mindar_and_three_from_our_server(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await ready_content(app, tenant_a, clips, title="</script><script>alert(1)</script>")
+    page = await client.get(f"/ar/{content['unique_id']}")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "<script>alert(1)" not in page.text
+    csp = page.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", csp)
+    assert nonce is not None
+    assert "unsafe-eval" not in csp
+    assert page.text.count(f'nonce="{nonce.group(1)}"') == 2  # the import map and the guard
+
+    import_map = json.loads(
+        re.search(r'<script type="importmap"[^>]*>(.*?)</script>', page.text, re.S).group(1)  # type: ignore[union-attr]
+    )["imports"]
+    assert import_map["three"] == "/ar-assets/vendor/three@0.158.0/build/three.module.js"
+    assert import_map["three/addons/"] == "/ar-assets/vendor/three@0.158.0/examples/jsm/"
+    config = json.loads(
+        re.search(r'<script type="application/json" id="viewer-config">(.*?)</script>',
+                  page.text, re.S).group(1)  # type: ignore[union-attr]
+    )  # fmt: skip
+    assert config["video_id"] == content["videos"][0]["id"]
+    assert config["title"] == "</script><script>alert(1)</script>"
+    assert config["session_url"] == f"/api/ar/{content['unique_id']}/track-session"
+
+    for url in (
+        import_map["three"],
+        import_map["three/addons/"] + "renderers/CSS3DRenderer.js",
+        import_map["mindar-image-three"],
+    ):
+        asset = await client.get(url)
+        assert asset.status_code == 200, url
+        assert asset.headers["content-type"].startswith("text/javascript")
+        assert "immutable" in asset.headers["cache-control"]
+    mindar = (await client.get(import_map["mindar-image-three"])).text
+    for chunk in re.findall(r'from"\./([\w.-]+\.js)"', mindar):  # MindAR's own split chunks
+        assert (
+            await client.get(f"/ar-assets/vendor/mind-ar@1.2.5/dist/{chunk}")
+        ).status_code == 200
+    for name in ("viewer.js", "viewer.css"):
+        url = re.search(rf'"(/ar-assets/{name}\?v=\w+)"', page.text).group(1)  # type: ignore[union-attr]
+        own = await client.get(url)
+        assert own.status_code == 200 and "immutable" in own.headers["cache-control"]
+        stale = await client.get(f"/ar-assets/{name}?v=old")
+        assert stale.headers["cache-control"] == "no-cache"
+
+
+async def test_only_the_viewers_files_are_served(client: httpx.AsyncClient) -> None:
+    refused = [
+        "/ar-assets/vendor/three@0.158.0/package.json",
+        "/ar-assets/vendor/three@0.157.0/build/three.module.js",  # not the installed version
+        "/ar-assets/vendor/three@0.158.0/src/Three.js",
+        "/ar-assets/vendor/three@0.158.0/examples/jsm/%2e%2e/%2e%2e/package.json",
+        "/ar-assets/vendor/three@0.158.0/examples/jsm/..%2f..%2f..%2fmind-ar/package.json",
+        "/ar-assets/vendor/mind-ar@1.2.5/src/image-target/three.js",
+        "/ar-assets/vendor/mind-ar@1.2.5/package.json",
+        "/ar-assets/vendor/lodash@4.17.21/lodash.js",
+        "/ar-assets/viewer.html",
+        "/ar-assets/..%2fendpoints.py",
+    ]
+    for url in refused:
+        response = await client.get(url)
+        assert response.status_code == 404, url
