@@ -86,3 +86,14 @@ def test_worker_server_refuses_to_run_without_the_multiprocess_dir() -> None:
     )
     assert done.returncode != 0
     assert "PROMETHEUS_MULTIPROC_DIR" in done.stderr
+
+
+def test_the_projects_worker_has_the_metrics_port_option() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "vertex_ar.tasks.celery_app", "worker", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--metrics-port" in done.stdout

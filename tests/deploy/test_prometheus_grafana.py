@@ -14,7 +14,6 @@ import httpx
 import pytest
 import yaml
 
-from tests.deploy.metrics_app import with_metrics
 from tests.deploy.promql import for_promtool, metric_names
 from vertex_ar.core import migrate
 from vertex_ar.core.app import create_app
@@ -292,7 +291,7 @@ async def scrape(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]
         env="test", database_url=url, data_dir=folder, storage_root=folder / "storage",
         _env_file=None,
     )  # fmt: skip
-    application = with_metrics(create_app(settings))
+    application = create_app(settings)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
