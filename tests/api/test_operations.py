@@ -60,6 +60,8 @@ def test_production_refuses_default_secrets() -> None:
         Settings(env="production", secret_key=DEV_SECRET_KEY, admin_password="x" * 20)
     with pytest.raises(ValidationError, match="ADMIN_PASSWORD"):
         Settings(env="production", secret_key=strong, admin_password=DEV_ADMIN_PASSWORD)
+    with pytest.raises(ValidationError, match="ADMIN_PASSWORD"):
+        Settings(env="production", secret_key=strong, admin_password="")
     ok = Settings(env="production", secret_key=strong, admin_password="a-real-password")
     assert ok.env == "production"
 

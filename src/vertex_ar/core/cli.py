@@ -142,8 +142,8 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
-    if args.workers > 1 and not multiprocess_dir():
-        # Several uvicorn processes must share their metrics through files.
+    if not multiprocess_dir():
+        # Web workers and the embedded Celery worker share their metrics through files.
         os.environ[MULTIPROC_ENV] = str((settings.data_dir / "prometheus").resolve())
     reset_multiprocess_dir()  # stale files of a previous run would count twice
     worker = None

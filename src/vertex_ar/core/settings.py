@@ -76,8 +76,8 @@ class Settings(BaseSettings):
         if self.env == "production":
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
-            if self.admin_password == DEV_ADMIN_PASSWORD:
-                raise ValueError("ADMIN_PASSWORD must be changed from the default")
+            if self.admin_password == DEV_ADMIN_PASSWORD or len(self.admin_password) < 8:
+                raise ValueError("ADMIN_PASSWORD must be changed from the default (8+ characters)")
         return self
 
     @property
