@@ -104,10 +104,10 @@ class CompanyMigration:
     ) -> None:
         self.session = session
         self.settings = settings
-        self.company = company
+        self.company_id = company.id
         self.source = source
         self.target = target
-        self.target_connection = target_connection
+        self.target_id = target_connection.id  # plain ints: rows are expired between passes
         self.progress = progress
         self.verified: set[str] = set()
         self.report = MigrationReport(
@@ -118,7 +118,7 @@ class CompanyMigration:
         # A fresh transaction and identity map: content added or changed meanwhile is seen.
         await self.session.commit()
         self.session.expire_all()
-        return set(await media_keys_of_company(self.session, self.company.id))
+        return set(await media_keys_of_company(self.session, self.company_id))
 
     async def _copy_pending(self) -> None:
         """Copy and verify every key not verified yet, until no new ones appear."""
@@ -146,11 +146,14 @@ class CompanyMigration:
 
     async def run(self, *, delete_source: bool) -> MigrationReport:
         try:
-            await self.target.provision(self.company.id)
+            await self.target.provision(self.company_id)
         except StorageError as exc:
             raise MigrationError(f"target storage unavailable: {exc}", self.report) from exc
         await self._copy_pending()
-        self.company.storage_connection_id = self.target_connection.id
+        company = await self.session.get(Company, self.company_id)
+        if company is None:
+            raise MigrationError(f"company {self.company_id} was deleted meanwhile", self.report)
+        company.storage_connection_id = self.target_id
         await self.session.commit()
         self.report.switched = True
         # Uploads that resolved the old storage just before the switch land there: copy them too.

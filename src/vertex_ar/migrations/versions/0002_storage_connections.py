@@ -1,5 +1,8 @@
 """storage connections, deferred deletes, companies.storage_connection_id foreign key
 
+A downgrade drops the connections: companies keep their (then dangling) ids and fall back to
+the platform's local disk: bring their media there before downgrading.
+
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-27 12:00:00
@@ -64,6 +67,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_storage_pending_deletes_connection_id"), ["connection_id"], unique=False
         )
+    # Before this revision the column meant nothing (every company used the platform's disk, as
+    # it still does with NULL): clear leftovers, e.g. after a downgrade, so the key can be added.
+    op.execute("UPDATE companies SET storage_connection_id = NULL")
     # SQLite: batch mode rebuilds `companies`; Alembic's connection has foreign keys off, so the
     # rebuild cascades into nothing.
     with op.batch_alter_table("companies", schema=None) as batch_op:

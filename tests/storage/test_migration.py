@@ -1,0 +1,109 @@
+"""`vertex-ar storage migrate`: local disk -> S3 for a company with content, interrupted midway
+and resumed; every object verified by size and SHA-256; the company switched only at the end."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Api, create_content, storage_files
+from tests.api.worker import worker_env
+from tests.storage.conftest import PART_BYTES, collect, connect, tenant_on
+from tests.storage.fault_proxy import FaultProxy
+from vertex_ar.content.repository import media_keys_of_company
+from vertex_ar.storage.migrate import MigrationError, migrate_company
+from vertex_ar.storage.registry import storage_for_company
+
+
+async def test_migrate_local_to_s3_resumes_after_interruption(
+    app: Any,
+    settings: Any,
+    superadmin: Api,
+    s3_config: dict[str, Any],
+    s3_proxy: FaultProxy,
+    s3_direct: Any,
+    mp4_bytes: bytes,
+    tmp_path: Path,
+) -> None:
+    tenant = await tenant_on(superadmin, "Moving", None)  # on the platform's local disk
+    ids = []
+    for _ in range(2):
+        created = await create_content(tenant, videos=[mp4_bytes])
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    async with app.state.database.sessions() as session:
+        keys = sorted(await media_keys_of_company(session, tenant.company_id))
+    assert len(keys) == 6  # 2 × (portrait, video, thumbnail)
+    root = Path(settings.storage_root)
+    local = {key: (root / key).read_bytes() for key in keys}
+    total = sum(len(data) for data in local.values())
+
+    connection_id = await connect(superadmin, "s3", s3_config, name="agency-s3")
+    s3_proxy.cut_after(total // 2)  # the S3 endpoint dies halfway through the copy
+    with pytest.raises(MigrationError, match="S3 unreachable") as failed:
+        await migrate_company(settings, tenant.company_id, str(connection_id))
+    assert failed.value.report is not None and not failed.value.report.switched
+    company = (await superadmin.get(f"/api/companies/{tenant.company_id}")).json()
+    assert company["storage_connection_id"] is None  # not switched
+    assert sorted(p.relative_to(root).as_posix() for p in storage_files(settings)) == keys
+    bucket, prefix = s3_config["bucket"], s3_config["prefix"]
+    listed = s3_direct.list_objects_v2(Bucket=bucket).get("Contents", [])
+    copied_before = {o["Key"] for o in listed if not o["Key"].endswith("/")}
+    assert 0 < len(copied_before) < len(keys)
+
+    # Resume with the real command line, as an operator would; old copies deleted at the end.
+    s3_proxy.restore()
+    env = worker_env(
+        settings,
+        S3_PART_BYTES=str(PART_BYTES),
+        STORAGE_TIMEOUT_SECONDS=str(settings.storage_timeout_seconds),
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "vertex_ar.cli", "storage", "migrate",
+         "--company", str(tenant.company_id), "--to", "agency-s3", "--delete-source"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "switched: yes" in run.stdout
+    outcomes = ("copied", "present")
+    lines = [line.split() for line in run.stdout.splitlines() if line.startswith(outcomes)]
+    assert sorted(key for _, key in lines) == keys
+    present = {key for outcome, key in lines if outcome == "present"}
+    assert present and {prefix + key for key in present} <= copied_before
+
+    company = (await superadmin.get(f"/api/companies/{tenant.company_id}")).json()
+    assert company["storage_connection_id"] == connection_id
+    for key, data in local.items():
+        stored = s3_direct.get_object(Bucket=bucket, Key=prefix + key)["Body"].read()
+        assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest(), key
+    assert storage_files(settings) == []  # --delete-source, after the switch
+
+    # The content is served from S3 now, Range included, and the API still shows it.
+    async with app.state.database.sessions() as session:
+        storage = await storage_for_company(session, settings, tenant.company_id)
+    assert storage.connection_id == connection_id
+    for content_id in ids:
+        body = (await superadmin.get(f"/api/ar-content/{content_id}")).json()
+        assert body["videos"][0]["size_bytes"] == len(mp4_bytes)
+    video_keys = [k for k in keys if "/videos/" in k]
+    assert await collect(storage.get_stream(video_keys[0], 10, 509)) == local[video_keys[0]][10:510]
+
+    again = await migrate_company(settings, tenant.company_id, "agency-s3")
+    assert again.switched and again.objects == 0  # already there: nothing to do
+
+
+async def test_migrate_refuses_unknown_or_forbidden_targets(settings: Any, superadmin: Api) -> None:
+    tenant = await tenant_on(superadmin, "Stays", None)
+    with pytest.raises(MigrationError, match="not found"):
+        await migrate_company(settings, tenant.company_id, "no-such-connection")
+    with pytest.raises(MigrationError, match="company 987654 not found"):
+        await migrate_company(settings, 987654, "no-such-connection")
+    await connect(superadmin, "local", {"path": str(settings.data_dir / "x")}, name="disk")
+    strict = settings.model_copy(update={"storage_allow_local_for_companies": False})
+    with pytest.raises(MigrationError, match="STORAGE_ALLOW_LOCAL_FOR_COMPANIES"):
+        await migrate_company(strict, tenant.company_id, "disk")
