@@ -12,10 +12,10 @@ from pathlib import Path
 
 import cv2
 import pytest
+
 from tests.support.collage import random_collage
 from tests.support.fake_camera import Image, Pose, write_feed
 from tests.support.mindar_browser import MindARHarness
-
 from vertex_ar.markers import compile_targets
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
