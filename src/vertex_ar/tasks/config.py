@@ -57,6 +57,10 @@ def create_celery(settings: Settings) -> Celery:
                 "task": "maintenance.deactivate_expired",
                 "schedule": timedelta(seconds=settings.expiry_check_seconds),
             },
+            "purge-deferred-storage-deletes": {
+                "task": "maintenance.purge_storage_deletes",
+                "schedule": timedelta(minutes=10),
+            },
         },
         beat_schedule_filename=str((settings.data_dir / "celerybeat-schedule").resolve()),
     )

@@ -16,6 +16,7 @@ from vertex_ar.core import models as _every_table  # noqa: F401 - flushes resolv
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
 from vertex_ar.storage.base import StorageError
+from vertex_ar.storage.registry import purge_pending_deletes
 from vertex_ar.tasks.celery_app import celery_app
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
@@ -47,6 +48,12 @@ def deactivate_expired_content() -> int:
     count = asyncio.run(deactivate_expired(get_settings()))
     log.info("content.expired_deactivated", count=count)
     return count
+
+
+@celery_app.task(name="maintenance.purge_storage_deletes")
+def purge_storage_deletes() -> int:
+    """Deletes that failed while a storage backend was down (see storage.registry)."""
+    return asyncio.run(purge_pending_deletes(get_settings()))
 
 
 @worker_ready.connect
