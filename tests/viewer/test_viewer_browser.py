@@ -154,8 +154,8 @@ def printed(live: Live, tmp_path_factory: pytest.TempPathFactory) -> Print:
     assert project.status_code == 201, project.text
     portrait = media.textured_image(*PORTRAIT, seed=7)
     clips = [
-        media.video(folder / "landscape.mp4", seconds=4.0, size="160x120"),
-        media.video(folder / "portrait.mp4", seconds=4.0, size="96x160"),
+        media.video(folder / "landscape.mp4", seconds=8.0, size="160x120"),
+        media.video(folder / "portrait.mp4", seconds=8.0, size="96x160"),
     ]
     created = http.post(
         "/api/ar-content",
@@ -304,17 +304,19 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
             assert lost["paused"] and lost["viewer"]["phase"] == "scanning"
             assert page.locator("#hint").is_visible()
             page.wait_for_function("() => window.vertexViewer.foundCount >= 2", timeout=60_000)
-            page.wait_for_timeout(1000)
+            resumed = _video(page)
+            page.wait_for_timeout(700)
             back = _video(page)
             assert back["viewer"]["phase"] == "playing" and not back["paused"]
-            assert back["t"] > lost["t"]
+            assert back["t"] != resumed["t"]  # the clock runs again (a loop may wrap it)
             print(
                 f"\nfound {found_after:.1f} s after opening the page "
                 f"(tracking start to detection {first['viewer']['timeToDetectionMs']:.0f} ms), "
                 f"plane corners within {plane_error:.1f} px, "
                 f"lost/found {back['viewer']['lostCount']}/{back['viewer']['foundCount']}"
             )
-            page.goto("about:blank")  # leaving the page sends the session beacon
+            # Leaving sends the session (unless the 30 s timer already did: one per view).
+            page.goto("about:blank")
         finally:
             browser.close()
     assert not [line for line in console if "pageerror" in line or "Content Security" in line]
@@ -329,7 +331,7 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
     assert session["device_type"] == "desktop"  # headless Chromium on Linux
     assert 0 < session["time_to_detection_ms"] < 90_000
     assert session["fps"] > 0
-    assert session["duration_seconds"] > found_after
+    assert session["duration_seconds"] >= min(found_after, 30.0) - 1
     overview = live.http.get("/api/analytics/overview", params={"content_id": content["id"]})
     assert overview.json()["views"] == sessions_before + 1
 
