@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     session_rate_burst: int = Field(default=5, gt=0)
     media_rate_per_minute: int = Field(default=1800, gt=0)
     media_rate_burst: int = Field(default=300, gt=0)
+    # Behind the project's Nginx only: for media on the platform's local disk, /media checks the
+    # link and answers `X-Accel-Redirect: /_media/<key>`; Nginx sends the file (sendfile, Range).
+    media_x_accel: bool = False
     # MindAR and three.js are served from the npm-installed packages in this folder.
     node_modules_dir: Path = Path("node_modules")
 

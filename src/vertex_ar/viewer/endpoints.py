@@ -19,7 +19,7 @@ from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, InvalidInput, NotFound, PayloadTooLarge
 from vertex_ar.rotation.endpoints import CacheDep
 from vertex_ar.viewer import assets, pages
-from vertex_ar.viewer.media import open_media, range_response
+from vertex_ar.viewer.media import accel_response, open_media, range_response
 from vertex_ar.viewer.ratelimit import Bucket, RateLimiter
 from vertex_ar.viewer.schemas import ActiveVideoRead
 from vertex_ar.viewer.service import ViewerService
@@ -148,6 +148,9 @@ async def media(
     grant = verify(settings.secret_key, token)
     media_object = await open_media(session, settings, grant)
     await session.close()  # the stream may take minutes; don't hold a connection for it
+    accel = accel_response(media_object, settings)
+    if accel is not None:
+        return accel  # Nginx sends the bytes (sendfile, Range)
     return range_response(media_object, range_header, if_range, head=request.method == "HEAD")
 
 

@@ -13,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.core.errors import NotFound, ServiceUnavailable, error_body
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Storage, StorageError
+from vertex_ar.storage.local import LocalStorage
 from vertex_ar.storage.registry import ManagedStorage, storage_for_company
 from vertex_ar.viewer.signing import MediaGrant, expiry_for, sign
 
 # The token rides in the query string: request logs keep paths only, never query strings.
 MEDIA_PATH = "/media?t="
+# Nginx's internal location serving STORAGE_ROOT (deploy/nginx/nginx.conf), for X-Accel-Redirect.
+ACCEL_PREFIX = "/_media/"
 
 
 class MediaLinks:
@@ -149,3 +152,27 @@ def range_response(
         headers=headers,
         media_type=media.grant.mime,
     )
+
+
+def accel_response(
+    media: MediaObject, settings: Settings, *, now: float | None = None
+) -> Response | None:
+    """With MEDIA_X_ACCEL: an empty answer telling Nginx which file to send; None when it can't.
+
+    Nginx serves only STORAGE_ROOT (the platform's local disk) at /_media/, so objects of other
+    backends, local connections with a folder of their own included, stay with range_response.
+    Nginx keeps this Content-Type and Cache-Control and answers Range and If-Range itself.
+    """
+    storage = media.storage
+    backend = storage.backend if isinstance(storage, ManagedStorage) else storage
+    if not settings.media_x_accel or not isinstance(backend, LocalStorage):
+        return None
+    if backend.root != settings.storage_root.resolve():
+        return None
+    remaining = max(0, media.grant.expires - int(time.time() if now is None else now))
+    headers = {
+        "X-Accel-Redirect": ACCEL_PREFIX + media.grant.key,  # keys are URL-safe (check_key)
+        "Cache-Control": f"private, max-age={remaining}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(status_code=200, headers=headers, media_type=media.grant.mime)
