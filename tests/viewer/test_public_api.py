@@ -199,3 +199,16 @@ async def test_only_the_viewers_files_are_served(client: httpx.AsyncClient) -> N
     for url in refused:
         response = await client.get(url)
         assert response.status_code == 404, url
+
+
+async def test_openapi_documents_the_public_api(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    session = spec["paths"]["/api/ar/{unique_id}/track-session"]["post"]
+    body = session["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["required"]) == {"device_type", "found", "duration_seconds"}
+    refs = re.findall(r'"\$ref": "#/([^"]+)"', json.dumps(spec))
+    for ref in refs:  # every reference resolves inside the document
+        node = spec
+        for part in ref.split("/"):
+            node = node[part]
+    assert "/api/ar/{unique_id}/active-video" in spec["paths"]

@@ -21,7 +21,7 @@ from vertex_ar.rotation.endpoints import CacheDep
 from vertex_ar.viewer import assets, pages
 from vertex_ar.viewer.media import accel_response, open_media, range_response
 from vertex_ar.viewer.ratelimit import Bucket, RateLimiter
-from vertex_ar.viewer.schemas import ActiveVideoRead
+from vertex_ar.viewer.schemas import ActiveVideoRead, session_body_schema
 from vertex_ar.viewer.service import ViewerService
 from vertex_ar.viewer.signing import verify
 
@@ -97,7 +97,7 @@ async def active_video(unique_id: str, service: ServiceDep, response: Response) 
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": ViewSessionIn.model_json_schema()}},
+            "content": {"application/json": {"schema": session_body_schema()}},
         }
     },
     responses={404: {}, 410: {}, 413: {}, 422: {}, 429: {}},

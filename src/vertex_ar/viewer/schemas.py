@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+from vertex_ar.analytics.schemas import ViewSessionIn
 
 
 class ActiveVideoRead(BaseModel):
@@ -21,3 +24,11 @@ class ActiveVideoRead(BaseModel):
     target_width: int = Field(description="pixels of the print's image; the plane keeps its aspect")
     target_height: int
     urls_expire_at: datetime
+
+
+def session_body_schema() -> dict[str, Any]:
+    """The OpenAPI request body of track-session, which validates its raw body itself (beacons
+    arrive as text/plain). DeviceType is a component already (the analytics overview uses it)."""
+    schema = ViewSessionIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
