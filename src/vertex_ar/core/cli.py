@@ -11,13 +11,10 @@ import subprocess
 import sys
 from typing import Any
 
-from vertex_ar.core import migrate
-from vertex_ar.core.db import Database
-from vertex_ar.core.security import hash_password
 from vertex_ar.core.settings import DEV_ADMIN_PASSWORD, get_settings
-from vertex_ar.observability.metrics import MULTIPROC_ENV, multiprocess_dir, reset_multiprocess_dir
-from vertex_ar.users.models import Role, User
-from vertex_ar.users.repository import UserRepository
+
+# The web stack (SQLAlchemy, Alembic, FastAPI) is imported inside the handlers: `vertex-ar marker`
+# and `--help` should not pay seconds of start-up for it.
 
 
 def register(commands: Any) -> None:
@@ -56,17 +53,26 @@ def register(commands: Any) -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
+    from vertex_ar.core import migrate
+
     migrate.upgrade(None, args.revision)
     return 0
 
 
 def _db_downgrade(args: argparse.Namespace) -> int:
+    from vertex_ar.core import migrate
+
     migrate.downgrade(None, args.revision)
     return 0
 
 
 async def _create_superadmin(email: str, password: str) -> bool:
     """False when a user with that email exists already."""
+    from vertex_ar.core.db import Database
+    from vertex_ar.core.security import hash_password
+    from vertex_ar.users.models import Role, User
+    from vertex_ar.users.repository import UserRepository
+
     database = Database(get_settings().database_url, pooled=False)
     try:
         async with database.sessions() as session:
@@ -85,6 +91,9 @@ async def _create_superadmin(email: str, password: str) -> bool:
 
 async def _any_superadmin() -> bool:
     from sqlalchemy import select
+
+    from vertex_ar.core.db import Database
+    from vertex_ar.users.models import Role, User
 
     database = Database(get_settings().database_url, pooled=False)
     try:
@@ -140,6 +149,12 @@ def _worker(_args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    from vertex_ar.observability.metrics import (
+        MULTIPROC_ENV,
+        multiprocess_dir,
+        reset_multiprocess_dir,
+    )
 
     settings = get_settings()
     if not multiprocess_dir():

@@ -18,14 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from vertex_ar.markers.detector import FeaturePoints, detect
+from vertex_ar.markers.format import js_number
 from vertex_ar.markers.matching.clustering import build_cluster_tree
-
-
-def js_number(value: float) -> int | float:
-    """``value`` as the official msgpack encoder would type it: integral → int, else float."""
-    if value.is_integer() and abs(value) <= 2**53 - 1:
-        return int(value)
-    return value
 
 
 def _point_dicts(points: FeaturePoints) -> list[dict[str, Any]]:
