@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from vertex_ar.content.models import RotationType, VideoRotationRule
 from vertex_ar.rotation.clock import local_now
 from vertex_ar.rotation.resolver import DailyCycle, RotationPlan, Schedule, resolve_video
+from vertex_ar.rotation.service import plan_of
 
 DAYS = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))
 INSTANTS = st.datetimes(
@@ -207,3 +209,15 @@ def test_before_the_cycle_starts_the_default_plays() -> None:
     assert resolve_video(plan, {1, 2, 3, 4}, 1, date(2026, 5, 1)) == 2
     assert resolve_video(plan, {1, 2, 3, 4}, 1, date(2026, 5, 2)) == 3
     assert resolve_video(plan, {1, 2, 3, 4}, 1, date(2026, 5, 3)) == 2
+
+
+def test_a_stored_rule_that_no_longer_validates_falls_back() -> None:
+    broken = VideoRotationRule(
+        content_id=1, type=RotationType.daily_cycle, config={"video_sequence": "oops"}
+    )
+    assert plan_of(broken) is None  # the viewer then plays the first video
+    good = VideoRotationRule(
+        content_id=1, type=RotationType.random_daily, config={"video_pool": [3, 4]},
+        default_video_id=4,
+    )  # fmt: skip
+    assert plan_of(good) == RotationPlan(pool=(3, 4), default_video_id=4)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import structlog
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.auth.subject import AuthSubject
@@ -16,11 +18,19 @@ from vertex_ar.rotation.repository import RotationRepository
 from vertex_ar.rotation.resolver import RotationPlan, resolve_video
 from vertex_ar.rotation.schemas import RotationConfig, RotationRuleIn, RotationRuleRead, TodaysVideo
 
+log = structlog.get_logger(__name__)
+
 
 def plan_of(rule: VideoRotationRule | None) -> RotationPlan | None:
+    """The rule as a plan; a stored config that no longer validates plays the fallback video
+    (logged) rather than breaking the viewer."""
     if rule is None:
         return None
-    return RotationConfig.model_validate(rule.config).to_plan(rule.default_video_id)
+    try:
+        return RotationConfig.model_validate(rule.config).to_plan(rule.default_video_id)
+    except ValidationError as exc:
+        log.error("rotation.invalid_stored_rule", content_id=rule.content_id, error=str(exc))
+        return None
 
 
 async def todays_video(
