@@ -183,6 +183,10 @@ async def test_yandex_oauth_flow(
     query = {k: v[0] for k, v in parse_qs(back.query).items()}
     assert query["state"] == state
 
+    # The state is signed, but it is no access token.
+    as_bearer = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {state}"})
+    assert as_bearer.status_code == 401
+
     client.cookies.clear()
     forged = await client.get("/api/oauth/yandex/callback", params=query)  # no cookie: CSRF
     assert forged.status_code == 403

@@ -9,6 +9,7 @@ another site carries no such cookie (CSRF), a replayed or edited state fails the
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ class AuthorizeRequest:
     base_folder: str
 
 
+def _state_key(settings: Settings) -> bytes:
+    """A key of its own: a state must never verify as an access token (same SECRET_KEY, JWT)."""
+    return hmac.new(settings.secret_key.encode(), _PURPOSE.encode(), hashlib.sha256).digest()
+
+
 def redirect_uri(settings: Settings) -> str:
     return f"{settings.public_base_url.rstrip('/')}/api/oauth/yandex/callback"
 
@@ -70,20 +76,20 @@ async def authorize(
     nonce = secrets.token_urlsafe(24)
     claims = {
         "purpose": _PURPOSE,
-        "sub": str(subject.user_id),
+        "uid": subject.user_id,
         "nonce": nonce,
         "connection_id": request.connection_id,
         "name": request.name,
         "base_folder": request.base_folder,
         "exp": datetime.now(UTC) + timedelta(minutes=STATE_MINUTES),
     }
-    state = jwt.encode(claims, settings.secret_key, algorithm="HS256")
+    state = jwt.encode(claims, _state_key(settings), algorithm="HS256")
     return _oauth(settings).authorize_url(redirect_uri(settings), state), state, nonce
 
 
 def _verify_state(settings: Settings, state: str, cookie_nonce: str | None) -> dict[str, Any]:
     try:
-        claims: dict[str, Any] = jwt.decode(state, settings.secret_key, algorithms=["HS256"])
+        claims: dict[str, Any] = jwt.decode(state, _state_key(settings), algorithms=["HS256"])
     except jwt.PyJWTError as exc:
         raise Forbidden("OAuth state is invalid or expired; start again") from exc
     if claims.get("purpose") != _PURPOSE:
@@ -110,7 +116,7 @@ async def callback(
         raise InvalidInput(f"Yandex refused the authorization: {error}")
     if not code:
         raise InvalidInput("the authorization code is missing")
-    user = await session.get(User, int(claims["sub"]))
+    user = await session.get(User, int(claims["uid"]))
     if user is None or not user.active or user.role is not Role.superadmin:
         raise Forbidden("only an active superadmin may connect a Yandex Disk")
     subject = AuthSubject(user.id, user.email, user.role, user.company_id)

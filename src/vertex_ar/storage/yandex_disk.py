@@ -220,6 +220,7 @@ class YandexDiskStorage:
             try:
                 async with http.stream("GET", href, headers=headers) as response:
                     if response.status_code not in (200, 206):
+                        await response.aread()
                         raise StorageError(f"Yandex Disk download refused: {_api_error(response)}")
                     # A server that ignores Range answers 200 with everything: cut it here.
                     skip = start if response.status_code == 200 else 0
