@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint fmt venv assets system-deps migrate admin clean
+.PHONY: run stack test lint fmt venv assets system-deps migrate admin clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +34,11 @@ admin: migrate
 
 run: venv assets migrate admin
 	$(BIN)/vertex-ar serve
+
+# The compose topology natively on loopback, in the foreground (Ctrl-C stops it and deletes its
+# data); needs PostgreSQL and Redis running locally and nginx. Options: STACK_ARGS="--help".
+stack: venv assets
+	$(BIN)/python deploy/stack.py $(STACK_ARGS)
 
 test: venv assets system-deps
 	$(BIN)/pytest
