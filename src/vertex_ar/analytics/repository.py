@@ -1,5 +1,10 @@
-"""View-session queries. Every read is scoped by the auth subject and bounded by a period, so the
-(company_id, created_at) index serves them."""
+"""View-session queries. Every read is scoped by the auth subject and bounded by a period.
+
+The overview reads the covering index (company_id, created_at, then every column it aggregates;
+migration 0003) in one pass, grouped per 15-minute bucket and device type; Python folds the
+groups into totals, the device split and local days. Unique content is a second pass over
+the same index. Neither touches the table itself.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,8 @@ from sqlalchemy import BigInteger, Integer, Select, case, cast, func, select
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.core.repository import ScopedRepository
 
-# Sessions are counted per 15 minutes in SQL and folded into local days in Python: every real
-# UTC offset is a multiple of 15 minutes, so the fold is exact in any zone, DST included.
+# Every real UTC offset is a multiple of 15 minutes, so folding 15-minute UTC buckets into local
+# days is exact in any zone, DST included.
 BUCKET_SECONDS = 900
 
 
@@ -27,13 +32,19 @@ class SessionFilter:
 
 
 @dataclass(frozen=True)
-class Totals:
+class Group:
+    """The sessions of one 15-minute bucket on one device type (sums and counts of non-null)."""
+
+    bucket_start: int  # unix seconds
+    device_type: str
     views: int
-    unique_content: int
-    avg_duration: float | None
-    avg_fps: float | None
     found: int
-    avg_detection_ms: float | None
+    fps_sum: float
+    fps_count: int
+    duration_sum: float
+    duration_count: int
+    detection_sum: float
+    detection_count: int
 
 
 class SessionRepository(ScopedRepository[ARViewSession]):
@@ -57,42 +68,50 @@ class SessionRepository(ScopedRepository[ARViewSession]):
             stmt = stmt.where(ARViewSession.created_at < where.end)
         return stmt
 
-    async def totals(self, where: SessionFilter) -> Totals:
+    async def groups(self, where: SessionFilter) -> list[Group]:
+        s = ARViewSession
+        bucket = (self._epoch() // BUCKET_SECONDS).label("bucket")
         stmt = self._where(
             select(
+                bucket,
+                s.device_type,
                 func.count(),
-                func.count(ARViewSession.content_id.distinct()),
-                func.avg(ARViewSession.duration_seconds),
-                func.avg(ARViewSession.fps),
-                func.coalesce(func.sum(case((ARViewSession.found.is_(True), 1), else_=0)), 0),
-                func.avg(ARViewSession.time_to_detection_ms),
-            ),
+                func.sum(case((s.found.is_(True), 1), else_=0)),
+                func.coalesce(func.sum(s.fps), 0.0),
+                func.count(s.fps),
+                func.coalesce(func.sum(s.duration_seconds), 0.0),
+                func.count(s.duration_seconds),
+                func.coalesce(func.sum(s.time_to_detection_ms), 0.0),
+                func.count(s.time_to_detection_ms),
+            ).group_by(bucket, s.device_type),
             where,
         )
-        views, unique, duration, fps, found, detection = (await self.session.execute(stmt)).one()
-        return Totals(
-            int(views), int(unique), _float(duration), _float(fps), int(found), _float(detection)
-        )
+        return [
+            Group(int(b) * BUCKET_SECONDS, str(d), int(n), int(f), float(fs), int(fc),
+                  float(ds), int(dc), float(ts), int(tc))
+            for b, d, n, f, fs, fc, ds, dc, ts, tc in await self.session.execute(stmt)
+        ]  # fmt: skip
 
-    async def device_split(self, where: SessionFilter) -> dict[str, int]:
-        stmt = self._where(
-            select(ARViewSession.device_type, func.count()).group_by(ARViewSession.device_type),
-            where,
-        )
-        return {device: int(count) for device, count in await self.session.execute(stmt)}
+    async def unique_content(self, where: SessionFilter) -> int:
+        stmt = self._where(select(func.count(ARViewSession.content_id.distinct())), where)
+        return int(await self.session.scalar(stmt) or 0)
 
-    async def buckets(self, where: SessionFilter) -> Sequence[tuple[int, int]]:
-        """(bucket start in unix seconds, sessions) per BUCKET_SECONDS of UTC time."""
-        bucket = (self._epoch() // BUCKET_SECONDS).label("bucket")
-        stmt = self._where(select(bucket, func.count()).group_by(bucket), where)
-        return [(int(b) * BUCKET_SECONDS, int(n)) for b, n in await self.session.execute(stmt)]
+    async def newest_first(
+        self, where: SessionFilter, *, limit: int, offset: int
+    ) -> tuple[Sequence[ARViewSession], int]:
+        """A page of sessions, newest first: walks the (company_id, created_at) index backwards
+        instead of sorting the company's sessions by id."""
+        total = await self.session.scalar(self._where(select(func.count()), where))
+        rows = await self.session.scalars(
+            self.filtered(where)
+            .order_by(ARViewSession.created_at.desc(), ARViewSession.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return rows.all(), int(total or 0)
 
     def _epoch(self) -> Any:
         if self.session.get_bind().dialect.name == "sqlite":
             # SQLite stores the UTC timestamp as text; '%s' gives whole unix seconds.
             return cast(func.strftime("%s", ARViewSession.created_at), Integer)
         return cast(func.floor(func.extract("epoch", ARViewSession.created_at)), BigInteger)
-
-
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.analytics.models import ARViewSession
-from vertex_ar.analytics.repository import SessionFilter, SessionRepository
+from vertex_ar.analytics.repository import Group, SessionFilter, SessionRepository
 from vertex_ar.analytics.schemas import DayViews, DeviceType, OverviewRead, ViewSessionIn
 from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.companies.models import Company
@@ -21,6 +21,7 @@ from vertex_ar.rotation.clock import local_now, zone
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 30
 USER_AGENT_CHARS = 500
+_DEVICES = {device.value: device for device in DeviceType}
 
 
 async def record_view_session(
@@ -87,25 +88,27 @@ class AnalyticsService:
             company_id=company_id,
             content_id=content_id,
         )
-        totals = await self.sessions.totals(where)
-        devices = await self.sessions.device_split(where)
+        groups = await self.sessions.groups(where)
         per_day = {date_from + timedelta(days=i): 0 for i in range((date_to - date_from).days + 1)}
-        for start, count in await self.sessions.buckets(where):
-            day = datetime.fromtimestamp(start, tz).date()
+        devices = dict.fromkeys(DeviceType, 0)
+        for group in groups:
+            day = datetime.fromtimestamp(group.bucket_start, tz).date()
             if day in per_day:
-                per_day[day] += count
+                per_day[day] += group.views
+            devices[_DEVICES.get(group.device_type, DeviceType.other)] += group.views
+        views = sum(g.views for g in groups)
         return OverviewRead(
             date_from=date_from,
             date_to=date_to,
             timezone=str(tz),
-            views=totals.views,
+            views=views,
             views_per_day=[DayViews(date=d, views=n) for d, n in per_day.items()],
-            unique_content=totals.unique_content,
-            avg_session_seconds=totals.avg_duration,
-            device_split={d: devices.get(d.value, 0) for d in DeviceType},
-            avg_fps=totals.avg_fps,
-            detection_rate=totals.found / totals.views if totals.views else None,
-            avg_time_to_detection_ms=totals.avg_detection_ms,
+            unique_content=await self.sessions.unique_content(where) if views else 0,
+            avg_session_seconds=_mean(groups, "duration"),
+            device_split=devices,
+            avg_fps=_mean(groups, "fps"),
+            detection_rate=sum(g.found for g in groups) / views if views else None,
+            avg_time_to_detection_ms=_mean(groups, "detection"),
         )
 
     async def list(self, query: SessionsQuery) -> tuple[Sequence[ARViewSession], int]:
@@ -115,8 +118,7 @@ class AnalyticsService:
             company_id=await self._company(query.company_id),
             content_id=await self._content(query.content_id),
         )
-        stmt = self.sessions.filtered(where)
-        return await self.sessions.page(stmt, limit=query.limit, offset=query.offset)
+        return await self.sessions.newest_first(where, limit=query.limit, offset=query.offset)
 
     async def _company(self, company_id: int | None) -> int | None:
         """The one company the figures are about (None: a superadmin's view of all)."""
@@ -141,3 +143,10 @@ class AnalyticsService:
         if timezone is None:
             raise NotFound(f"company {company_id} not found")
         return str(timezone)
+
+
+def _mean(groups: Sequence[Group], field: str) -> float | None:
+    """The mean of a column over all groups, from their sums and counts (nulls excluded)."""
+    total = sum(getattr(g, f"{field}_sum") for g in groups)
+    count = sum(getattr(g, f"{field}_count") for g in groups)
+    return total / count if count else None

@@ -1,0 +1,33 @@
+"""Migration 0003: the covering analytics index, exactly as the model declares it, up and down."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, inspect
+
+from tests.conftest import Backend
+from vertex_ar.analytics.models import ARViewSession
+from vertex_ar.core import migrate
+from vertex_ar.core.db import sync_url
+
+
+def _indexes(url: str) -> dict[str, list[str]]:
+    engine = create_engine(sync_url(url))
+    try:
+        found = inspect(engine).get_indexes("ar_view_sessions")
+    finally:
+        engine.dispose()
+    return {ix["name"]: list(ix["column_names"]) for ix in found if ix["name"]}
+
+
+def test_covering_index_up_and_down(backend: Backend) -> None:
+    declared = {ix.name: [c.name for c in ix.columns] for ix in ARViewSession.__table__.indexes}
+    assert _indexes(backend.database_url) == declared
+    try:
+        migrate.downgrade(backend.database_url, "0002")
+        assert _indexes(backend.database_url) == {
+            "ix_ar_view_sessions_company_time": ["company_id", "created_at"],
+            "ix_ar_view_sessions_content_time": ["content_id", "created_at"],
+        }
+    finally:
+        migrate.upgrade(backend.database_url)
+    assert _indexes(backend.database_url) == declared
