@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import moto.s3.models
 import pytest
 from moto.server import ThreadedMotoServer
@@ -165,3 +166,13 @@ async def tenant_on(
 
 async def collect(chunks: AsyncIterator[bytes]) -> bytes:
     return b"".join([chunk async for chunk in chunks])
+
+
+async def fetch_range(app_client: Any, url: str, first: int, last: int) -> Any:
+    """GET a byte range the way a browser would: app-relative links through the app, absolute
+    ones (presigned S3 URLs) over real HTTP."""
+    headers = {"Range": f"bytes={first}-{last}"}
+    if url.startswith("/"):
+        return await app_client.get(url, headers=headers)
+    async with httpx.AsyncClient() as http:
+        return await http.get(url, headers=headers)

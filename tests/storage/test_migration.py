@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.conftest import Api, create_content, storage_files
 from tests.api.worker import worker_env
-from tests.storage.conftest import PART_BYTES, collect, connect, tenant_on
+from tests.storage.conftest import PART_BYTES, collect, connect, fetch_range, tenant_on
 from tests.storage.fault_proxy import FaultProxy
+from vertex_ar.content.marker_job import compile_content_marker
+from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.repository import media_keys_of_company
 from vertex_ar.storage.migrate import MigrationError, migrate_company
 from vertex_ar.storage.registry import storage_for_company
@@ -28,23 +31,28 @@ async def test_migrate_local_to_s3_resumes_after_interruption(
     s3_proxy: FaultProxy,
     s3_direct: Any,
     mp4_bytes: bytes,
+    client: httpx.AsyncClient,
     tmp_path: Path,
 ) -> None:
     tenant = await tenant_on(superadmin, "Moving", None)  # on the platform's local disk
-    ids = []
+    contents = []
     for _ in range(2):
         created = await create_content(tenant, videos=[mp4_bytes])
         assert created.status_code == 201, created.text
-        ids.append(created.json()["id"])
+        contents.append(created.json())
+    status = await compile_content_marker(settings, contents[0]["id"])
+    assert status is MarkerStatus.ready
     async with app.state.database.sessions() as session:
         keys = sorted(await media_keys_of_company(session, tenant.company_id))
-    assert len(keys) == 6  # 2 × (portrait, video, thumbnail)
+    assert len(keys) == 7  # 2 × (portrait, video, thumbnail) + one marker
     root = Path(settings.storage_root)
     local = {key: (root / key).read_bytes() for key in keys}
-    total = sum(len(data) for data in local.values())
 
     connection_id = await connect(superadmin, "s3", s3_config, name="agency-s3")
-    s3_proxy.cut_after(total // 2)  # the S3 endpoint dies halfway through the copy
+    # Objects go in key order: the S3 endpoint dies halfway through the third one's upload
+    # (the first two with their few KB of request headers fit in the budget well before that).
+    sizes = [len(local[key]) for key in keys]
+    s3_proxy.cut_after(sizes[0] + sizes[1] + sizes[2] // 2)
     with pytest.raises(MigrationError, match="S3 unreachable") as failed:
         await migrate_company(settings, tenant.company_id, str(connection_id))
     assert failed.value.report is not None and not failed.value.report.switched
@@ -54,7 +62,7 @@ async def test_migrate_local_to_s3_resumes_after_interruption(
     bucket, prefix = s3_config["bucket"], s3_config["prefix"]
     listed = s3_direct.list_objects_v2(Bucket=bucket).get("Contents", [])
     copied_before = {o["Key"] for o in listed if not o["Key"].endswith("/")}
-    assert 0 < len(copied_before) < len(keys)
+    assert copied_before == {prefix + key for key in keys[:2]}
 
     # Resume with the real command line, as an operator would; old copies deleted at the end.
     s3_proxy.restore()
@@ -87,11 +95,17 @@ async def test_migrate_local_to_s3_resumes_after_interruption(
     async with app.state.database.sessions() as session:
         storage = await storage_for_company(session, settings, tenant.company_id)
     assert storage.connection_id == connection_id
-    for content_id in ids:
-        body = (await superadmin.get(f"/api/ar-content/{content_id}")).json()
+    for content in contents:
+        body = (await superadmin.get(f"/api/ar-content/{content['id']}")).json()
         assert body["videos"][0]["size_bytes"] == len(mp4_bytes)
     video_keys = [k for k in keys if "/videos/" in k]
     assert await collect(storage.get_stream(video_keys[0], 10, 509)) == local[video_keys[0]][10:510]
+    # ...and the viewer plays it: its media links now point into the bucket.
+    active = await client.get(f"/api/ar/{contents[0]['unique_id']}/active-video")
+    assert active.status_code == 200, active.text
+    assert active.json()["url"].startswith(s3_config["endpoint_url"])
+    ranged = await fetch_range(client, active.json()["url"], 10, 509)
+    assert ranged.status_code == 206 and ranged.content == mp4_bytes[10:510]
 
     again = await migrate_company(settings, tenant.company_id, "agency-s3")
     assert again.switched and again.objects == 0  # already there: nothing to do

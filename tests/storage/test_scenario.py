@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import Api, create_content, storage_files
-from tests.storage.conftest import collect, connect, tenant_on
+from tests.storage.conftest import collect, connect, fetch_range, tenant_on
 from vertex_ar.content.marker_job import compile_content_marker
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.storage.registry import storage_for_company
@@ -23,6 +23,8 @@ async def test_content_lifecycle_on_backend(
     settings: Any,
     superadmin: Api,
     backend_configs: dict[str, dict[str, Any]],
+    s3_config: dict[str, Any],
+    client: httpx.AsyncClient,
     mp4_bytes: bytes,
 ) -> None:
     connection_id = await connect(superadmin, kind, backend_configs[kind])
@@ -58,17 +60,17 @@ async def test_content_lifecycle_on_backend(
     marker = await collect(storage.get_stream(marker_key))
     assert len(marker) == await storage.size(marker_key) > 0
 
-    # What the viewer does: a byte range of the video, through the storage or a direct URL.
     assert await collect(storage.get_stream(video_key, 100, 1099)) == mp4_bytes[100:1100]
-    direct = storage.delivery_url(video_key, 600)
-    if kind == "s3":
-        assert direct is not None
-        async with httpx.AsyncClient() as http:
-            ranged = await http.get(direct, headers={"Range": "bytes=100-1099"})
-        assert ranged.status_code == 206
-        assert ranged.content == mp4_bytes[100:1100]
-    else:
-        assert direct is None  # served by the app behind its own signed URL
+    # What the viewer does: ask for the active video, then fetch a byte range of it. S3 hands
+    # out presigned bucket URLs; the others are streamed by the app behind a signed link.
+    active = await client.get(f"/api/ar/{body['unique_id']}/active-video")
+    assert active.status_code == 200, active.text
+    ranged = await fetch_range(client, active.json()["url"], 100, 1099)
+    assert ranged.status_code == 206
+    assert ranged.content == mp4_bytes[100:1100]
+    marker_url = active.json()["marker_url"]
+    assert (await fetch_range(client, marker_url, 0, 9)).content == marker[:10]
+    assert marker_url.startswith(s3_config["endpoint_url"]) == (kind == "s3")
 
     deleted = await tenant.admin.delete(f"/api/ar-content/{body['id']}")
     assert deleted.status_code == 204
