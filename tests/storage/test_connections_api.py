@@ -3,6 +3,7 @@ and connecting a Yandex Disk through OAuth with the state checked against CSRF."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -124,12 +125,18 @@ async def test_only_superadmins_manage_connections(superadmin: Api, settings: An
 
 
 async def test_assignment_rules(
-    superadmin: Api, settings: Any, s3_config: dict[str, Any], mp4_bytes: bytes
+    superadmin: Api, settings: Any, s3_config: dict[str, Any], s3_direct: Any, mp4_bytes: bytes
 ) -> None:
     s3_id = await connect(superadmin, "s3", s3_config)
     other_id = await connect(superadmin, "s3", s3_config)
     tenant = await tenant_on(superadmin, "Rules", s3_id)
     company = f"/api/companies/{tenant.company_id}"
+    # Created on the platform's disk, then assigned: both layouts were provisioned.
+    cid = tenant.company_id
+    assert (Path(settings.storage_root) / str(cid) / "portraits").is_dir()
+    listed = s3_direct.list_objects_v2(Bucket=s3_config["bucket"])["Contents"]
+    folders = {o["Key"] for o in listed}
+    assert {f"vertex/{cid}/{kind}/" for kind in ("portraits", "videos", "markers")} <= folders
 
     in_use = await superadmin.delete(f"/api/storage/connections/{s3_id}")
     assert in_use.status_code == 409
