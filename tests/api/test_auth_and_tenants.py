@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import jwt
 
 from tests.api.conftest import Api, Tenant, login
 
@@ -15,7 +18,7 @@ async def test_login_and_me(superadmin: Api) -> None:
 
 
 async def test_login_rejects_wrong_password_and_bad_tokens(
-    superadmin: Api, client: httpx.AsyncClient
+    superadmin: Api, client: httpx.AsyncClient, settings: Any
 ) -> None:
     wrong = await client.post(
         "/api/auth/login", json={"email": "root@example.com", "password": "nope"}
@@ -30,6 +33,10 @@ async def test_login_rejects_wrong_password_and_bad_tokens(
     assert (await client.get("/api/auth/me")).status_code == 401
     forged = await client.get("/api/auth/me", headers={"Authorization": "Bearer abc.def.ghi"})
     assert forged.status_code == 401
+    # Signed with the right key but not an access token (no "typ": "access"): refused.
+    other = jwt.encode({"sub": "1", "exp": 4102444800}, settings.secret_key, algorithm="HS256")
+    not_access = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {other}"})
+    assert not_access.status_code == 401
 
 
 async def test_company_crud_by_superadmin(superadmin: Api) -> None:

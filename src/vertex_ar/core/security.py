@@ -13,6 +13,7 @@ from vertex_ar.core.db import utcnow
 
 _hasher = PasswordHasher()
 _ALGORITHM = "HS256"
+_ACCESS = "access"
 
 
 def hash_password(password: str) -> str:
@@ -28,13 +29,21 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def create_access_token(user_id: int, secret: str, minutes: int) -> str:
     now = utcnow()
-    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "sub": str(user_id),
+        "typ": _ACCESS,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
 def decode_access_token(token: str, secret: str) -> dict[str, Any] | None:
     try:
-        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[_ALGORITHM])
+        claims: dict[str, Any] = jwt.decode(
+            token, secret, algorithms=[_ALGORITHM], options={"require": ["sub", "exp", "typ"]}
+        )
     except jwt.PyJWTError:
         return None
-    return claims
+    # Other tokens signed with the same key (signed links, OAuth state) never log anyone in.
+    return claims if claims["typ"] == _ACCESS else None
