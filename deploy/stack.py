@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import importlib.util
 import json
 import os
@@ -37,6 +38,7 @@ from typing import IO, Any
 import httpx
 import psycopg
 import redis
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,6 +51,9 @@ REDIS_CLAIM_KEY = "vertex-ar:stack:owner"
 START_TIMEOUT = 180.0  # seconds; 4 uvicorn workers and Celery import slowly on a busy machine
 STOP_TIMEOUT = 30.0  # per service, before SIGKILL
 ADMIN_EMAIL = "admin@vertex-ar.local"
+DATABASE_PREFIX = "vertex_ar_stack_"
+RUN_PREFIX = "vertex-ar-stack-"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class StackError(RuntimeError):
@@ -113,6 +118,27 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _owner_gone(owner: str) -> bool:
+    """Whether the run that wrote `host:pid:folder` (a claim on a database) has died: only
+    answerable for runs on this machine."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+
+
+def _die_with(supervisor: int) -> Callable[[], None]:
+    """For Popen's preexec_fn: the child gets SIGTERM when the supervisor dies, even by SIGKILL
+    (Linux PR_SET_PDEATHSIG), so a killed `make stack` or test leaves no service running."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not after
+
+    def arm() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != supervisor:  # died before the line above: nobody would tell us
+            os._exit(1)
+
+    return arm
+
+
 @dataclass
 class Service:
     name: str
@@ -134,6 +160,7 @@ class Service:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with(os.getpid()),
         )
 
     def exited(self) -> int | None:
@@ -184,8 +211,8 @@ class Stack:
     _claim: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        self.run_dir = Path(tempfile.mkdtemp(prefix="vertex-ar-stack-")).resolve()
-        self._claim = f"{os.getpid()}:{self.run_dir}"
+        self.run_dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX)).resolve()
+        self._claim = f"{socket.gethostname()}:{os.getpid()}:{self.run_dir}"
 
     # ---- addresses ----------------------------------------------------------------------------
 
@@ -366,9 +393,30 @@ class Stack:
             time.sleep(0.5)
 
     def _create_database(self) -> None:
-        self.database = f"vertex_ar_stack_{secrets.token_hex(4)}"
+        """A new database, its comment naming this run; first, what killed runs left behind
+        (their database and folder) is removed."""
         with self._postgres() as admin:
-            admin.execute(f'CREATE DATABASE "{self.database}"')
+            claims = admin.execute(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+                " WHERE starts_with(datname, %s)",
+                (DATABASE_PREFIX,),
+            ).fetchall()
+            for name, owner in claims:
+                if owner and _owner_gone(owner):
+                    folder = Path(owner.split(":", 2)[-1])
+                    if folder.name.startswith(RUN_PREFIX):
+                        shutil.rmtree(folder, ignore_errors=True)
+                    admin.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                            sql.Identifier(name)
+                        )
+                    )
+            self.database = DATABASE_PREFIX + secrets.token_hex(4)
+            database = sql.Identifier(self.database)
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(database))
+            admin.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(database, sql.Literal(self._claim))
+            )
 
     @contextlib.contextmanager
     def _postgres(self) -> Iterator[psycopg.Connection[Any]]:
@@ -390,7 +438,7 @@ class Stack:
             client = redis.Redis.from_url(self.redis_db_url(db), socket_connect_timeout=5)
             try:
                 owner = client.get(REDIS_CLAIM_KEY)
-                if owner is not None and not _pid_alive(int(owner.split(b":", 1)[0])):
+                if owner is not None and _owner_gone(owner.decode(errors="replace")):
                     client.flushdb()  # left by a stack that was killed
                 if client.dbsize() == 0 and client.set(REDIS_CLAIM_KEY, self._claim, nx=True):
                     self.redis_dbs.append(db)
@@ -425,7 +473,11 @@ class Stack:
     def _drop_data(self) -> None:
         if self.database:
             with contextlib.suppress(StackError), self._postgres() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(self.database)
+                    )
+                )
             self.database = ""
         for db in self.redis_dbs:
             client = redis.Redis.from_url(self.redis_db_url(db), socket_connect_timeout=5)
