@@ -30,6 +30,7 @@ class Backend:
     name: str
     database_url: str
     broker_url: str  # empty: the embedded filesystem broker
+    cache_url: str  # empty: no cache (embedded); production keeps the cache apart from the broker
 
 
 def _unavailable(what: str, exc: Exception) -> None:
@@ -37,6 +38,12 @@ def _unavailable(what: str, exc: Exception) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message + " (TEST_REQUIRE_SERVICES=1)")
     pytest.skip(message)
+
+
+def _cache_url(broker_url: str) -> str:
+    """The cache on the same Redis server as the broker, one database number below it."""
+    db = int(redis.connection.parse_url(broker_url).get("db", 0))
+    return broker_url.rsplit("/", 1)[0] + f"/{(db - 1) % 16}"
 
 
 def _admin_conninfo(url: str) -> str:
@@ -52,7 +59,7 @@ def backend(
         folder = tmp_path_factory.mktemp("sqlite")
         url = f"sqlite+aiosqlite:///{folder / 'vertex_ar.db'}"
         migrate.upgrade(url)
-        yield Backend("sqlite", url, "")
+        yield Backend("sqlite", url, "", "")
         return
 
     try:
@@ -69,7 +76,7 @@ def backend(
     broker.flushdb()
     try:
         migrate.upgrade(url)
-        yield Backend("postgresql", url, REDIS_URL)
+        yield Backend("postgresql", url, REDIS_URL, _cache_url(REDIS_URL))
     finally:
         broker.flushdb()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -100,12 +107,16 @@ def settings(backend: Backend, data_dir: Path) -> Iterator[object]:
         env="test",
         database_url=backend.database_url,
         celery_broker_url=backend.broker_url,
+        redis_cache_url=backend.cache_url,
         data_dir=data_dir,
         storage_root=data_dir / "storage",
         log_json=True,
         _env_file=None,  # type: ignore[call-arg]
     )
     empty_all_tables(backend.database_url)
+    for url in (backend.broker_url, backend.cache_url):  # nothing leaks into the next test
+        if url:
+            redis.Redis.from_url(url).flushdb()
 
 
 @pytest.fixture
