@@ -45,8 +45,9 @@ REPO = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # Every process of a run carries this variable; after a stop, none may be left that has it.
 MARKER_ENV = "VERTEX_AR_STACK_RUN"
-# Redis databases a stack may claim: 0 is every client's default, 15 is the test suite's.
-REDIS_DBS = range(1, 15)
+# Redis databases a stack may claim: 0 is every client's default, 14 and 15 the test suite's
+# (cache and broker, emptied by every test).
+REDIS_DBS = range(1, 14)
 REDIS_CLAIM_KEY = "vertex-ar:stack:owner"
 START_TIMEOUT = 180.0  # seconds; 4 uvicorn workers and Celery import slowly on a busy machine
 STOP_TIMEOUT = 30.0  # per service, before SIGKILL
