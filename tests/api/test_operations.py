@@ -133,3 +133,70 @@ async def test_openapi_lists_the_api(client: Any) -> None:
         assert path in paths, path
     upload = paths["/api/ar-content"]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert {"portrait", "video", "project_id", "title"} <= set(upload["schema"]["properties"])
+
+
+def test_serve_starts_and_stops_with_its_worker(tmp_path: Path) -> None:
+    """`make run`'s process tree: web server + embedded worker; SIGTERM leaves no orphan."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "DATA_DIR": str(tmp_path / "data"),
+        "STORAGE_ROOT": str(tmp_path / "data" / "storage"),
+        "WORKER_HEARTBEAT_SECONDS": "1",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    assert _cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    log = (tmp_path / "serve.log").open("wb")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "vertex_ar.cli", "serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        body: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            try:
+                body = httpx.get(f"http://127.0.0.1:{port}/api/health/status").json()
+                if body["checks"]["worker"]["ok"]:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        assert body.get("status") == "ok", (tmp_path / "serve.log").read_text()[-3000:]
+        children = _children(serve.pid)
+        assert any("celery" in cmd for cmd in children.values()), children
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=60)
+        log.close()
+    time.sleep(1)
+    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    assert alive == [], f"orphaned processes: {alive}"
+
+
+def _children(pid: int) -> dict[int, str]:
+    """Every descendant of `pid` with its command line (from /proc)."""
+    found: dict[int, str] = {}
+    parents = {pid}
+    for _ in range(4):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if int(stat[1]) in parents:
+                found[int(entry.name)] = cmd
+        parents |= set(found)
+    return found

@@ -165,6 +165,9 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.embedded_broker and not args.no_worker:
         worker = subprocess.Popen(_worker_command())  # noqa: S603 - fixed argv
     print(f"Vertex AR on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
+    # `finally` below stop the embedded worker instead of orphaning it.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(
             "vertex_ar.core.app:app",
@@ -176,6 +179,18 @@ def _serve(args: argparse.Namespace) -> int:
         )
     finally:
         if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
+            _stop(worker)
     return 0
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _stop(process: subprocess.Popen[bytes], grace_seconds: float = 20) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
