@@ -1,26 +1,27 @@
 """View-session queries. Every read is scoped by the auth subject and bounded by a period.
 
-The overview reads the covering index (company_id, created_at, then every column it aggregates;
-migration 0003) in one pass, grouped per 15-minute bucket and device type; Python folds the
-groups into totals, the device split and local days. Unique content is a second pass over
-the same index. Neither touches the table itself.
+The overview makes three passes over the covering index (company_id, created_at, then every
+column it aggregates; migration 0003) and never reads the table: totals (one row), the device
+split (a row per device type) and views per local day (a row per day). Days are the company's:
+PostgreSQL converts with its own time zone database; SQLite, which has none, gets the period cut
+where the zone's UTC offset changes and a constant offset per piece.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, Select, case, cast, func, select
+from sqlalchemy import Select, case, func, select
 
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.core.repository import ScopedRepository
 
-# Every real UTC offset is a multiple of 15 minutes, so folding 15-minute UTC buckets into local
-# days is exact in any zone, DST included.
-BUCKET_SECONDS = 900
+# Zones change their offset on a quarter hour at the latest; transitions are found to that step.
+_STEP = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -32,19 +33,42 @@ class SessionFilter:
 
 
 @dataclass(frozen=True)
-class Group:
-    """The sessions of one 15-minute bucket on one device type (sums and counts of non-null)."""
-
-    bucket_start: int  # unix seconds
-    device_type: str
+class Totals:
     views: int
+    unique_content: int
     found: int
-    fps_sum: float
-    fps_count: int
-    duration_sum: float
-    duration_count: int
-    detection_sum: float
-    detection_count: int
+    avg_duration: float | None
+    avg_fps: float | None
+    avg_detection_ms: float | None
+
+
+def offset_pieces(
+    start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime, int]]:
+    """[start, end) cut where ``tz`` changes its UTC offset: (from, to, offset seconds) pieces.
+
+    Checks hourly and pins a change to the quarter hour (``start`` is a local midnight, so the
+    steps stay on quarter hours of UTC, where every real transition happens).
+    """
+    pieces = []
+    piece_start, offset = start, _offset(start, tz)
+    at = start
+    while at < end:
+        following = min(at + timedelta(hours=1), end)
+        if _offset(following, tz) != offset:
+            change = at + _STEP
+            while change < following and _offset(change, tz) == offset:
+                change += _STEP
+            pieces.append((piece_start, change, offset))
+            piece_start, offset = change, _offset(change, tz)
+        at = following
+    pieces.append((piece_start, end, offset))
+    return [piece for piece in pieces if piece[0] < piece[1]]
+
+
+def _offset(instant: datetime, tz: ZoneInfo) -> int:
+    delta = instant.astimezone(tz).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
 
 
 class SessionRepository(ScopedRepository[ARViewSession]):
@@ -68,33 +92,51 @@ class SessionRepository(ScopedRepository[ARViewSession]):
             stmt = stmt.where(ARViewSession.created_at < where.end)
         return stmt
 
-    async def groups(self, where: SessionFilter) -> list[Group]:
+    async def totals(self, where: SessionFilter) -> Totals:
         s = ARViewSession
-        bucket = (self._epoch() // BUCKET_SECONDS).label("bucket")
         stmt = self._where(
             select(
-                bucket,
-                s.device_type,
                 func.count(),
-                func.sum(case((s.found.is_(True), 1), else_=0)),
-                func.coalesce(func.sum(s.fps), 0.0),
-                func.count(s.fps),
-                func.coalesce(func.sum(s.duration_seconds), 0.0),
-                func.count(s.duration_seconds),
-                func.coalesce(func.sum(s.time_to_detection_ms), 0.0),
-                func.count(s.time_to_detection_ms),
-            ).group_by(bucket, s.device_type),
+                func.count(s.content_id.distinct()),
+                func.coalesce(func.sum(case((s.found.is_(True), 1), else_=0)), 0),
+                func.avg(s.duration_seconds),
+                func.avg(s.fps),
+                func.avg(s.time_to_detection_ms),
+            ),
             where,
         )
-        return [
-            Group(int(b) * BUCKET_SECONDS, str(d), int(n), int(f), float(fs), int(fc),
-                  float(ds), int(dc), float(ts), int(tc))
-            for b, d, n, f, fs, fc, ds, dc, ts, tc in await self.session.execute(stmt)
-        ]  # fmt: skip
+        views, unique, found, duration, fps, detection = (await self.session.execute(stmt)).one()
+        return Totals(
+            int(views), int(unique), int(found), _float(duration), _float(fps), _float(detection)
+        )
 
-    async def unique_content(self, where: SessionFilter) -> int:
-        stmt = self._where(select(func.count(ARViewSession.content_id.distinct())), where)
-        return int(await self.session.scalar(stmt) or 0)
+    async def device_split(self, where: SessionFilter) -> dict[str, int]:
+        stmt = self._where(
+            select(ARViewSession.device_type, func.count()).group_by(ARViewSession.device_type),
+            where,
+        )
+        return {str(device): int(n) for device, n in await self.session.execute(stmt)}
+
+    async def views_per_day(self, where: SessionFilter, tz: ZoneInfo) -> dict[date, int]:
+        """Sessions per local day of ``tz``; ``where`` needs both ends of its period."""
+        assert where.start is not None and where.end is not None
+        created = ARViewSession.created_at
+        if self.session.get_bind().dialect.name == "postgresql":
+            pieces = [(where.start, where.end, func.date(func.timezone(tz.key, created)))]
+        else:
+            # SQLite keeps UTC timestamps as text; date() with a modifier shifts them.
+            pieces = [
+                (start, end, func.date(created, f"{offset:+d} seconds"))
+                for start, end, offset in offset_pieces(where.start, where.end, tz)
+            ]
+        days: dict[date, int] = {}
+        for start, end, day in pieces:
+            piece = SessionFilter(start, end, where.company_id, where.content_id)
+            stmt = self._where(select(day, func.count()).group_by(day), piece)
+            for value, n in await self.session.execute(stmt):
+                key = value if isinstance(value, date) else date.fromisoformat(str(value))
+                days[key] = days.get(key, 0) + int(n)
+        return days
 
     async def newest_first(
         self, where: SessionFilter, *, limit: int, offset: int
@@ -110,8 +152,6 @@ class SessionRepository(ScopedRepository[ARViewSession]):
         )
         return rows.all(), int(total or 0)
 
-    def _epoch(self) -> Any:
-        if self.session.get_bind().dialect.name == "sqlite":
-            # SQLite stores the UTC timestamp as text; '%s' gives whole unix seconds.
-            return cast(func.strftime("%s", ARViewSession.created_at), Integer)
-        return cast(func.floor(func.extract("epoch", ARViewSession.created_at)), BigInteger)
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.analytics.models import ARViewSession
-from vertex_ar.analytics.repository import Group, SessionFilter, SessionRepository
+from vertex_ar.analytics.repository import SessionFilter, SessionRepository
 from vertex_ar.analytics.schemas import DayViews, DeviceType, OverviewRead, ViewSessionIn
 from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.companies.models import Company
@@ -88,27 +88,25 @@ class AnalyticsService:
             company_id=company_id,
             content_id=content_id,
         )
-        groups = await self.sessions.groups(where)
-        per_day = {date_from + timedelta(days=i): 0 for i in range((date_to - date_from).days + 1)}
-        devices = dict.fromkeys(DeviceType, 0)
-        for group in groups:
-            day = datetime.fromtimestamp(group.bucket_start, tz).date()
-            if day in per_day:
-                per_day[day] += group.views
-            devices[_DEVICES.get(group.device_type, DeviceType.other)] += group.views
-        views = sum(g.views for g in groups)
+        totals = await self.sessions.totals(where)
+        devices = await self.sessions.device_split(where) if totals.views else {}
+        days = await self.sessions.views_per_day(where, tz) if totals.views else {}
+        period = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+        split = dict.fromkeys(DeviceType, 0)
+        for device, count in devices.items():
+            split[_DEVICES.get(device, DeviceType.other)] += count
         return OverviewRead(
             date_from=date_from,
             date_to=date_to,
             timezone=str(tz),
-            views=views,
-            views_per_day=[DayViews(date=d, views=n) for d, n in per_day.items()],
-            unique_content=await self.sessions.unique_content(where) if views else 0,
-            avg_session_seconds=_mean(groups, "duration"),
-            device_split=devices,
-            avg_fps=_mean(groups, "fps"),
-            detection_rate=sum(g.found for g in groups) / views if views else None,
-            avg_time_to_detection_ms=_mean(groups, "detection"),
+            views=totals.views,
+            views_per_day=[DayViews(date=day, views=days.get(day, 0)) for day in period],
+            unique_content=totals.unique_content,
+            avg_session_seconds=totals.avg_duration,
+            device_split=split,
+            avg_fps=totals.avg_fps,
+            detection_rate=totals.found / totals.views if totals.views else None,
+            avg_time_to_detection_ms=totals.avg_detection_ms,
         )
 
     async def list(self, query: SessionsQuery) -> tuple[Sequence[ARViewSession], int]:
@@ -143,10 +141,3 @@ class AnalyticsService:
         if timezone is None:
             raise NotFound(f"company {company_id} not found")
         return str(timezone)
-
-
-def _mean(groups: Sequence[Group], field: str) -> float | None:
-    """The mean of a column over all groups, from their sums and counts (nulls excluded)."""
-    total = sum(getattr(g, f"{field}_sum") for g in groups)
-    count = sum(getattr(g, f"{field}_count") for g in groups)
-    return total / count if count else None
