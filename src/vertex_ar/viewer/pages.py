@@ -97,12 +97,19 @@ def message_for(error: AppError) -> Message:
         if details.get("marker_status") == "failed":
             return MARKER_FAILED
         return NOT_READY
+    if error.status_code >= 500:  # server-side details stay in the logs
+        return Message(
+            error.status_code,
+            "error",
+            "Something went wrong",
+            "The AR experience cannot be shown right now. Please try again in a moment.",
+            refresh_seconds=30,
+        )
     return Message(
         error.status_code,
         "error",
         "Something went wrong",
-        f"{error.message[:1].upper()}{error.message[1:]}. Please try again in a moment.",
-        refresh_seconds=30 if error.status_code >= 500 else None,
+        f"{error.message[:1].upper()}{error.message[1:]}.",
     )
 
 

@@ -337,6 +337,11 @@ async function main() {
   el.ar.addEventListener("click", () => {
     if (video.muted) unmute();
   });
+  // No sound from a tab in the background; back in front, play on if the print is in view.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") video.pause();
+    else if (state.phase === "playing") play(video);
+  });
 }
 
 main().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));
