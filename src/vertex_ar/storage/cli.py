@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vertex_ar.core.settings import get_settings
-from vertex_ar.storage.migrate import MigrationError, MigrationReport, migrate_company
-from vertex_ar.storage.registry import purge_pending_deletes
+
+if TYPE_CHECKING:
+    from vertex_ar.storage.migrate import MigrationReport
+
+# Backends (boto3, httpx) and the database are imported in the handlers, not for `--help`.
 
 
 def register(commands: Any) -> None:
@@ -43,6 +46,8 @@ def _summary(report: MigrationReport) -> str:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from vertex_ar.storage.migrate import MigrationError, migrate_company
+
     def progress(key: str, outcome: str) -> None:
         if not args.quiet:
             print(f"{outcome:8} {key}", flush=True)
@@ -70,6 +75,8 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _purge(_args: argparse.Namespace) -> int:
+    from vertex_ar.storage.registry import purge_pending_deletes
+
     done = asyncio.run(purge_pending_deletes(get_settings()))
     print(f"{done} deferred delete(s) done")
     return 0
