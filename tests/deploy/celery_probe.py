@@ -10,7 +10,7 @@ QUEUE = "probe"
 
 
 def make_app(folder: Path) -> Celery:
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     app = Celery("probe", broker="filesystem://")
     app.conf.update(
@@ -18,6 +18,8 @@ def make_app(folder: Path) -> Celery:
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            # Without it Kombu writes broadcast state to ./control in the working directory.
+            "control_folder": str(folder / "control"),
             "store_processed": False,
             "polling_interval": 0.2,
         },
