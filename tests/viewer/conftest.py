@@ -1,2 +1,2 @@
 from tests.api.conftest import superadmin, tenant_a, tenant_b  # noqa: F401
-from tests.viewer.fixtures import clips, settings  # noqa: F401
+from tests.viewer.fixtures import clips  # noqa: F401

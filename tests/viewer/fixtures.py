@@ -1,51 +1,24 @@
 """Fixtures shared by the viewer, rotation, QR and analytics tests (imported by their conftests).
 
-On the PostgreSQL backend the app also gets REDIS_CACHE_URL, so the Redis rotation cache and
-the Redis rate limiter run there; on SQLite both are the embedded (no cache, in-process) kind.
+The platform's settings give the PostgreSQL backend a Redis cache (REDIS_CACHE_URL), so the Redis
+rotation cache and the Redis rate limiter run there; on SQLite both are the embedded kind.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import update
 
 from tests.api import media
 from tests.api.conftest import Tenant, create_content
-from tests.conftest import Backend
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.storage.base import new_key
 from vertex_ar.storage.registry import platform_storage
-
-OUR_REDIS_PREFIXES = ("vertex_ar:rotation:*", "vertex_ar:ratelimit:*")
-
-
-def _forget_our_redis_keys(url: str) -> None:
-    client = redis.Redis.from_url(url)
-    try:
-        for pattern in OUR_REDIS_PREFIXES:
-            keys = list(client.scan_iter(pattern))
-            if keys:
-                client.delete(*keys)
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def settings(settings: Any, backend: Backend) -> Iterator[Any]:
-    """The platform test settings, plus the Redis cache on the PostgreSQL + Redis backend."""
-    if backend.broker_url:
-        _forget_our_redis_keys(backend.broker_url)
-        yield settings.model_copy(update={"redis_cache_url": backend.broker_url})
-        _forget_our_redis_keys(backend.broker_url)
-    else:
-        yield settings
 
 
 @pytest.fixture(scope="session")
