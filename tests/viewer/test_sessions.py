@@ -124,6 +124,9 @@ async def test_rate_limits_per_ip(strict_app: Any, tenant_a: Tenant, clips: list
         assert limited.status_code == 429
         assert limited.json()["error"]["code"] == "rate_limited"
         assert 1 <= limited.json()["error"]["details"]["retry_after_seconds"] <= 60
+        assert limited.headers["retry-after"] == str(
+            limited.json()["error"]["details"]["retry_after_seconds"]
+        )
         page = await visitor.get(f"/ar/{uid}")  # the page shares the lookup bucket
         assert page.status_code == 429 and "Too many requests" in page.text
         assert (await other.get(f"/api/ar/{uid}/active-video")).status_code == 200

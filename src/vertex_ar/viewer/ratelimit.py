@@ -121,6 +121,7 @@ class RateLimiter:
             raise RateLimited(
                 f"too many requests; try again in {retry} s",
                 details={"retry_after_seconds": retry},
+                headers={"Retry-After": str(retry)},
             )
 
     async def aclose(self) -> None:
