@@ -9,7 +9,7 @@ from vertex_ar.analytics.schemas import OverviewRead, ViewSessionRead
 from vertex_ar.analytics.service import AnalyticsService, OverviewQuery, SessionsQuery
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.core.deps import SessionDep
-from vertex_ar.core.schemas import Page, PageParams
+from vertex_ar.core.schemas import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
@@ -46,9 +46,4 @@ async def sessions(
     items, total = await service.list(
         SessionsQuery(page.limit, page.offset, company_id, content_id, since, until)
     )
-    return Page[ViewSessionRead](
-        items=[ViewSessionRead.model_validate(s) for s in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(ViewSessionRead, items, total, page)

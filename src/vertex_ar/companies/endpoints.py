@@ -9,7 +9,7 @@ from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdate
 from vertex_ar.companies.service import CompanyService
 from vertex_ar.core.deps import SessionDep, SettingsDep
-from vertex_ar.core.schemas import Page, PageParams
+from vertex_ar.core.schemas import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
 
@@ -24,12 +24,7 @@ ServiceDep = Annotated[CompanyService, Depends(_service)]
 @router.get("", response_model=Page[CompanyRead])
 async def list_companies(service: ServiceDep, page: Annotated[PageParams, Depends()]) -> object:
     items, total = await service.list(page)
-    return Page[CompanyRead](
-        items=[CompanyRead.model_validate(c) for c in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(CompanyRead, items, total, page)
 
 
 @router.post("", response_model=CompanyRead, status_code=status.HTTP_201_CREATED)

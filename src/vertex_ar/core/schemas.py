@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,3 +22,15 @@ class Page(Schema, Generic[T]):
 class PageParams(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0)
+
+
+def page_of(
+    schema: type[Schema], rows: Iterable[object], total: int, params: PageParams
+) -> Page[Any]:
+    """One page of rows shown as `schema` (the endpoint's response_model names the item type)."""
+    return Page[Any](
+        items=[schema.model_validate(row) for row in rows],
+        total=total,
+        limit=params.limit,
+        offset=params.offset,
+    )

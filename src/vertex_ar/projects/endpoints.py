@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.core.deps import SessionDep, SettingsDep
-from vertex_ar.core.schemas import Page, PageParams
+from vertex_ar.core.schemas import Page, PageParams, page_of
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate
 from vertex_ar.projects.service import ProjectService
@@ -27,12 +27,7 @@ async def list_projects(
     service: ServiceDep, page: Annotated[PageParams, Depends()], company_id: int | None = None
 ) -> object:
     items, total = await service.list(page, company_id)
-    return Page[ProjectRead](
-        items=[ProjectRead.model_validate(p) for p in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(ProjectRead, items, total, page)
 
 
 @router.post("", response_model=ProjectRead, status_code=status.HTTP_201_CREATED)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.core.deps import SessionDep
-from vertex_ar.core.schemas import Page, PageParams
+from vertex_ar.core.schemas import Page, PageParams, page_of
 from vertex_ar.users.repository import ScopedUserRepository
 from vertex_ar.users.schemas import UserCreate, UserRead, UserUpdate
 from vertex_ar.users.service import UserService
@@ -24,12 +24,7 @@ ServiceDep = Annotated[UserService, Depends(_service)]
 @router.get("", response_model=Page[UserRead])
 async def list_users(service: ServiceDep, page: Annotated[PageParams, Depends()]) -> object:
     items, total = await service.list(page)
-    return Page[UserRead](
-        items=[UserRead.model_validate(u) for u in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(UserRead, items, total, page)
 
 
 @router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED)
