@@ -40,7 +40,7 @@ run: venv assets migrate admin
 stack: venv assets
 	$(BIN)/python deploy/stack.py $(STACK_ARGS)
 
-test: venv assets system-deps
+test: venv assets system-deps lint
 	$(BIN)/pytest
 
 lint: venv
