@@ -102,6 +102,10 @@ class Database:
     """An engine and its session factory; the app and each worker task own one."""
 
     def __init__(self, url: str, *, pooled: bool = True) -> None:
+        # Every mapped table must be known before a flush resolves foreign keys; processes that
+        # import only a few domains (CLI, worker) would otherwise fail on the first insert.
+        from vertex_ar.core import models  # noqa: F401
+
         self.engine = make_engine(url, pooled=pooled)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

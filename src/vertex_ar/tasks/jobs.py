@@ -12,7 +12,6 @@ from sqlalchemy.exc import OperationalError
 
 from vertex_ar.content.expiry import deactivate_expired
 from vertex_ar.content.marker_job import compile_content_marker, mark_failed
-from vertex_ar.core import models as _every_table  # noqa: F401 - flushes resolve all FKs
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
 from vertex_ar.storage.base import StorageError
