@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -235,8 +234,3 @@ async def test_generate_marker_requeues(tenant_a: Tenant) -> None:
     again = await tenant_a.admin.post(f"/api/ar-content/{content['id']}/generate-marker")
     assert again.status_code == 200
     assert again.json()["marker_status"] == "pending"
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    with Image.open(io.BytesIO(data)) as img:
-        return img.size

@@ -1,4 +1,4 @@
-"""FastAPI dependencies shared by every domain: settings, a database session, storage."""
+"""FastAPI dependencies shared by every domain: settings and a database session."""
 
 from __future__ import annotations
 

@@ -118,9 +118,3 @@ class LocalStorage:
             await anyio.Path(probe).unlink()
         except OSError as exc:
             raise StorageError(f"local storage not writable at {self.root}: {exc}") from exc
-
-    def all_files(self) -> list[Path]:
-        """Every stored object (tests use it to prove nothing was left behind)."""
-        if not self.root.exists():
-            return []
-        return sorted(p for p in self.root.rglob("*") if p.is_file())
