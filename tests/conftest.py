@@ -111,6 +111,7 @@ def settings(backend: Backend, data_dir: Path) -> Iterator[object]:
         data_dir=data_dir,
         storage_root=data_dir / "storage",
         log_json=True,
+        password_hash_profile="cheap",  # users are made by the dozen; ENV=test only
         _env_file=None,  # type: ignore[call-arg]
     )
     empty_all_tables(backend.database_url)

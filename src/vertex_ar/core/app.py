@@ -14,6 +14,7 @@ from vertex_ar.content.endpoints import router as content_router
 from vertex_ar.core.db import Database
 from vertex_ar.core.errors import install_error_handlers
 from vertex_ar.core.logging import RequestIdMiddleware, configure_logging
+from vertex_ar.core.security import configure_password_hashing
 from vertex_ar.core.settings import Settings, get_settings
 from vertex_ar.health.endpoints import router as health_router
 from vertex_ar.observability.endpoints import install_metrics
@@ -30,6 +31,7 @@ from vertex_ar.viewer.endpoints import router as viewer_router
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    configure_password_hashing(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

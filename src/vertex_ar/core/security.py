@@ -6,14 +6,27 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 
 from vertex_ar.core.db import utcnow
+from vertex_ar.core.settings import PasswordHashProfile, Settings
 
-_hasher = PasswordHasher()
+_PROFILES: dict[PasswordHashProfile, Parameters] = {
+    "strong": RFC_9106_LOW_MEMORY,
+    "cheap": CHEAPEST,
+}
+_hasher = PasswordHasher.from_parameters(_PROFILES["strong"])
 _ALGORITHM = "HS256"
 _ACCESS = "access"
+
+
+def configure_password_hashing(settings: Settings) -> None:
+    """Cost of the hashes this process makes from now on (a hash carries its own parameters, so
+    verifying works whatever the profile was when it was made)."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(_PROFILES[settings.password_hash_profile])
 
 
 def hash_password(password: str) -> str:

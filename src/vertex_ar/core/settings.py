@@ -13,6 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
 DEV_ADMIN_PASSWORD = "admin-change-me"  # noqa: S105
 
+# Argon2 cost of new password hashes: "strong" is RFC 9106's low-memory profile (64 MiB, 3 passes);
+# "cheap" (argon2's CHEAPEST) exists for the test suite, which creates users by the dozen.
+PasswordHashProfile = Literal["strong", "cheap"]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -36,6 +40,7 @@ class Settings(BaseSettings):
     admin_password: str = DEV_ADMIN_PASSWORD
 
     access_token_minutes: int = Field(default=24 * 60, gt=0)
+    password_hash_profile: PasswordHashProfile = "strong"  # noqa: S105 - a cost, not a secret
 
     max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
@@ -75,7 +80,9 @@ class Settings(BaseSettings):
     node_modules_dir: Path = Path("node_modules")
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets_in_production(self) -> Settings:
+    def _refuse_unsafe_values(self) -> Settings:
+        if self.password_hash_profile == "cheap" and self.env != "test":  # noqa: S105
+            raise ValueError("PASSWORD_HASH_PROFILE=cheap is for the test suite only (ENV=test)")
         if self.env == "production":
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
