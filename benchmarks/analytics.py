@@ -30,13 +30,12 @@ from sqlalchemy.engine import Engine, make_url
 
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.analytics.service import AnalyticsService, OverviewQuery, SessionsQuery
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.companies.models import Company
 from vertex_ar.content.models import ARContent
 from vertex_ar.core import migrate
 from vertex_ar.core.db import Database, sync_url
+from vertex_ar.core.tenancy import AuthSubject, Role
 from vertex_ar.projects.models import Project
-from vertex_ar.users.models import Role
 
 END = date(2026, 6, 30)
 DAY, NEXT_DAY = datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC)

@@ -9,7 +9,8 @@ import pytest
 
 from tests.api import media
 from vertex_ar.core.security import hash_password
-from vertex_ar.users.models import Role, User
+from vertex_ar.core.tenancy import Role
+from vertex_ar.users.models import User
 
 
 @dataclass

@@ -47,8 +47,9 @@ from vertex_ar.core.app import create_app
 from vertex_ar.core.db import sync_url
 from vertex_ar.core.security import hash_password
 from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import Role
 from vertex_ar.rotation.clock import local_now
-from vertex_ar.users.models import Role, User
+from vertex_ar.users.models import User
 
 pytest.importorskip("vertex_ar.markers.compiler", reason="the marker compiler is not in this tree")
 

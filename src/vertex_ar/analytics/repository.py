@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, case, func, select
 
 from vertex_ar.analytics.models import ARViewSession
-from vertex_ar.core.repository import ScopedRepository
+from vertex_ar.core.tenancy import ScopedRepository
 
 # Zones change their offset on a quarter hour at the latest; transitions are found to that step.
 _STEP = timedelta(minutes=15)

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import Unauthorized
 from vertex_ar.core.security import decode_access_token
+from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.users.repository import UserRepository
 
 _bearer = HTTPBearer(auto_error=False)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from vertex_ar.companies.models import Company
-from vertex_ar.core.repository import ScopedRepository
+from vertex_ar.core.tenancy import ScopedRepository
 
 
 class CompanyRepository(ScopedRepository[Company]):

@@ -4,7 +4,6 @@ import re
 import secrets
 from collections.abc import Sequence
 
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.companies.models import Company
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
@@ -12,6 +11,7 @@ from vertex_ar.content.repository import media_keys_of_company
 from vertex_ar.core.errors import Conflict
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.storage.registry import storage_for_company
 from vertex_ar.storage.service import assign_storage, provision_company
 

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.content.models import ARContent, Video
 from vertex_ar.core.errors import NotFound
-from vertex_ar.core.repository import ScopedRepository
+from vertex_ar.core.tenancy import ScopedRepository
 
 
 class ContentRepository(ScopedRepository[ARContent]):

@@ -12,7 +12,6 @@ import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.content.media import (
     IMAGE_TYPES,
     VIDEO_TYPES,
@@ -26,6 +25,7 @@ from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.uploads import ReceivedFile
 from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
 from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.rotation.cache import invalidate_rotation
 from vertex_ar.storage.base import Storage, StorageError, new_key

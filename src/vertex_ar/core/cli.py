@@ -70,7 +70,8 @@ async def _create_superadmin(email: str, password: str) -> bool:
     """False when a user with that email exists already."""
     from vertex_ar.core.db import Database
     from vertex_ar.core.security import hash_password
-    from vertex_ar.users.models import Role, User
+    from vertex_ar.core.tenancy import Role
+    from vertex_ar.users.models import User
     from vertex_ar.users.repository import UserRepository
 
     database = Database(get_settings().database_url, pooled=False)
@@ -93,7 +94,8 @@ async def _any_superadmin() -> bool:
     from sqlalchemy import select
 
     from vertex_ar.core.db import Database
-    from vertex_ar.users.models import Role, User
+    from vertex_ar.core.tenancy import Role
+    from vertex_ar.users.models import User
 
     database = Database(get_settings().database_url, pooled=False)
     try:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from vertex_ar.core.repository import ScopedRepository
+from vertex_ar.core.tenancy import ScopedRepository
 from vertex_ar.projects.models import Project
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.core.errors import InvalidInput
 from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.qr.pdf import qr_pdf
 
 QUIET_ZONE = 4  # modules of white border the QR standard asks for

@@ -19,9 +19,9 @@ from typing import Any
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.core.errors import Forbidden, InvalidInput, ServiceUnavailable
 from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import AuthSubject, Role
 from vertex_ar.storage.base import StorageError
 from vertex_ar.storage.models import StorageConnection, StorageKind
 from vertex_ar.storage.registry import split_config
@@ -29,7 +29,7 @@ from vertex_ar.storage.repository import ConnectionRepository
 from vertex_ar.storage.schemas import ConnectionCreate, YandexDiskConfig
 from vertex_ar.storage.service import ConnectionService, validate_config
 from vertex_ar.storage.yandex_disk import YandexOAuth
-from vertex_ar.users.models import Role, User
+from vertex_ar.users.models import User
 
 STATE_COOKIE = "vertex_ar_yandex_oauth"
 STATE_MINUTES = 10

@@ -12,12 +12,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.companies.models import Company
 from vertex_ar.content.models import ARContent
 from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput, ServiceUnavailable
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.storage.base import StorageError
 from vertex_ar.storage.crypto import SecretsUnreadable, decrypt_secrets
 from vertex_ar.storage.models import StorageConnection, StorageKind

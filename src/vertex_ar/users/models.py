@@ -1,16 +1,10 @@
 from __future__ import annotations
 
-import enum
-
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vertex_ar.core.db import Base, TimestampMixin
-
-
-class Role(enum.StrEnum):
-    superadmin = "superadmin"
-    company_admin = "company_admin"
+from vertex_ar.core.tenancy import Role
 
 
 class User(TimestampMixin, Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.core.repository import ScopedRepository
+from vertex_ar.core.tenancy import ScopedRepository
 from vertex_ar.users.models import User
 
 

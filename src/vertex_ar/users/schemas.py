@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import EmailStr, Field
 
 from vertex_ar.core.schemas import Schema
-from vertex_ar.users.models import Role
+from vertex_ar.core.tenancy import Role
 
 
 class UserCreate(Schema):

@@ -6,7 +6,8 @@ from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.security import hash_password
-from vertex_ar.users.models import Role, User
+from vertex_ar.core.tenancy import Role
+from vertex_ar.users.models import User
 from vertex_ar.users.repository import ScopedUserRepository
 from vertex_ar.users.schemas import UserCreate, UserUpdate
 

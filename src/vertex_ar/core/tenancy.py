@@ -1,0 +1,104 @@
+"""Tenancy: roles, the authenticated caller, and the one place where tenant scoping is decided.
+
+Every query on tenant-owned rows goes through `AuthSubject.scope`, usually via `ScopedRepository`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from vertex_ar.core.db import Base
+from vertex_ar.core.errors import Forbidden, InvalidInput, NotFound
+
+S = TypeVar("S", bound=Select[Any])
+M = TypeVar("M", bound=Base)
+
+
+class Role(enum.StrEnum):
+    superadmin = "superadmin"
+    company_admin = "company_admin"
+
+
+@dataclass(frozen=True)
+class AuthSubject:
+    user_id: int
+    email: str
+    role: Role
+    company_id: int | None
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.role is Role.superadmin
+
+    def scope(self, stmt: S, company_column: InstrumentedAttribute[Any]) -> S:
+        """Restrict a query to the caller's company; superadmins see every tenant."""
+        if self.is_superadmin:
+            return stmt
+        return stmt.where(company_column == self.company_id)
+
+    def can_see_company(self, company_id: int) -> bool:
+        return self.is_superadmin or company_id == self.company_id
+
+    def target_company(self, requested: int | None) -> int:
+        """The company a new row belongs to: a company admin's own, or the one a superadmin names.
+
+        Another tenant's id answers 404, as if it did not exist.
+        """
+        if self.is_superadmin:
+            if requested is None:
+                raise InvalidInput("company_id is required for a superadmin")
+            return requested
+        if requested is not None and requested != self.company_id:
+            raise NotFound(f"company {requested} not found")
+        assert self.company_id is not None
+        return self.company_id
+
+    def require_superadmin(self) -> None:
+        if not self.is_superadmin:
+            raise Forbidden("only a superadmin may do this")
+
+
+class ScopedRepository(Generic[M]):
+    model: ClassVar[type[Any]]
+    label: ClassVar[str]
+
+    def __init__(self, session: AsyncSession, subject: AuthSubject) -> None:
+        self.session = session
+        self.subject = subject
+
+    @classmethod
+    def company_column(cls) -> InstrumentedAttribute[Any]:
+        column: InstrumentedAttribute[Any] = cls.model.company_id
+        return column
+
+    def select(self) -> Select[M]:
+        return self.subject.scope(select(self.model), self.company_column())
+
+    async def get(self, row_id: int) -> M:
+        row: M | None = await self.session.scalar(self.select().where(self.model.id == row_id))
+        if row is None:
+            raise NotFound(f"{self.label} {row_id} not found")
+        return row
+
+    async def page(self, stmt: Select[M], *, limit: int, offset: int) -> tuple[Sequence[M], int]:
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(
+            stmt.order_by(self.model.id.desc()).limit(limit).offset(offset)
+        )
+        return rows.all(), int(total or 0)
+
+    async def add(self, row: M) -> M:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def delete(self, row: M) -> None:
+        await self.session.delete(row)
+        await self.session.flush()
