@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from vertex_ar.core.processes import start_group, stop_group
+
 
 def worker_env(settings: Any, **extra: str) -> dict[str, str]:
     env = {
@@ -34,16 +36,11 @@ def running_worker(settings: Any, log: Path, **extra: str) -> Iterator[subproces
         "--without-mingle", "--without-gossip", "--pool", "solo",
     ]  # fmt: skip
     with log.open("wb") as out:
-        proc = subprocess.Popen(command, env=worker_env(settings, **extra), stdout=out, stderr=out)
+        proc = start_group(command, env=worker_env(settings, **extra), stdout=out, stderr=out)
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_group(proc, grace_seconds=30)  # the embedded beat too, not only the main process
 
 
 def wait_for(predicate: Any, timeout: float, what: str, log: Path | None = None) -> Any:

@@ -152,11 +152,12 @@ def _worker(_args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from vertex_ar.observability.metrics import (
+    from vertex_ar.core.metrics import (
         MULTIPROC_ENV,
         multiprocess_dir,
         reset_multiprocess_dir,
     )
+    from vertex_ar.core.processes import start_group, stop_group
 
     settings = get_settings()
     if not multiprocess_dir():
@@ -165,7 +166,7 @@ def _serve(args: argparse.Namespace) -> int:
     reset_multiprocess_dir()  # stale files of a previous run would count twice
     worker = None
     if settings.embedded_broker and not args.no_worker:
-        worker = subprocess.Popen(_worker_command())  # noqa: S603 - fixed argv
+        worker = start_group(_worker_command())
     print(f"Vertex AR on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
     # `finally` below stop the embedded worker instead of orphaning it.
@@ -181,18 +182,9 @@ def _serve(args: argparse.Namespace) -> int:
         )
     finally:
         if worker is not None:
-            _stop(worker)
+            stop_group(worker)
     return 0
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
-
-
-def _stop(process: subprocess.Popen[bytes], grace_seconds: float = 20) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=grace_seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
