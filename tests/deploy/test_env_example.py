@@ -1,4 +1,5 @@
-"""`.env.example` documents every setting the code reads, and nothing else but Compose's variables.
+"""`.env.example` documents every setting the code reads, and nothing else but Compose's variables;
+the README states the same defaults as the code.
 
 A field added to Settings without a line here fails this test, naming the field.
 """
@@ -12,11 +13,15 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from vertex_ar.core.settings import Settings
+from vertex_ar.core.settings import DEV_ADMIN_PASSWORD, Settings
+from vertex_ar.markers import DEFAULT_MAX_SIDE
 
 REPO = Path(__file__).parents[2]
 ENTRY = re.compile(r"^(?P<commented>#)?(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)$")
 COMPOSE_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)")
+# "`NAME` (default `value` ...)" or "`NAME` (default empty ...)", the README's one way to say it.
+README_DEFAULT = re.compile(r"`(?P<name>[A-Z][A-Z0-9_]*)`\s+\(default\b(?P<rest>[^)]*)\)")
+README_VALUE = re.compile(r"\s+(?:`(?P<value>[^`]*)`|(?P<empty>empty))")
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,48 @@ SECRETS = ["SECRET_KEY", "ADMIN_PASSWORD", "POSTGRES_PASSWORD", "REDIS_PASSWORD"
 def test_secrets_are_left_empty(name: str) -> None:
     (entry,) = [e for e in _entries() if e.name == name]
     assert (entry.commented, entry.value) == (False, ""), name
+
+
+def _default_of(name: str) -> object:
+    """What the code (Settings), `.env.example` (Compose) or the image (Dockerfile) defaults to."""
+    env = _settings_env()
+    if name in env:
+        return Settings.model_fields[env[name]].default
+    entries = {e.name: e.value for e in _entries()}
+    if name in entries:
+        return entries[name]
+    image = dict(re.findall(r"\b([A-Z][A-Z0-9_]*)=(\S+)", (REPO / "Dockerfile").read_text()))
+    assert name in image, f"README states a default for {name}, which nothing defines"
+    return image[name]
+
+
+def _readme_defaults() -> list[tuple[str, str]]:
+    text = " ".join((REPO / "README.md").read_text().split())  # claims may wrap lines
+    claims = []
+    for match in README_DEFAULT.finditer(text):
+        value = README_VALUE.match(match["rest"])
+        assert value, f"README: write the default of {match['name']} as (default `value` ...)"
+        claims.append((match["name"], value["value"] or ""))
+    return claims
+
+
+def test_readme_states_the_real_defaults() -> None:
+    claims = _readme_defaults()
+    assert {"DATABASE_URL", "PUBLIC_BASE_URL", "MARKER_MAX_SIDE"} <= {name for name, _ in claims}
+    for name, shown in claims:
+        default = _default_of(name)
+        parsed = TypeAdapter(type(default)).validate_python(shown)
+        assert parsed == default, f"README: {name} shows {shown!r}, default {default!r}"
+
+
+def test_the_marker_side_setting_defaults_to_the_benchmarked_compiler_default() -> None:
+    assert Settings.model_fields["marker_max_side"].default == DEFAULT_MAX_SIDE
+
+
+def test_the_readme_walk_through_uses_the_default_address_and_admin() -> None:
+    text = (REPO / "README.md").read_text()
+    address = re.search(r"^B=(\S+)$", text, re.M)
+    login = re.search(r'"email":"([^"]+)","password":"([^"]+)"', text)
+    assert address is not None and login is not None
+    assert address[1] == Settings.model_fields["public_base_url"].default
+    assert login.groups() == (Settings.model_fields["admin_email"].default, DEV_ADMIN_PASSWORD)

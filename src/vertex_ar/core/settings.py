@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     yandex_client_id: str = ""
     yandex_client_secret: str = ""
 
-    marker_max_side: int = Field(default=1600, ge=128)
+    # Longest side a portrait is scaled to before compiling (markers.DEFAULT_MAX_SIDE, benchmarked).
+    marker_max_side: int = Field(default=1024, ge=128)
     worker_heartbeat_seconds: int = Field(default=15, gt=0)
     expiry_check_seconds: int = Field(default=24 * 3600, gt=0)
 
