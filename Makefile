@@ -4,18 +4,28 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 8000
 
-.PHONY: run stack test lint fmt venv assets system-deps migrate admin clean
+.PHONY: run stack test lint fmt venv runtime assets system-deps migrate admin clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --quiet
+# Running needs the runtime dependencies only (~1/3 of the venv); tests and linters add the dev
+# group. The runtime sync is inexact, so `make run` never strips the tools `make test` installed,
+# and only a dev sync writes the dev stamp.
+$(VENV)/.synced-runtime: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --no-dev --inexact --quiet
 	touch $@
 
-venv: $(VENV)/.synced
+$(VENV)/.synced-dev: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --group dev --quiet
+	touch $@ $(VENV)/.synced-runtime
+
+runtime: $(VENV)/.synced-runtime
+
+venv: $(VENV)/.synced-dev
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -26,18 +36,19 @@ assets: node_modules/.installed
 system-deps:
 	scripts/install-system-deps.sh
 
-migrate: venv
+migrate: runtime
 	$(BIN)/vertex-ar db upgrade
 
 admin: migrate
 	$(BIN)/vertex-ar admin ensure
 
-run: venv assets migrate admin
-	$(BIN)/vertex-ar serve
+# `make run PORT=8100`; PUBLIC_BASE_URL follows the port unless set.
+run: runtime assets migrate admin
+	$(BIN)/vertex-ar serve --port $(PORT)
 
 # The compose topology natively on loopback, in the foreground (Ctrl-C stops it and deletes its
 # data); needs PostgreSQL and Redis running locally and nginx. Options: STACK_ARGS="--help".
-stack: venv assets
+stack: runtime assets
 	$(BIN)/python deploy/stack.py $(STACK_ARGS)
 
 test: venv assets system-deps lint
