@@ -11,9 +11,18 @@ from vertex_ar.users.repository import UserRepository
 _DUMMY_HASH = hash_password("timing-equaliser")
 
 
-async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> str:
-    user = await UserRepository(session).by_email(email)
-    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not valid or not user.active:
-        raise Unauthorized("wrong email or password")
-    return create_access_token(user.id, settings.secret_key, settings.access_token_minutes)
+class AuthService:
+    """Logging in: before it there is no auth subject, so the service has none."""
+
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.users = UserRepository(session)
+
+    async def login(self, email: str, password: str) -> str:
+        user = await self.users.by_email(email)
+        valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None or not valid or not user.active:
+            raise Unauthorized("wrong email or password")
+        settings = self.settings
+        return create_access_token(user.id, settings.secret_key, settings.access_token_minutes)

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Response, status
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.core.deps import SessionDep
 from vertex_ar.core.schemas import Page, PageParams, page_of
-from vertex_ar.users.repository import ScopedUserRepository
 from vertex_ar.users.schemas import UserCreate, UserRead, UserUpdate
 from vertex_ar.users.service import UserService
 
@@ -15,31 +14,31 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 
 
 def _service(session: SessionDep, subject: Subject) -> UserService:
-    return UserService(ScopedUserRepository(session, subject))
+    return UserService(session, subject)
 
 
 ServiceDep = Annotated[UserService, Depends(_service)]
 
 
-@router.get("", response_model=Page[UserRead])
-async def list_users(service: ServiceDep, page: Annotated[PageParams, Depends()]) -> object:
+@router.get("")
+async def list_users(service: ServiceDep, page: Annotated[PageParams, Depends()]) -> Page[UserRead]:
     items, total = await service.list(page)
     return page_of(UserRead, items, total, page)
 
 
-@router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED)
-async def create_user(data: UserCreate, service: ServiceDep) -> object:
-    return await service.create(data)
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_user(data: UserCreate, service: ServiceDep) -> UserRead:
+    return UserRead.model_validate(await service.create(data))
 
 
-@router.get("/{user_id}", response_model=UserRead)
-async def get_user(user_id: int, service: ServiceDep) -> object:
-    return await service.get(user_id)
+@router.get("/{user_id}")
+async def get_user(user_id: int, service: ServiceDep) -> UserRead:
+    return UserRead.model_validate(await service.get(user_id))
 
 
-@router.patch("/{user_id}", response_model=UserRead)
-async def update_user(user_id: int, data: UserUpdate, service: ServiceDep) -> object:
-    return await service.update(user_id, data)
+@router.patch("/{user_id}")
+async def update_user(user_id: int, data: UserUpdate, service: ServiceDep) -> UserRead:
+    return UserRead.model_validate(await service.update(user_id, data))
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -2,21 +2,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.security import hash_password
-from vertex_ar.core.tenancy import Role
+from vertex_ar.core.tenancy import AuthSubject, Role
 from vertex_ar.users.models import User
 from vertex_ar.users.repository import ScopedUserRepository
 from vertex_ar.users.schemas import UserCreate, UserUpdate
 
 
 class UserService:
-    def __init__(self, repository: ScopedUserRepository) -> None:
-        self.repository = repository
-        self.session = repository.session
-        self.subject = repository.subject
+    def __init__(self, session: AsyncSession, subject: AuthSubject) -> None:
+        self.session = session
+        self.subject = subject
+        self.repository = ScopedUserRepository(session, subject)
 
     async def list(self, page: PageParams) -> tuple[Sequence[User], int]:
         return await self.repository.page(
