@@ -1,10 +1,15 @@
-"""Structured JSON logs with a request id; secrets are redacted before anything is written."""
+"""Structured JSON logs with a request id; secrets are redacted before anything is written.
+
+One format for the whole process: our structlog events and the standard-library records of
+uvicorn, Celery and other libraries go through the same processors and renderer.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
+import time
 import uuid
 from collections.abc import MutableMapping
 from typing import Any
@@ -34,27 +39,55 @@ def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(sys.stderr)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The standard-library side of the same rule: writes to the current sys.stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+# Libraries whose INFO lines would repeat what our own events say (one line per HTTP call made).
+_QUIET_LIBRARIES = ("httpx", "httpcore")
+
+
 def configure_logging(settings: Settings) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if settings.log_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
-    processors: list[Any] = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
-        structlog.processors.format_exc_info,
-        renderer,
     ]
     level = logging.getLevelName(settings.log_level.upper())
     structlog.configure(
-        processors=processors,
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    handler = _StderrHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for previous in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(previous)  # configured again (each app the tests create)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
 class RequestIdMiddleware:
@@ -73,6 +106,7 @@ class RequestIdMiddleware:
         request_id = given if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", given) else uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
+        started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -84,6 +118,13 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            # The path without its query string: query strings may carry signed tokens.
-            self.log.info("http.request", method=scope["method"], path=scope["path"], status=status)
+            # The one line per request (uvicorn's access log is off). The path without its query
+            # string: query strings may carry signed tokens.
+            self.log.info(
+                "http.request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
             structlog.contextvars.unbind_contextvars("request_id")
