@@ -10,9 +10,9 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from vertex_ar.connections import cli as storage_cli
     from vertex_ar.core import cli as core_cli
     from vertex_ar.markers import cli as marker_cli
-    from vertex_ar.storage import cli as storage_cli
 
     parser = argparse.ArgumentParser(prog="vertex-ar", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)

@@ -12,11 +12,11 @@ import pytest
 from tests.storage.conftest import PART_BYTES, collect, s3_keys
 from tests.storage.fake_yandex import CLIENT_ID, CLIENT_SECRET, FakeYandexDisk
 from tests.storage.fault_proxy import FaultProxy
+from vertex_ar.connections.schemas import S3Config, YandexDiskConfig
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Backend, StorageError, new_key
 from vertex_ar.storage.local import LocalStorage
 from vertex_ar.storage.s3 import S3Storage
-from vertex_ar.storage.schemas import S3Config, YandexDiskConfig
 from vertex_ar.storage.yandex_disk import OAuthTokens, YandexDiskStorage, YandexOAuth
 
 PAYLOAD = os.urandom(5 * PART_BYTES + 1234)  # several parts and a short last one

@@ -16,9 +16,9 @@ from sqlalchemy import update
 
 from tests.api import media
 from tests.api.conftest import Tenant, create_content
+from vertex_ar.connections.routing import platform_storage
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.storage.base import new_key
-from vertex_ar.storage.registry import platform_storage
 
 
 @pytest.fixture(scope="session")

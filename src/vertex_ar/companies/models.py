@@ -14,7 +14,7 @@ class Company(TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    # Null means the platform's local disk (see vertex_ar.storage.registry).
+    # Null means the platform's local disk (see vertex_ar.connections.routing).
     storage_connection_id: Mapped[int | None] = mapped_column(
         ForeignKey("storage_connections.id", ondelete="RESTRICT"), default=None
     )

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from vertex_ar.companies.models import Company
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
+from vertex_ar.connections.routing import storage_for_company
+from vertex_ar.connections.service import assign_storage, provision_company
 from vertex_ar.content.repository import media_keys_of_company
 from vertex_ar.core.errors import Conflict
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
-from vertex_ar.storage.registry import storage_for_company
-from vertex_ar.storage.service import assign_storage, provision_company
 
 
 def slugify(name: str) -> str:

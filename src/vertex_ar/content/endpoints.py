@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import ValidationError
 
 from vertex_ar.auth.dependencies import Subject
+from vertex_ar.connections.routing import RoutedStorage
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.schemas import ContentFields, ContentRead, ContentUpdate, VideoRead
 from vertex_ar.content.service import ContentFilters, ContentService, present, present_video
@@ -18,7 +19,6 @@ from vertex_ar.content.uploads import (
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import InvalidInput
 from vertex_ar.core.schemas import Page
-from vertex_ar.storage.registry import RoutedStorage
 from vertex_ar.tasks.dispatch import TaskQueue
 
 router = APIRouter(prefix="/api/ar-content", tags=["ar-content"])

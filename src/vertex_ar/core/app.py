@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from vertex_ar.analytics.endpoints import router as analytics_router
 from vertex_ar.auth.endpoints import router as auth_router
 from vertex_ar.companies.endpoints import router as companies_router
+from vertex_ar.connections.endpoints import oauth_router as storage_oauth_router
+from vertex_ar.connections.endpoints import router as storage_router
 from vertex_ar.content.endpoints import router as content_router
 from vertex_ar.core.db import Database
 from vertex_ar.core.errors import install_error_handlers
@@ -21,8 +23,6 @@ from vertex_ar.observability.endpoints import install_metrics
 from vertex_ar.projects.endpoints import router as projects_router
 from vertex_ar.qr.endpoints import router as qr_router
 from vertex_ar.rotation.endpoints import router as rotation_router
-from vertex_ar.storage.endpoints import oauth_router as storage_oauth_router
-from vertex_ar.storage.endpoints import router as storage_router
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.users.endpoints import router as users_router
 from vertex_ar.viewer.endpoints import router as viewer_router

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from vertex_ar.connections.routing import platform_storage
+from vertex_ar.connections.service import backend_health
 from vertex_ar.core.deps import SessionDep, SettingsDep
-from vertex_ar.storage.registry import platform_storage
-from vertex_ar.storage.service import backend_health
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.tasks.heartbeat import is_fresh, latest_heartbeat
 

@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from vertex_ar.auth.dependencies import Subject
+from vertex_ar.connections.routing import RoutedStorage
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.schemas import Page, PageParams, page_of
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate
 from vertex_ar.projects.service import ProjectService
-from vertex_ar.storage.registry import RoutedStorage
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 

@@ -1,1 +1,1 @@
-"""Media storage: one interface, per-company backends (local disk, S3/MinIO, Yandex Disk)."""
+"""Media storage: one interface and its backends (local disk, S3/MinIO, Yandex Disk)."""

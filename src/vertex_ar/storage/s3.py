@@ -17,6 +17,7 @@ import structlog
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
+from vertex_ar.connections.schemas import S3Config
 from vertex_ar.storage.base import (
     READ_CHUNK,
     ObjectInfo,
@@ -27,7 +28,6 @@ from vertex_ar.storage.base import (
     probe_roundtrip,
     read_file_chunks,
 )
-from vertex_ar.storage.schemas import S3Config
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

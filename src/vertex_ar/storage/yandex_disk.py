@@ -21,6 +21,7 @@ import certifi
 import httpx
 import structlog
 
+from vertex_ar.connections.schemas import YandexDiskConfig
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import (
     ObjectInfo,
@@ -31,7 +32,6 @@ from vertex_ar.storage.base import (
     probe_roundtrip,
     read_file_chunks,
 )
-from vertex_ar.storage.schemas import YandexDiskConfig
 
 log = structlog.get_logger(__name__)
 

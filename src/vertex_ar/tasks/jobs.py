@@ -10,12 +10,12 @@ from celery import Task
 from celery.signals import worker_ready, worker_shutdown
 from sqlalchemy.exc import OperationalError
 
+from vertex_ar.connections.routing import purge_pending_deletes
 from vertex_ar.content.expiry import deactivate_expired
 from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
 from vertex_ar.storage.base import StorageError
-from vertex_ar.storage.registry import purge_pending_deletes
 from vertex_ar.tasks.celery_app import celery_app
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.connections.routing import ManagedStorage, storage_for_company
 from vertex_ar.core.errors import NotFound, ServiceUnavailable, error_body
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Storage, StorageError
 from vertex_ar.storage.local import LocalStorage
-from vertex_ar.storage.registry import ManagedStorage, storage_for_company
 from vertex_ar.viewer.signing import MediaGrant, expiry_for, sign
 
 # The token rides in the query string: request logs keep paths only, never query strings.

@@ -19,15 +19,15 @@ from typing import Any
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.connections.models import StorageConnection, StorageKind
+from vertex_ar.connections.repository import ConnectionRepository
+from vertex_ar.connections.routing import split_config
+from vertex_ar.connections.schemas import ConnectionCreate, YandexDiskConfig
+from vertex_ar.connections.service import ConnectionService, validate_config
 from vertex_ar.core.errors import Forbidden, InvalidInput, ServiceUnavailable
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject, Role
 from vertex_ar.storage.base import StorageError
-from vertex_ar.storage.models import StorageConnection, StorageKind
-from vertex_ar.storage.registry import split_config
-from vertex_ar.storage.repository import ConnectionRepository
-from vertex_ar.storage.schemas import ConnectionCreate, YandexDiskConfig
-from vertex_ar.storage.service import ConnectionService, validate_config
 from vertex_ar.storage.yandex_disk import YandexOAuth
 from vertex_ar.users.models import User
 

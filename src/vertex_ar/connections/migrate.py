@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
+from vertex_ar.connections.crypto import SecretsUnreadable
+from vertex_ar.connections.models import StorageConnection
+from vertex_ar.connections.routing import ManagedStorage, storage_for_connection
+from vertex_ar.connections.service import ensure_allowed
 from vertex_ar.content.repository import media_keys_of_company
 from vertex_ar.core.db import Database
 from vertex_ar.core.errors import AppError
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Storage, StorageError
-from vertex_ar.storage.crypto import SecretsUnreadable
-from vertex_ar.storage.models import StorageConnection
-from vertex_ar.storage.registry import ManagedStorage, storage_for_connection
-from vertex_ar.storage.service import ensure_allowed
 
 Progress = Callable[[str, str], None]
 

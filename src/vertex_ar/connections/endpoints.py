@@ -5,10 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Cookie, Depends, Response, status
 
 from vertex_ar.auth.dependencies import SuperadminSubject
-from vertex_ar.core.deps import SessionDep, SettingsDep
-from vertex_ar.core.schemas import Page, PageParams
-from vertex_ar.storage import oauth
-from vertex_ar.storage.schemas import (
+from vertex_ar.connections import oauth
+from vertex_ar.connections.schemas import (
     ConnectionCreate,
     ConnectionRead,
     ConnectionTestResult,
@@ -16,7 +14,9 @@ from vertex_ar.storage.schemas import (
     UsageRead,
     YandexAuthorizeRead,
 )
-from vertex_ar.storage.service import ConnectionService, present
+from vertex_ar.connections.service import ConnectionService, present
+from vertex_ar.core.deps import SessionDep, SettingsDep
+from vertex_ar.core.schemas import Page, PageParams
 
 router = APIRouter(prefix="/api/storage/connections", tags=["storage"])
 oauth_router = APIRouter(prefix="/api/oauth/yandex", tags=["storage"])

@@ -13,23 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
-from vertex_ar.content.models import ARContent
-from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput, ServiceUnavailable
-from vertex_ar.core.schemas import PageParams
-from vertex_ar.core.settings import Settings
-from vertex_ar.core.tenancy import AuthSubject
-from vertex_ar.storage.base import StorageError
-from vertex_ar.storage.crypto import SecretsUnreadable, decrypt_secrets
-from vertex_ar.storage.models import StorageConnection, StorageKind
-from vertex_ar.storage.registry import (
+from vertex_ar.connections.crypto import SecretsUnreadable, decrypt_secrets
+from vertex_ar.connections.models import StorageConnection, StorageKind
+from vertex_ar.connections.repository import ConnectionRepository
+from vertex_ar.connections.routing import (
     full_config,
     open_backend,
     split_config,
     storage_for_company,
     storage_for_connection,
 )
-from vertex_ar.storage.repository import ConnectionRepository
-from vertex_ar.storage.schemas import (
+from vertex_ar.connections.schemas import (
     CONFIG_MODELS,
     MASK,
     SECRET_FIELDS,
@@ -38,6 +32,12 @@ from vertex_ar.storage.schemas import (
     ConnectionUpdate,
     UsageRead,
 )
+from vertex_ar.content.models import ARContent
+from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput, ServiceUnavailable
+from vertex_ar.core.schemas import PageParams
+from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import AuthSubject
+from vertex_ar.storage.base import StorageError
 
 log = structlog.get_logger(__name__)
 

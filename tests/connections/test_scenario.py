@@ -10,10 +10,11 @@ import httpx
 import pytest
 
 from tests.api.conftest import Api, create_content, storage_files
-from tests.storage.conftest import collect, connect, fetch_range, tenant_on
+from tests.connections.conftest import connect, fetch_range, tenant_on
+from tests.storage.conftest import collect
+from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.content.marker_job import compile_content_marker
 from vertex_ar.content.models import ARContent, MarkerStatus
-from vertex_ar.storage.registry import storage_for_company
 
 
 @pytest.mark.parametrize("kind", ["local", "s3", "yandex_disk"])

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from vertex_ar.connections.models import StorageKind
 from vertex_ar.core.schemas import Schema
-from vertex_ar.storage.models import StorageKind
 
 # What the API shows instead of a stored secret; sending it back in a PATCH keeps the secret.
 MASK = "********"

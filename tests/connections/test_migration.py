@@ -14,13 +14,14 @@ import pytest
 
 from tests.api.conftest import Api, create_content, storage_files
 from tests.api.worker import worker_env
-from tests.storage.conftest import PART_BYTES, collect, connect, fetch_range, tenant_on
+from tests.connections.conftest import connect, fetch_range, tenant_on
+from tests.storage.conftest import PART_BYTES, collect
 from tests.storage.fault_proxy import FaultProxy
+from vertex_ar.connections.migrate import MigrationError, migrate_company
+from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.content.marker_job import compile_content_marker
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.repository import media_keys_of_company
-from vertex_ar.storage.migrate import MigrationError, migrate_company
-from vertex_ar.storage.registry import storage_for_company
 
 
 async def test_migrate_local_to_s3_resumes_after_interruption(

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
+from vertex_ar.connections.models import StorageConnection
 from vertex_ar.core.errors import NotFound
-from vertex_ar.storage.models import StorageConnection
 
 
 class ConnectionRepository:

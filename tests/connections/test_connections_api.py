@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.api.conftest import Api, create_content
-from tests.storage.conftest import S3_KEYS, connect, tenant_on
+from tests.connections.conftest import connect, tenant_on
+from tests.storage.conftest import S3_KEYS
 from tests.storage.fake_yandex import FakeYandexDisk
+from vertex_ar.connections.models import StorageConnection
+from vertex_ar.connections.routing import full_config
+from vertex_ar.connections.schemas import MASK
 from vertex_ar.core.app import create_app
-from vertex_ar.storage.models import StorageConnection
-from vertex_ar.storage.registry import full_config
-from vertex_ar.storage.schemas import MASK
 
 
 async def test_connection_crud_masks_and_encrypts_secrets(

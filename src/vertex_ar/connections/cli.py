@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from vertex_ar.core.settings import get_settings
 
 if TYPE_CHECKING:
-    from vertex_ar.storage.migrate import MigrationReport
+    from vertex_ar.connections.migrate import MigrationReport
 
 # Backends (boto3, httpx) and the database are imported in the handlers, not for `--help`.
 
@@ -46,7 +46,7 @@ def _summary(report: MigrationReport) -> str:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from vertex_ar.storage.migrate import MigrationError, migrate_company
+    from vertex_ar.connections.migrate import MigrationError, migrate_company
 
     def progress(key: str, outcome: str) -> None:
         if not args.quiet:
@@ -75,7 +75,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _purge(_args: argparse.Namespace) -> int:
-    from vertex_ar.storage.registry import purge_pending_deletes
+    from vertex_ar.connections.routing import purge_pending_deletes
 
     done = asyncio.run(purge_pending_deletes(get_settings()))
     print(f"{done} deferred delete(s) done")

@@ -22,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # otherwise fail to sort a flush by foreign keys (e.g. ar_content -> projects).
 import vertex_ar.core.models  # noqa: F401
 from vertex_ar.companies.models import Company
+from vertex_ar.connections.crypto import decrypt_secrets, encrypt_secrets
+from vertex_ar.connections.models import PendingDelete, StorageConnection, StorageKind
+from vertex_ar.connections.schemas import SECRET_FIELDS, LocalConfig, S3Config, YandexDiskConfig
 from vertex_ar.core.db import Database
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Backend, ObjectInfo, StorageError, Usage, check_key
-from vertex_ar.storage.crypto import decrypt_secrets, encrypt_secrets
 from vertex_ar.storage.local import LocalStorage
-from vertex_ar.storage.models import PendingDelete, StorageConnection, StorageKind
 from vertex_ar.storage.s3 import S3Storage
-from vertex_ar.storage.schemas import SECRET_FIELDS, LocalConfig, S3Config, YandexDiskConfig
 from vertex_ar.storage.yandex_disk import OAuthTokens, YandexDiskStorage, YandexOAuth
 
 log = structlog.get_logger(__name__)

@@ -13,15 +13,16 @@ from sqlalchemy import func, select
 
 from tests.api import media
 from tests.api.conftest import Api, create_content, storage_files
-from tests.storage.conftest import connect, s3_keys, tenant_on
+from tests.connections.conftest import connect, tenant_on
+from tests.storage.conftest import s3_keys
 from tests.storage.fake_yandex import FakeYandexDisk
 from tests.storage.fault_proxy import FaultProxy
+from vertex_ar.connections.models import PendingDelete
+from vertex_ar.connections.routing import purge_pending_deletes
 from vertex_ar.content.marker_job import compile_content_marker
 from vertex_ar.content.models import ARContent, MarkerStatus, Video
 from vertex_ar.core.app import create_app
 from vertex_ar.storage.base import StorageError
-from vertex_ar.storage.models import PendingDelete
-from vertex_ar.storage.registry import purge_pending_deletes
 
 
 @pytest.fixture(scope="session")

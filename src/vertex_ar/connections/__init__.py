@@ -1,0 +1,1 @@
+"""Storage connections: which backend each company's media lives on, its secrets, moving between."""
