@@ -4,12 +4,13 @@ import re
 import secrets
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from vertex_ar.companies.models import Company
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
-from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.connections.service import assign_storage, provision_company
-from vertex_ar.content.repository import media_keys_of_company
+from vertex_ar.content.service import ContentService
 from vertex_ar.core.errors import Conflict
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
@@ -22,10 +23,18 @@ def slugify(name: str) -> str:
 
 
 class CompanyService:
-    def __init__(self, repository: CompanyRepository, settings: Settings) -> None:
-        self.repository = repository
-        self.session = repository.session
+    def __init__(
+        self,
+        session: AsyncSession,
+        subject: AuthSubject,
+        settings: Settings,
+        contents: ContentService,
+    ) -> None:
+        self.session = session
+        self.subject = subject
         self.settings = settings
+        self.contents = contents
+        self.repository = CompanyRepository(session, subject)
 
     async def list(self, page: PageParams) -> tuple[Sequence[Company], int]:
         return await self.repository.page(
@@ -35,8 +44,8 @@ class CompanyService:
     async def get(self, company_id: int) -> Company:
         return await self.repository.get(company_id)
 
-    async def create(self, subject: AuthSubject, data: CompanyCreate) -> Company:
-        subject.require_superadmin()
+    async def create(self, data: CompanyCreate) -> Company:
+        self.subject.require_superadmin()
         slug = data.slug or slugify(data.name)
         if await self.repository.slug_taken(slug):
             if data.slug:
@@ -49,9 +58,9 @@ class CompanyService:
         await self.session.commit()
         return company
 
-    async def update(self, subject: AuthSubject, company_id: int, data: CompanyUpdate) -> Company:
+    async def update(self, company_id: int, data: CompanyUpdate) -> Company:
         company = await self.repository.get(company_id)
-        subject.require_superadmin()
+        self.subject.require_superadmin()
         changes = data.model_dump(exclude_unset=True)
         if (slug := changes.get("slug")) and await self.repository.slug_taken(
             slug, except_id=company.id
@@ -65,13 +74,8 @@ class CompanyService:
         await self.session.commit()
         return company
 
-    async def delete(self, subject: AuthSubject, company_id: int) -> None:
+    async def delete(self, company_id: int) -> None:
         """Delete the company with its rows (cascade) and then its media."""
         company = await self.repository.get(company_id)
-        subject.require_superadmin()
-        storage = await storage_for_company(self.session, self.settings, company.id)
-        keys = await media_keys_of_company(self.session, company.id)
-        await self.repository.delete(company)
-        await self.session.commit()
-        for key in keys:
-            await storage.delete(key)
+        self.subject.require_superadmin()
+        await self.contents.delete_with_content(company, company_id=company.id)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import ValidationError
@@ -9,7 +9,7 @@ from vertex_ar.auth.dependencies import Subject
 from vertex_ar.connections.routing import RoutedStorage
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.schemas import ContentFields, ContentRead, ContentUpdate, VideoRead
-from vertex_ar.content.service import ContentFilters, ContentService, present, present_video
+from vertex_ar.content.service import ContentFilters, ContentService
 from vertex_ar.content.uploads import (
     ReceivedForm,
     multipart_schema,
@@ -17,21 +17,21 @@ from vertex_ar.content.uploads import (
     upload_folder,
 )
 from vertex_ar.core.deps import SessionDep, SettingsDep
-from vertex_ar.core.errors import InvalidInput
-from vertex_ar.core.schemas import Page
+from vertex_ar.core.errors import InvalidInput, invalid_input
+from vertex_ar.core.schemas import Page, PageParams, page_of
 from vertex_ar.tasks.dispatch import TaskQueue
 
 router = APIRouter(prefix="/api/ar-content", tags=["ar-content"])
 
 
-def _service(
+def content_service(
     request: Request, session: SessionDep, subject: Subject, settings: SettingsDep
 ) -> ContentService:
     tasks: TaskQueue = request.app.state.tasks
     return ContentService(session, subject, settings, RoutedStorage(session, settings), tasks)
 
 
-ServiceDep = Annotated[ContentService, Depends(_service)]
+ServiceDep = Annotated[ContentService, Depends(content_service)]
 
 
 _CONTENT_FORM = multipart_schema(
@@ -55,22 +55,13 @@ def _fields(form: ReceivedForm) -> ContentFields:
             {name: form.text(name) for name in ContentFields.model_fields}
         )
     except ValidationError as exc:
-        details = [
-            {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
-        ]
-        fields = ", ".join(d["field"] for d in details)
-        raise InvalidInput(f"Invalid input: {fields}", details=details) from exc
+        raise invalid_input(exc.errors()) from exc
 
 
-@router.post(
-    "",
-    response_model=ContentRead,
-    status_code=status.HTTP_201_CREATED,
-    openapi_extra=_CONTENT_FORM,
-)
+@router.post("", status_code=status.HTTP_201_CREATED, openapi_extra=_CONTENT_FORM)
 async def create_content(
     request: Request, service: ServiceDep, settings: SettingsDep
-) -> dict[str, Any]:
+) -> ContentRead:
     limits = {"portrait": settings.max_image_bytes, "video": settings.max_video_bytes}
     async with upload_folder(settings) as folder:
         form = await receive_multipart(request, folder, limits)
@@ -82,37 +73,28 @@ async def create_content(
                 details=[{"field": "portrait", "message": "exactly one file required"}],
             )
         content = await service.create(fields, portraits[0], form.files.get("video", []))
-    return present(content)
+    return ContentRead.model_validate(content)
 
 
-@router.get("", response_model=Page[ContentRead])
+@router.get("")
 async def list_content(
     service: ServiceDep,
+    page: Annotated[PageParams, Depends()],
     project_id: int | None = None,
     marker_status: MarkerStatus | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> dict[str, Any]:
-    filters = ContentFilters(project_id, marker_status, max(1, min(limit, 200)), max(0, offset))
-    items, total = await service.find(filters)
-    return {
-        "items": [present(c) for c in items],
-        "total": total,
-        "limit": filters.limit,
-        "offset": filters.offset,
-    }
+) -> Page[ContentRead]:
+    items, total = await service.find(ContentFilters(project_id, marker_status), page)
+    return page_of(ContentRead, items, total, page)
 
 
-@router.get("/{content_id}", response_model=ContentRead)
-async def get_content(content_id: int, service: ServiceDep) -> dict[str, Any]:
-    return present(await service.get(content_id))
+@router.get("/{content_id}")
+async def get_content(content_id: int, service: ServiceDep) -> ContentRead:
+    return ContentRead.model_validate(await service.get(content_id))
 
 
-@router.patch("/{content_id}", response_model=ContentRead)
-async def update_content(
-    content_id: int, data: ContentUpdate, service: ServiceDep
-) -> dict[str, Any]:
-    return present(await service.update(content_id, data))
+@router.patch("/{content_id}")
+async def update_content(content_id: int, data: ContentUpdate, service: ServiceDep) -> ContentRead:
+    return ContentRead.model_validate(await service.update(content_id, data))
 
 
 @router.delete("/{content_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -121,20 +103,15 @@ async def delete_content(content_id: int, service: ServiceDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post(
-    "/{content_id}/videos",
-    response_model=list[VideoRead],
-    status_code=status.HTTP_201_CREATED,
-    openapi_extra=_VIDEO_FORM,
-)
+@router.post("/{content_id}/videos", status_code=status.HTTP_201_CREATED, openapi_extra=_VIDEO_FORM)
 async def add_videos(
     content_id: int, request: Request, service: ServiceDep, settings: SettingsDep
-) -> list[dict[str, Any]]:
+) -> list[VideoRead]:
     await service.get(content_id)  # another tenant's id is a 404 before any byte is stored
     async with upload_folder(settings) as folder:
         form = await receive_multipart(request, folder, {"video": settings.max_video_bytes})
         added = await service.add_videos(content_id, form.files.get("video", []))
-    return [present_video(v) for v in added]
+    return [VideoRead.model_validate(video) for video in added]
 
 
 @router.delete("/{content_id}/videos/{video_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -143,6 +120,6 @@ async def delete_video(content_id: int, video_id: int, service: ServiceDep) -> R
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{content_id}/generate-marker", response_model=ContentRead)
-async def generate_marker(content_id: int, service: ServiceDep) -> dict[str, Any]:
-    return present(await service.requeue_marker(content_id))
+@router.post("/{content_id}/generate-marker")
+async def generate_marker(content_id: int, service: ServiceDep) -> ContentRead:
+    return ContentRead.model_validate(await service.requeue_marker(content_id))

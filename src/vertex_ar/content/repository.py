@@ -30,8 +30,3 @@ def content_keys(content: ARContent) -> list[str]:
 async def media_keys_of_company(session: AsyncSession, company_id: int) -> list[str]:
     rows = await session.scalars(select(ARContent).where(ARContent.company_id == company_id))
     return [key for content in rows for key in content_keys(content)]
-
-
-async def media_keys_of_project(session: AsyncSession, project_id: int) -> list[str]:
-    rows = await session.scalars(select(ARContent).where(ARContent.project_id == project_id))
-    return [key for content in rows for key in content_keys(content)]

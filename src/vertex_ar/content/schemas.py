@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, computed_field
 
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.core.schemas import Schema
@@ -16,8 +16,13 @@ class VideoRead(Schema):
     duration_seconds: float | None
     width: int | None
     height: int | None
-    has_thumbnail: bool
+    thumbnail_key: str | None = Field(exclude=True)  # storage keys stay inside
     created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def has_thumbnail(self) -> bool:
+        return self.thumbnail_key is not None
 
 
 class ContentRead(Schema):

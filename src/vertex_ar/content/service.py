@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.connections.routing import RoutedStorage
 from vertex_ar.content.media import (
     IMAGE_TYPES,
     VIDEO_TYPES,
@@ -23,12 +23,14 @@ from vertex_ar.content.models import ARContent, MarkerStatus, Video
 from vertex_ar.content.repository import ContentRepository, content_keys
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.uploads import ReceivedFile
+from vertex_ar.core.db import Base
 from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
+from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.rotation.cache import invalidate_rotation
-from vertex_ar.storage.base import Storage, StorageError, new_key
+from vertex_ar.storage.base import StorageError, new_key
 from vertex_ar.storage.transaction import StagedWrites
 from vertex_ar.tasks.dispatch import TaskQueue
 
@@ -37,40 +39,10 @@ log = structlog.get_logger(__name__)
 MAX_VIDEOS_PER_UPLOAD = 10
 
 
-@dataclass
+@dataclass(frozen=True)
 class ContentFilters:
     project_id: int | None = None
     marker_status: MarkerStatus | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-def present(content: ARContent) -> dict[str, Any]:
-    """The API shape of one content item (videos included)."""
-    data = {
-        field: getattr(content, field)
-        for field in (
-            "id", "unique_id", "company_id", "project_id", "title", "customer_name",
-            "customer_email", "customer_phone", "portrait_mime", "portrait_width",
-            "portrait_height", "marker_status", "marker_error", "marker_quality", "expires_at",
-            "active", "created_at", "updated_at",
-        )
-    }  # fmt: skip
-    data["videos"] = [present_video(v) for v in content.videos]
-    return data
-
-
-def present_video(video: Video) -> dict[str, Any]:
-    return {
-        "id": video.id,
-        "mime": video.mime,
-        "size_bytes": video.size_bytes,
-        "duration_seconds": video.duration_seconds,
-        "width": video.width,
-        "height": video.height,
-        "has_thumbnail": video.thumbnail_key is not None,
-        "created_at": video.created_at,
-    }
 
 
 class ContentService:
@@ -79,7 +51,7 @@ class ContentService:
         session: AsyncSession,
         subject: AuthSubject,
         settings: Settings,
-        storage: Storage,
+        storage: RoutedStorage,
         tasks: TaskQueue,
     ) -> None:
         self.tasks = tasks
@@ -89,13 +61,15 @@ class ContentService:
         self.storage = storage
         self.repository = ContentRepository(session, subject)
 
-    async def find(self, filters: ContentFilters) -> tuple[Sequence[ARContent], int]:
+    async def find(
+        self, filters: ContentFilters, page: PageParams
+    ) -> tuple[Sequence[ARContent], int]:
         stmt = self.repository.select()
         if filters.project_id is not None:
             stmt = stmt.where(ARContent.project_id == filters.project_id)
         if filters.marker_status is not None:
             stmt = stmt.where(ARContent.marker_status == filters.marker_status)
-        return await self.repository.page(stmt, limit=filters.limit, offset=filters.offset)
+        return await self.repository.page(stmt, limit=page.limit, offset=page.offset)
 
     async def get(self, content_id: int) -> ARContent:
         return await self.repository.get(content_id)
@@ -150,6 +124,23 @@ class ContentService:
         content = await self.repository.get(content_id)
         keys = content_keys(content)
         await self.repository.delete(content)
+        await self.session.commit()
+        for key in keys:
+            await self.storage.delete(key)
+
+    async def delete_with_content(
+        self, owner: Base, *, company_id: int, project_id: int | None = None
+    ) -> None:
+        """Delete a company or a project (`owner`): its content rows go with it (foreign-key
+        cascade), then the media files of that content. The caller checks who may delete it."""
+        stmt = self.repository.select().where(ARContent.company_id == company_id)
+        if project_id is not None:
+            stmt = stmt.where(ARContent.project_id == project_id)
+        keys = [
+            key for content in await self.session.scalars(stmt) for key in content_keys(content)
+        ]
+        await self.storage.resolve(company_id)  # the company's backend, looked up while it exists
+        await self.session.delete(owner)
         await self.session.commit()
         for key in keys:
             await self.storage.delete(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -70,6 +71,22 @@ class ServiceUnavailable(AppError):
     code = "service_unavailable"
 
 
+def invalid_input(
+    errors: Iterable[Mapping[str, Any]], *, prefix: Sequence[str] = ()
+) -> InvalidInput:
+    """A pydantic validation failure as a 422: field paths and messages only (pydantic's own
+    text would echo the input, which may be a secret). `body` is the request, not a field."""
+    details = [
+        {
+            "field": ".".join([*prefix, *(str(p) for p in err["loc"] if p != "body")]),
+            "message": err["msg"],
+        }
+        for err in errors
+    ]
+    fields = ", ".join(d["field"] or "body" for d in details)
+    return InvalidInput(f"Invalid input: {fields}", details=details)
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -86,12 +103,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "message": err["msg"]}
-            for err in exc.errors()
-        ]
-        fields = ", ".join(d["field"] for d in details)
-        return JSONResponse(error_body("invalid_input", f"Invalid input: {fields}", details), 422)
+        error = invalid_input(exc.errors())
+        return JSONResponse(error_body(error.code, error.message, error.details), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

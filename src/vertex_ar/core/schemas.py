@@ -12,6 +12,9 @@ class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+S = TypeVar("S", bound=Schema)
+
+
 class Page(Schema, Generic[T]):
     items: list[T]
     total: int
@@ -24,10 +27,8 @@ class PageParams(BaseModel):
     offset: int = Field(default=0, ge=0)
 
 
-def page_of(
-    schema: type[Schema], rows: Iterable[object], total: int, params: PageParams
-) -> Page[Any]:
-    """One page of rows shown as `schema` (the endpoint's response_model names the item type)."""
+def page_of(schema: type[S], rows: Iterable[object], total: int, params: PageParams) -> Page[S]:
+    """One page of rows shown as `schema`: the one shape of every list endpoint."""
     return Page[Any](
         items=[schema.model_validate(row) for row in rows],
         total=total,

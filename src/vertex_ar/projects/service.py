@@ -2,20 +2,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from vertex_ar.companies.repository import CompanyRepository
-from vertex_ar.content.repository import media_keys_of_project
+from vertex_ar.content.service import ContentService
 from vertex_ar.core.schemas import PageParams
+from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.projects.models import Project
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.projects.schemas import ProjectCreate, ProjectUpdate
-from vertex_ar.storage.base import Storage
 
 
 class ProjectService:
-    def __init__(self, repository: ProjectRepository) -> None:
-        self.repository = repository
-        self.session = repository.session
-        self.subject = repository.subject
+    def __init__(
+        self, session: AsyncSession, subject: AuthSubject, contents: ContentService
+    ) -> None:
+        self.session = session
+        self.subject = subject
+        self.contents = contents
+        self.repository = ProjectRepository(session, subject)
 
     async def list(self, page: PageParams, company_id: int | None) -> tuple[Sequence[Project], int]:
         stmt = self.repository.select()
@@ -42,10 +47,9 @@ class ProjectService:
         await self.session.commit()
         return project
 
-    async def delete(self, project_id: int, storage: Storage) -> None:
+    async def delete(self, project_id: int) -> None:
+        """Delete the project with its content (cascade) and then its media."""
         project = await self.repository.get(project_id)
-        keys = await media_keys_of_project(self.session, project.id)
-        await self.repository.delete(project)
-        await self.session.commit()
-        for key in keys:
-            await storage.delete(key)
+        await self.contents.delete_with_content(
+            project, company_id=project.company_id, project_id=project.id
+        )
