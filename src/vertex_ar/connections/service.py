@@ -33,7 +33,13 @@ from vertex_ar.connections.schemas import (
     UsageRead,
 )
 from vertex_ar.content.models import ARContent
-from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput, ServiceUnavailable
+from vertex_ar.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    ServiceUnavailable,
+    invalid_input,
+)
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
@@ -68,13 +74,7 @@ def validate_config(kind: StorageKind, config: dict[str, Any]) -> dict[str, Any]
     try:
         return CONFIG_MODELS[kind].model_validate(config).model_dump()
     except ValidationError as exc:
-        # Only field names and messages: pydantic's own text would echo the (secret) values.
-        details = [
-            {"field": ".".join(["config", *map(str, e["loc"])]), "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        fields = ", ".join(d["field"] for d in details)
-        raise InvalidInput(f"Invalid {kind} config: {fields}", details=details) from exc
+        raise invalid_input(exc.errors(), prefix=["config"], what=f"{kind} config") from exc
 
 
 async def timed_check(settings: Settings, connection: StorageConnection) -> ConnectionTestResult:

@@ -72,7 +72,7 @@ class ServiceUnavailable(AppError):
 
 
 def invalid_input(
-    errors: Iterable[Mapping[str, Any]], *, prefix: Sequence[str] = ()
+    errors: Iterable[Mapping[str, Any]], *, prefix: Sequence[str] = (), what: str = "input"
 ) -> InvalidInput:
     """A pydantic validation failure as a 422: field paths and messages only (pydantic's own
     text would echo the input, which may be a secret). `body` is the request, not a field."""
@@ -84,7 +84,7 @@ def invalid_input(
         for err in errors
     ]
     fields = ", ".join(d["field"] or "body" for d in details)
-    return InvalidInput(f"Invalid input: {fields}", details=details)
+    return InvalidInput(f"Invalid {what}: {fields}", details=details)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
