@@ -12,8 +12,6 @@ import pytest
 from tests.storage.conftest import PART_BYTES, collect, s3_keys
 from tests.storage.fake_yandex import CLIENT_ID, CLIENT_SECRET, FakeYandexDisk
 from tests.storage.fault_proxy import FaultProxy
-from vertex_ar.connections.schemas import S3Config, YandexDiskConfig
-from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Backend, StorageError, new_key
 from vertex_ar.storage.local import LocalStorage
 from vertex_ar.storage.s3 import S3Storage
@@ -28,19 +26,10 @@ async def chunks_of(data: bytes, size: int = 10_000) -> AsyncIterator[bytes]:
 
 
 def yandex_storage(fake: FakeYandexDisk, config: dict[str, Any], **kw: Any) -> YandexDiskStorage:
-    settings = Settings(
-        yandex_oauth_url=fake.base_url,
-        yandex_client_id=CLIENT_ID,
-        yandex_client_secret=CLIENT_SECRET,
-        _env_file=None,
+    oauth = YandexOAuth(
+        fake.base_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, timeout_seconds=5
     )
-    return YandexDiskStorage(
-        YandexDiskConfig.model_validate(config),
-        api_url=fake.base_url,
-        oauth=YandexOAuth(settings),
-        timeout_seconds=5,
-        **kw,
-    )
+    return YandexDiskStorage(**config, api_url=fake.base_url, oauth=oauth, timeout_seconds=5, **kw)
 
 
 @pytest.fixture(params=["local", "s3", "yandex_disk"])
@@ -54,7 +43,7 @@ def backend(
     if request.param == "local":
         return LocalStorage(tmp_path / "disk")
     if request.param == "s3":
-        return S3Storage(S3Config(**s3_config), part_bytes=PART_BYTES, timeout_seconds=5)
+        return S3Storage(**s3_config, part_bytes=PART_BYTES, timeout_seconds=5)
     return yandex_storage(yandex, yandex_config)
 
 
@@ -76,6 +65,12 @@ async def test_contract(backend: Backend) -> None:
         == PAYLOAD[border - 5 : border + 6]
     )
     assert await collect(backend.get_stream(key, len(PAYLOAD) - 10)) == PAYLOAD[-10:]
+    # Only the local disk has a file to name; the viewer hands such files to Nginx.
+    on_disk = backend.local_path(key)
+    if isinstance(backend, LocalStorage):
+        assert on_disk == backend.root / key and on_disk.read_bytes() == PAYLOAD
+    else:
+        assert on_disk is None
 
     target = Path(os.environ.get("TMPDIR", "/tmp")) / f"dl-{os.getpid()}-{id(backend)}"
     try:
@@ -107,7 +102,7 @@ async def test_empty_object(backend: Backend, tmp_path: Path) -> None:
 async def test_s3_multipart_and_delivery_url(s3_config: dict[str, Any], s3_direct: Any) -> None:
     import httpx
 
-    storage = S3Storage(S3Config(**s3_config), part_bytes=PART_BYTES, timeout_seconds=5)
+    storage = S3Storage(**s3_config, part_bytes=PART_BYTES, timeout_seconds=5)
     key = new_key(3, "videos", "mp4")
     await storage.put_stream(key, chunks_of(PAYLOAD))
     head = s3_direct.head_object(Bucket=s3_config["bucket"], Key="vertex/" + key)
@@ -125,7 +120,7 @@ async def test_s3_multipart_and_delivery_url(s3_config: dict[str, Any], s3_direc
         assert ranged.content == PAYLOAD[100:200]
 
     public = S3Storage(
-        S3Config(**{**s3_config, "public_base_url": "https://cdn.example.com/media/"}),
+        **{**s3_config, "public_base_url": "https://cdn.example.com/media/"},
         part_bytes=PART_BYTES,
         timeout_seconds=5,
     )
@@ -135,7 +130,7 @@ async def test_s3_multipart_and_delivery_url(s3_config: dict[str, Any], s3_direc
 async def test_s3_failed_multipart_upload_is_aborted(
     s3_config: dict[str, Any], s3_direct: Any
 ) -> None:
-    storage = S3Storage(S3Config(**s3_config), part_bytes=PART_BYTES, timeout_seconds=5)
+    storage = S3Storage(**s3_config, part_bytes=PART_BYTES, timeout_seconds=5)
     key = new_key(3, "videos", "mp4")
 
     async def breaks_midway() -> AsyncIterator[bytes]:
@@ -152,7 +147,7 @@ async def test_s3_failed_multipart_upload_is_aborted(
 async def test_s3_endpoint_down_is_a_storage_error(
     s3_config: dict[str, Any], s3_proxy: FaultProxy
 ) -> None:
-    storage = S3Storage(S3Config(**s3_config), part_bytes=PART_BYTES, timeout_seconds=1)
+    storage = S3Storage(**s3_config, part_bytes=PART_BYTES, timeout_seconds=1)
     s3_proxy.cut()
     with pytest.raises(StorageError, match="S3 unreachable"):
         await storage.put_stream(new_key(1, "qr", "png"), chunks_of(b"x" * 10))

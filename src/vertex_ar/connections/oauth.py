@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.connections.models import StorageConnection, StorageKind
 from vertex_ar.connections.repository import ConnectionRepository
-from vertex_ar.connections.routing import split_config
+from vertex_ar.connections.routing import split_config, yandex_oauth
 from vertex_ar.connections.schemas import ConnectionCreate, YandexDiskConfig
 from vertex_ar.connections.service import ConnectionService, validate_config
 from vertex_ar.core.errors import Forbidden, InvalidInput, ServiceUnavailable
@@ -53,7 +53,7 @@ def redirect_uri(settings: Settings) -> str:
 
 
 def _oauth(settings: Settings) -> YandexOAuth:
-    oauth = YandexOAuth(settings)
+    oauth = yandex_oauth(settings)
     if not oauth.configured:
         raise ServiceUnavailable(
             "Yandex OAuth is not configured: set YANDEX_CLIENT_ID and YANDEX_CLIENT_SECRET"

@@ -71,11 +71,21 @@ def open_backend(settings: Settings, connection: StorageConnection) -> Backend:
         await _save_yandex_tokens(settings, connection_id, tokens)
 
     return YandexDiskStorage(
-        YandexDiskConfig.model_validate(config),
+        **YandexDiskConfig.model_validate(config).model_dump(),
         api_url=settings.yandex_disk_api_url,
-        oauth=YandexOAuth(settings),
+        oauth=yandex_oauth(settings),
         timeout_seconds=settings.storage_timeout_seconds,
         save_tokens=save_tokens,
+    )
+
+
+def yandex_oauth(settings: Settings) -> YandexOAuth:
+    """The platform's registered Yandex OAuth app."""
+    return YandexOAuth(
+        settings.yandex_oauth_url,
+        client_id=settings.yandex_client_id,
+        client_secret=settings.yandex_client_secret,
+        timeout_seconds=settings.storage_timeout_seconds,
     )
 
 
@@ -88,7 +98,7 @@ def _s3(settings: Settings, config: S3Config) -> S3Storage:
     storage = _S3_CACHE.get(cache_key)
     if storage is None:
         storage = S3Storage(
-            config,
+            **config.model_dump(),
             part_bytes=settings.s3_part_bytes,
             timeout_seconds=settings.storage_timeout_seconds,
         )
@@ -156,6 +166,9 @@ class ManagedStorage:
 
     async def usage(self) -> Usage:
         return await self.backend.usage()
+
+    def local_path(self, key: str) -> Path | None:
+        return self.backend.local_path(key)
 
     def delivery_url(self, key: str, expires_seconds: int) -> str | None:
         return self.backend.delivery_url(key, expires_seconds)

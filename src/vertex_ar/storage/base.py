@@ -91,6 +91,10 @@ class Backend(Storage, Protocol):
 
     async def usage(self) -> Usage: ...
 
+    def local_path(self, key: str) -> Path | None:
+        """Where the object lives on this machine's disk (local backends), else None."""
+        ...
+
     def delivery_url(self, key: str, expires_seconds: int) -> str | None:
         """A URL the viewer can fetch the object from directly, valid for `expires_seconds`.
 

@@ -106,6 +106,9 @@ class LocalStorage:
             raise StorageError(f"local storage usage unknown: {exc.strerror or exc}") from exc
         return Usage(disk.used, disk.total)
 
+    def local_path(self, key: str) -> Path | None:
+        return self.path_of(key)
+
     def delivery_url(self, key: str, expires_seconds: int) -> str | None:
         del key, expires_seconds  # the app serves local files behind its own signed URLs
         return None

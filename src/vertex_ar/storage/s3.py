@@ -17,7 +17,6 @@ import structlog
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from vertex_ar.connections.schemas import S3Config
 from vertex_ar.storage.base import (
     READ_CHUNK,
     ObjectInfo,
@@ -43,15 +42,29 @@ def _error_code(exc: ClientError) -> str:
 
 
 class S3Storage:
-    def __init__(self, config: S3Config, *, part_bytes: int, timeout_seconds: float) -> None:
-        self.config = config
-        self.bucket = config.bucket
-        self.prefix = config.prefix
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        access_key: str,
+        secret_key: str,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        path_style: bool = False,
+        prefix: str = "",
+        public_base_url: str | None = None,
+        part_bytes: int,
+        timeout_seconds: float,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.endpoint_url = endpoint_url
+        self.public_base_url = public_base_url
         self.part_bytes = part_bytes
         boto_config = BotoConfig(
-            region_name=config.region,
+            region_name=region,
             signature_version="s3v4",
-            s3={"addressing_style": "path" if config.path_style else "auto"},
+            s3={"addressing_style": "path" if path_style else "auto"},
             connect_timeout=timeout_seconds,
             read_timeout=timeout_seconds,
             retries={"max_attempts": 2, "mode": "standard"},
@@ -60,15 +73,15 @@ class S3Storage:
         # A session of its own: boto3's default session is not safe to share between threads.
         self.client: S3Client = boto3.session.Session().client(
             "s3",
-            endpoint_url=config.endpoint_url,
-            aws_access_key_id=config.access_key,
-            aws_secret_access_key=config.secret_key,
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
             config=boto_config,
         )
 
     @property
     def label(self) -> str:
-        where = self.config.endpoint_url or "aws"
+        where = self.endpoint_url or "aws"
         return f"s3 {where}/{self.bucket}/{self.prefix}"
 
     def name_of(self, key: str) -> str:
@@ -228,10 +241,14 @@ class S3Storage:
             if not token:
                 return Usage(used, None)
 
+    def local_path(self, key: str) -> Path | None:
+        del key  # objects live in the bucket
+        return None
+
     def delivery_url(self, key: str, expires_seconds: int) -> str | None:
         name = self.name_of(key)
-        if self.config.public_base_url:
-            return f"{self.config.public_base_url.rstrip('/')}/{name}"
+        if self.public_base_url:
+            return f"{self.public_base_url.rstrip('/')}/{name}"
         url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": name}, ExpiresIn=expires_seconds
         )

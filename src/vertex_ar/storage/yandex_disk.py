@@ -21,8 +21,6 @@ import certifi
 import httpx
 import structlog
 
-from vertex_ar.connections.schemas import YandexDiskConfig
-from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import (
     ObjectInfo,
     StorageError,
@@ -52,13 +50,15 @@ TokenSaver = Callable[[OAuthTokens], Awaitable[None]]
 
 
 class YandexOAuth:
-    """The OAuth server: authorize URL, code exchange, refresh (client id/secret: settings)."""
+    """The OAuth server: authorize URL, code exchange, refresh (the platform's registered app)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.base_url = settings.yandex_oauth_url.rstrip("/")
-        self.client_id = settings.yandex_client_id
-        self.client_secret = settings.yandex_client_secret
-        self.timeout = settings.storage_timeout_seconds
+    def __init__(
+        self, base_url: str, *, client_id: str, client_secret: str, timeout_seconds: float
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.timeout = timeout_seconds
 
     @property
     def configured(self) -> bool:
@@ -102,27 +102,29 @@ def _api_error(response: httpx.Response) -> str:
 class YandexDiskStorage:
     def __init__(
         self,
-        config: YandexDiskConfig,
         *,
+        token: str,
+        refresh_token: str | None = None,
+        base_folder: str,
         api_url: str,
         oauth: YandexOAuth | None,
         timeout_seconds: float,
         save_tokens: TokenSaver | None = None,
     ) -> None:
-        self.config = config
+        self.base_folder = base_folder
         self.api_url = api_url.rstrip("/")
         self.oauth = oauth
         self.timeout = timeout_seconds
         self.save_tokens = save_tokens
-        self._token = config.token
-        self._refresh_token = config.refresh_token
+        self._token = token
+        self._refresh_token = refresh_token
 
     @property
     def label(self) -> str:
-        return f"yandex_disk {self.config.base_folder}"
+        return f"yandex_disk {self.base_folder}"
 
     def path_of(self, key: str) -> str:
-        return f"{self.config.base_folder}/{check_key(key)}"
+        return f"{self.base_folder}/{check_key(key)}"
 
     def _client(self) -> httpx.AsyncClient:
         # A client per operation: storages outlive event loops (each worker task runs its own).
@@ -157,7 +159,7 @@ class YandexDiskStorage:
         self._refresh_token = tokens.refresh_token or self._refresh_token
         if self.save_tokens is not None:
             await self.save_tokens(OAuthTokens(self._token, self._refresh_token))
-        log.info("yandex_disk.token_refreshed", folder=self.config.base_folder)
+        log.info("yandex_disk.token_refreshed", folder=self.base_folder)
         return True
 
     async def _mkdirs(self, http: httpx.AsyncClient, folder: str) -> None:
@@ -277,9 +279,9 @@ class YandexDiskStorage:
 
     async def provision(self, company_id: int) -> None:
         async with self._client() as http:
-            await self._mkdirs(http, f"{self.config.base_folder}/{company_id}")
+            await self._mkdirs(http, f"{self.base_folder}/{company_id}")
             for folder in company_folders(company_id):
-                path = f"{self.config.base_folder}/{folder}"
+                path = f"{self.base_folder}/{folder}"
                 response = await self._api(http, "PUT", "/v1/disk/resources", path=path)
                 if response.status_code not in (201, 409):
                     raise StorageError(f"Yandex Disk folder not created: {_api_error(response)}")
@@ -291,6 +293,10 @@ class YandexDiskStorage:
             raise StorageError(f"Yandex Disk quota refused: {_api_error(response)}")
         body = response.json()
         return Usage(int(body["used_space"]), int(body["total_space"]))
+
+    def local_path(self, key: str) -> Path | None:
+        del key  # objects live on Yandex's servers
+        return None
 
     def delivery_url(self, key: str, expires_seconds: int) -> str | None:
         # Download hrefs need an API call each and carry no CORS headers the viewer can rely on

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.connections.routing import ManagedStorage, storage_for_company
 from vertex_ar.core.errors import NotFound, ServiceUnavailable, error_body
 from vertex_ar.core.settings import Settings
-from vertex_ar.storage.base import Storage, StorageError
-from vertex_ar.storage.local import LocalStorage
+from vertex_ar.storage.base import Backend, StorageError
 from vertex_ar.viewer.signing import MediaGrant, expiry_for, sign
 
 # The token rides in the query string: request logs keep paths only, never query strings.
@@ -87,7 +86,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class MediaObject:
-    storage: Storage
+    storage: Backend
     grant: MediaGrant
     size: int
 
@@ -163,15 +162,14 @@ def accel_response(
     backends, local connections with a folder of their own included, stay with range_response.
     Nginx keeps this Content-Type and Cache-Control and answers Range and If-Range itself.
     """
-    storage = media.storage
-    backend = storage.backend if isinstance(storage, ManagedStorage) else storage
-    if not settings.media_x_accel or not isinstance(backend, LocalStorage):
+    if not settings.media_x_accel:
         return None
-    if backend.root != settings.storage_root.resolve():
+    key = media.grant.key
+    if media.storage.local_path(key) != settings.storage_root.resolve() / key:
         return None
     remaining = max(0, media.grant.expires - int(time.time() if now is None else now))
     headers = {
-        "X-Accel-Redirect": ACCEL_PREFIX + media.grant.key,  # keys are URL-safe (check_key)
+        "X-Accel-Redirect": ACCEL_PREFIX + key,  # keys are URL-safe (check_key)
         "Cache-Control": f"private, max-age={remaining}",
         "X-Content-Type-Options": "nosniff",
     }
