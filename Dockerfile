@@ -59,4 +59,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
 ENTRYPOINT ["vertex-ar-entrypoint"]
 # uvicorn reads the worker count from WEB_CONCURRENCY (4 by default, above). Only Nginx reaches
 # the app (its port is not published), so forwarded headers are trusted from the compose network.
-CMD ["uvicorn", "--factory", "vertex_ar.core.app:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]
+CMD ["uvicorn", "--factory", "vertex_ar.app:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]

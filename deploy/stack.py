@@ -310,7 +310,7 @@ class Stack:
         python = sys.executable
         self._service(
             "app",
-            [python, "-m", "uvicorn", "--factory", "vertex_ar.core.app:app",
+            [python, "-m", "uvicorn", "--factory", "vertex_ar.app:app",
              "--host", "127.0.0.1", "--port", str(self.app_port),
              "--workers", str(self.app_workers),
              "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"],

@@ -122,7 +122,7 @@ def settings(backend: Backend, data_dir: Path) -> Iterator[object]:
 
 @pytest.fixture
 async def app(settings: object) -> AsyncIterator[object]:
-    from vertex_ar.core.app import create_app
+    from vertex_ar.app import create_app
 
     application = create_app(settings)  # type: ignore[arg-type]
     async with application.router.lifespan_context(application):

@@ -90,7 +90,7 @@ async def test_health_503_when_a_dependency_is_down(
 ) -> None:
     import httpx
 
-    from vertex_ar.core.app import create_app
+    from vertex_ar.app import create_app
 
     if broken == "broker":
         settings = settings.model_copy(update={"celery_broker_url": "redis://127.0.0.1:1/0"})

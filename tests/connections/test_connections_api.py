@@ -15,10 +15,10 @@ from tests.api.conftest import Api, create_content
 from tests.connections.conftest import connect, tenant_on
 from tests.storage.conftest import S3_KEYS
 from tests.storage.fake_yandex import FakeYandexDisk
+from vertex_ar.app import create_app
 from vertex_ar.connections.models import StorageConnection
 from vertex_ar.connections.routing import full_config
 from vertex_ar.connections.schemas import MASK
-from vertex_ar.core.app import create_app
 
 
 async def test_connection_crud_masks_and_encrypts_secrets(

@@ -17,11 +17,11 @@ from tests.connections.conftest import connect, tenant_on
 from tests.storage.conftest import s3_keys
 from tests.storage.fake_yandex import FakeYandexDisk
 from tests.storage.fault_proxy import FaultProxy
+from vertex_ar.app import create_app
 from vertex_ar.connections.models import PendingDelete
 from vertex_ar.connections.routing import purge_pending_deletes
 from vertex_ar.content.marker_job import compile_content_marker
 from vertex_ar.content.models import ARContent, MarkerStatus, Video
-from vertex_ar.core.app import create_app
 from vertex_ar.storage.base import StorageError
 
 

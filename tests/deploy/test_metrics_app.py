@@ -22,10 +22,10 @@ from prometheus_client.mmap_dict import MmapedDict
 
 from tests.deploy.promtext import samples, total, value
 from vertex_ar.analytics.models import ARViewSession
+from vertex_ar.app import create_app
 from vertex_ar.companies.models import Company
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core import migrate
-from vertex_ar.core.app import create_app
 from vertex_ar.core.settings import Settings
 from vertex_ar.observability.middleware import MetricsMiddleware
 from vertex_ar.projects.models import Project
@@ -203,7 +203,7 @@ def test_uvicorn_workers_are_aggregated(tmp_path: Path) -> None:
     }  # fmt: skip
     cmd = [
         str(REPO / "deploy" / "docker-entrypoint.sh"), sys.executable, "-m", "uvicorn",
-        "--factory", "vertex_ar.core.app:app", "--host", "127.0.0.1", "--port", str(port),
+        "--factory", "vertex_ar.app:app", "--host", "127.0.0.1", "--port", str(port),
         "--workers", "2", "--log-level", "warning",
     ]  # fmt: skip
     server = subprocess.Popen(cmd, env=env, cwd=tmp_path)

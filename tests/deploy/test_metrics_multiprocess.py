@@ -13,7 +13,7 @@ ROUTE = "/api/ar-content/{id}"
 
 WRITER = f"""
 import sys
-from vertex_ar.observability.metrics import (
+from vertex_ar.core.metrics import (
     HTTP_REQUEST_DURATION, HTTP_REQUESTS, marker_compile_timer
 )
 for _ in range(int(sys.argv[1])):
@@ -24,11 +24,11 @@ with marker_compile_timer():
 """
 READER = """
 import sys
-from vertex_ar.observability.metrics import render_latest
+from vertex_ar.core.metrics import render_latest
 sys.stdout.write(render_latest().decode())
 """
 RESET = """
-from vertex_ar.observability.metrics import reset_multiprocess_dir
+from vertex_ar.core.metrics import reset_multiprocess_dir
 print(reset_multiprocess_dir())
 """
 
@@ -101,7 +101,7 @@ def test_marker_compile_timer_records_a_failure_and_reraises() -> None:
     import pytest
     from prometheus_client import REGISTRY
 
-    from vertex_ar.observability.metrics import marker_compile_timer
+    from vertex_ar.core.metrics import marker_compile_timer
 
     name, labels = "vertex_ar_marker_compile_seconds_count", {"outcome": "failure"}
     before = REGISTRY.get_sample_value(name, labels) or 0

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from tests.deploy.promql import for_promtool, metric_names
+from vertex_ar.app import create_app
 from vertex_ar.core import migrate
-from vertex_ar.core.app import create_app
 from vertex_ar.core.settings import Settings
 
 REPO = Path(__file__).parents[2]

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from tests.api.conftest import Api, Tenant
 from tests.viewer.fixtures import ready_content
 from vertex_ar.content.models import VideoRotationRule
-from vertex_ar.rotation.clock import local_now
+from vertex_ar.core.clock import local_now
 from vertex_ar.rotation.resolver import RotationPlan, resolve_video
 
 

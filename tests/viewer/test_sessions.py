@@ -12,7 +12,7 @@ import redis
 
 from tests.api.conftest import Tenant
 from tests.viewer.fixtures import client_from, ready_content
-from vertex_ar.core.app import create_app
+from vertex_ar.app import create_app
 
 GOOD = {
     "device_type": "mobile",

@@ -42,13 +42,13 @@ from tests.support.fake_camera import (
     write_y4m,
 )
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS, FAKE_CAMERA_ARGS
+from vertex_ar.app import create_app
 from vertex_ar.core import migrate
-from vertex_ar.core.app import create_app
+from vertex_ar.core.clock import local_now
 from vertex_ar.core.db import sync_url
 from vertex_ar.core.security import hash_password
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import Role
-from vertex_ar.rotation.clock import local_now
 from vertex_ar.users.models import User
 
 pytest.importorskip("vertex_ar.markers.compiler", reason="the marker compiler is not in this tree")

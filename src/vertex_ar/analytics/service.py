@@ -14,9 +14,9 @@ from vertex_ar.analytics.repository import SessionFilter, SessionRepository
 from vertex_ar.analytics.schemas import DayViews, DeviceType, OverviewRead, ViewSessionIn
 from vertex_ar.companies.models import Company
 from vertex_ar.content.repository import ContentRepository
+from vertex_ar.core.clock import local_now, zone
 from vertex_ar.core.errors import InvalidInput, NotFound
 from vertex_ar.core.tenancy import AuthSubject
-from vertex_ar.rotation.clock import local_now, zone
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 30

@@ -17,8 +17,8 @@ import structlog
 from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.db import Database
+from vertex_ar.core.metrics import marker_compile_timer
 from vertex_ar.core.settings import Settings
-from vertex_ar.observability.metrics import marker_compile_timer
 from vertex_ar.storage.base import Storage, new_key
 from vertex_ar.storage.transaction import StagedWrites
 

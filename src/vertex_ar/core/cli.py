@@ -173,7 +173,7 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(
-            "vertex_ar.core.app:app",
+            "vertex_ar.app:app",
             factory=True,
             host=args.host,
             port=args.port,

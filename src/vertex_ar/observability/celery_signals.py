@@ -15,7 +15,7 @@ from celery.signals import task_failure, task_postrun, task_prerun
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from vertex_ar.observability.metrics import (
+from vertex_ar.core.metrics import (
     CELERY_TASK_DURATION,
     CELERY_TASK_FAILURES,
     MULTIPROC_ENV,

@@ -12,9 +12,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from vertex_ar.core.db import Database
+from vertex_ar.core.metrics import render_latest
 from vertex_ar.core.settings import Settings
 from vertex_ar.observability.collectors import scrape_families
-from vertex_ar.observability.metrics import render_latest
 from vertex_ar.observability.middleware import MetricsMiddleware
 from vertex_ar.tasks.config import QUEUES, broker_options
 

@@ -15,7 +15,7 @@ from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vertex_ar.observability.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from vertex_ar.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
 UNMATCHED_ROUTE = "<unmatched>"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

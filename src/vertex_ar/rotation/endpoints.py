@@ -1,35 +1,21 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.core.deps import SessionDep
-from vertex_ar.rotation.cache import RotationCache, cache_from_settings
+from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.schemas import RotationRuleIn, RotationRuleRead
 from vertex_ar.rotation.service import RotationService
 
-
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """One Redis client per app for the rotation cache (none when REDIS_CACHE_URL is empty)."""
-    cache = cache_from_settings(app.state.settings)
-    app.state.rotation_cache = cache
-    try:
-        yield
-    finally:
-        if cache is not None:
-            await cache.aclose()
-
-
-router = APIRouter(prefix="/api/ar-content", tags=["rotation"], lifespan=_lifespan)
+router = APIRouter(prefix="/api/ar-content", tags=["rotation"])
 
 
 def rotation_cache(request: Request) -> RotationCache | None:
-    cache: RotationCache | None = getattr(request.app.state, "rotation_cache", None)
+    """The app's one Redis client for the cache (built by the app's lifespan; None: no Redis)."""
+    cache: RotationCache | None = request.app.state.rotation_cache
     return cache
 
 

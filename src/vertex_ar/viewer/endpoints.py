@@ -6,11 +6,9 @@ reverse proxy, run uvicorn with --proxy-headers so that the client IP is the vis
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 
@@ -29,21 +27,11 @@ SESSION_BODY_LIMIT = 4096
 VENDOR_CACHE = "public, max-age=31536000, immutable"
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    limiter = RateLimiter.from_settings(app.state.settings)
-    app.state.viewer_limiter = limiter
-    try:
-        yield
-    finally:
-        await limiter.aclose()
-
-
-router = APIRouter(tags=["viewer (public)"], lifespan=_lifespan)
+router = APIRouter(tags=["viewer (public)"])
 
 
 async def check_rate(request: Request, bucket: Bucket) -> None:
-    limiter: RateLimiter = request.app.state.viewer_limiter
+    limiter: RateLimiter = request.app.state.rate_limiter  # built by the app's lifespan
     await limiter.check(bucket, request.client.host if request.client else "unknown")
 
 

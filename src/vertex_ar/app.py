@@ -1,0 +1,83 @@
+"""The FastAPI application: `create_app(settings)`, and the state its lifespan builds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
+from vertex_ar.api import ROUTERS
+from vertex_ar.core.db import Database
+from vertex_ar.core.errors import install_error_handlers
+from vertex_ar.core.logging import RequestIdMiddleware, configure_logging
+from vertex_ar.core.security import configure_password_hashing
+from vertex_ar.core.settings import Settings, get_settings
+from vertex_ar.observability.endpoints import install_metrics
+from vertex_ar.rotation.cache import RotationCache, cache_from_settings
+from vertex_ar.tasks.dispatch import TaskQueue
+from vertex_ar.viewer.ratelimit import RateLimiter
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What every request of one process shares. Each field is also `app.state.<field>`, where
+    the domains' dependencies read it (`core.deps`, `rotation.endpoints`, `viewer.endpoints`...).
+    """
+
+    database: Database
+    tasks: TaskQueue
+    rotation_cache: RotationCache | None  # None without REDIS_CACHE_URL
+    rate_limiter: RateLimiter
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppState:
+        return cls(
+            database=Database(settings.database_url),
+            tasks=TaskQueue(settings),
+            rotation_cache=cache_from_settings(settings),
+            rate_limiter=RateLimiter.from_settings(settings),
+        )
+
+    async def aclose(self) -> None:
+        await self.rate_limiter.aclose()
+        if self.rotation_cache is not None:
+            await self.rotation_cache.aclose()
+        await self.database.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    configure_password_hashing(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = AppState.build(settings)
+        for name, value in vars(state).items():
+            setattr(app.state, name, value)
+        try:
+            yield
+        finally:
+            await state.aclose()
+
+    app = FastAPI(
+        title="Vertex AR",
+        version="0.1.0",
+        description="Image-triggered web AR: tenants, AR content, markers, viewer.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_metrics(app)
+    app.add_middleware(RequestIdMiddleware)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def app() -> FastAPI:
+    """Uvicorn factory entry: `uvicorn --factory vertex_ar.app:app`."""
+    return create_app()

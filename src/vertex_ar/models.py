@@ -1,0 +1,26 @@
+"""Every mapped model, imported once so that metadata (Alembic, tests) sees all tables."""
+
+from vertex_ar.analytics.models import ARViewSession
+from vertex_ar.companies.models import Company
+from vertex_ar.connections.models import PendingDelete, StorageConnection
+from vertex_ar.content.models import ARContent, Video, VideoRotationRule
+from vertex_ar.core.db import Base
+from vertex_ar.notifications.models import Notification
+from vertex_ar.projects.models import Project
+from vertex_ar.tasks.models import WorkerHeartbeat
+from vertex_ar.users.models import User
+
+__all__ = [
+    "ARContent",
+    "ARViewSession",
+    "Base",
+    "Company",
+    "Notification",
+    "PendingDelete",
+    "Project",
+    "StorageConnection",
+    "User",
+    "Video",
+    "VideoRotationRule",
+    "WorkerHeartbeat",
+]
