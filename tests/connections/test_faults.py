@@ -53,6 +53,11 @@ async def _pending(app: Any) -> list[str]:
         return list((await session.scalars(select(PendingDelete.key))).all())
 
 
+async def _purge(app: Any, settings: Any) -> int:
+    async with app.state.database.sessions() as session:
+        return await purge_pending_deletes(session, settings)
+
+
 async def test_s3_killed_mid_upload_leaves_no_row_and_no_object(
     app: Any,
     settings: Any,
@@ -78,7 +83,7 @@ async def test_s3_killed_mid_upload_leaves_no_row_and_no_object(
     s3_proxy.restore()
     assert len(await _pending(app)) >= 2  # the stored portrait and the unfinished video
     bucket = s3_config["bucket"]
-    assert await purge_pending_deletes(settings) >= 2
+    assert await _purge(app, settings) >= 2
     assert await _pending(app) == []
     assert s3_keys(s3_direct, bucket) == {}
     assert s3_direct.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
@@ -104,8 +109,8 @@ async def test_s3_stalled_upload_times_out_with_503(
             assert response.status_code == 503, response.text
             assert "timeout" in response.json()["error"]["message"].lower()
             assert await _rows(app, tenant.company_id) == (0, 0)
-    s3_proxy.stall_seconds = 0
-    await purge_pending_deletes(settings)
+        s3_proxy.stall_seconds = 0
+        await _purge(app, settings)
     assert s3_keys(s3_direct, s3_config["bucket"]) == {}  # the late-stored portrait is gone
 
 

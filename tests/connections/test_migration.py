@@ -17,11 +17,16 @@ from tests.api.worker import worker_env
 from tests.connections.conftest import connect, fetch_range, tenant_on
 from tests.storage.conftest import PART_BYTES, collect
 from tests.storage.fault_proxy import FaultProxy
-from vertex_ar.connections.migrate import MigrationError, migrate_company
+from vertex_ar.connections.migrate import MigrationError, MigrationReport, migrate_company
 from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.content.marker_job import compile_content_marker
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.repository import media_keys_of_company
+
+
+async def _migrate(app: Any, settings: Any, company_id: int, target: str) -> MigrationReport:
+    async with app.state.database.sessions() as session:
+        return await migrate_company(session, settings, company_id, target)
 
 
 async def test_migrate_local_to_s3_resumes_after_interruption(
@@ -55,7 +60,7 @@ async def test_migrate_local_to_s3_resumes_after_interruption(
     sizes = [len(local[key]) for key in keys]
     s3_proxy.cut_after(sizes[0] + sizes[1] + sizes[2] // 2)
     with pytest.raises(MigrationError, match="S3 unreachable") as failed:
-        await migrate_company(settings, tenant.company_id, str(connection_id))
+        await _migrate(app, settings, tenant.company_id, str(connection_id))
     assert failed.value.report is not None and not failed.value.report.switched
     company = (await superadmin.get(f"/api/companies/{tenant.company_id}")).json()
     assert company["storage_connection_id"] is None  # not switched
@@ -108,17 +113,19 @@ async def test_migrate_local_to_s3_resumes_after_interruption(
     ranged = await fetch_range(client, active.json()["url"], 10, 509)
     assert ranged.status_code == 206 and ranged.content == mp4_bytes[10:510]
 
-    again = await migrate_company(settings, tenant.company_id, "agency-s3")
+    again = await _migrate(app, settings, tenant.company_id, "agency-s3")
     assert again.switched and again.objects == 0  # already there: nothing to do
 
 
-async def test_migrate_refuses_unknown_or_forbidden_targets(settings: Any, superadmin: Api) -> None:
+async def test_migrate_refuses_unknown_or_forbidden_targets(
+    app: Any, settings: Any, superadmin: Api
+) -> None:
     tenant = await tenant_on(superadmin, "Stays", None)
     with pytest.raises(MigrationError, match="not found"):
-        await migrate_company(settings, tenant.company_id, "no-such-connection")
+        await _migrate(app, settings, tenant.company_id, "no-such-connection")
     with pytest.raises(MigrationError, match="company 987654 not found"):
-        await migrate_company(settings, 987654, "no-such-connection")
+        await _migrate(app, settings, 987654, "no-such-connection")
     await connect(superadmin, "local", {"path": str(settings.data_dir / "x")}, name="disk")
     strict = settings.model_copy(update={"storage_allow_local_for_companies": False})
     with pytest.raises(MigrationError, match="STORAGE_ALLOW_LOCAL_FOR_COMPANIES"):
-        await migrate_company(strict, tenant.company_id, "disk")
+        await _migrate(app, strict, tenant.company_id, "disk")

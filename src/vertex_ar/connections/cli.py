@@ -5,14 +5,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from vertex_ar.core.settings import get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from vertex_ar.connections.migrate import MigrationReport
 
+T = TypeVar("T")
+
 # Backends (boto3, httpx) and the database are imported in the handlers, not for `--help`.
+
+
+async def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """One session for the command, on an engine that lives as long as the command."""
+    from vertex_ar.core.db import Database
+
+    database = Database(get_settings().database_url, pooled=False)
+    try:
+        async with database.sessions() as session:
+            return await work(session)
+    finally:
+        await database.dispose()
 
 
 def register(commands: Any) -> None:
@@ -54,12 +71,15 @@ def _migrate(args: argparse.Namespace) -> int:
 
     try:
         report = asyncio.run(
-            migrate_company(
-                get_settings(),
-                args.company,
-                args.to,
-                delete_source=args.delete_source,
-                progress=progress,
+            _in_session(
+                lambda session: migrate_company(
+                    session,
+                    get_settings(),
+                    args.company,
+                    args.to,
+                    delete_source=args.delete_source,
+                    progress=progress,
+                )
             )
         )
     except MigrationError as exc:
@@ -77,6 +97,6 @@ def _migrate(args: argparse.Namespace) -> int:
 def _purge(_args: argparse.Namespace) -> int:
     from vertex_ar.connections.routing import purge_pending_deletes
 
-    done = asyncio.run(purge_pending_deletes(get_settings()))
+    done = asyncio.run(_in_session(lambda session: purge_pending_deletes(session, get_settings())))
     print(f"{done} deferred delete(s) done")
     return 0

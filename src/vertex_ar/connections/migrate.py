@@ -19,10 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.crypto import SecretsUnreadable
 from vertex_ar.connections.models import StorageConnection
-from vertex_ar.connections.routing import ManagedStorage, storage_for_connection
+from vertex_ar.connections.routing import ManagedStorage, sessions_beside, storage_for_connection
 from vertex_ar.connections.service import ensure_allowed
 from vertex_ar.content.repository import media_keys_of_company
-from vertex_ar.core.db import Database
 from vertex_ar.core.errors import AppError
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Storage, StorageError
@@ -185,6 +184,7 @@ async def _connection(session: AsyncSession, reference: str) -> StorageConnectio
 
 
 async def migrate_company(
+    session: AsyncSession,
     settings: Settings,
     company_id: int,
     target: str,
@@ -192,38 +192,37 @@ async def migrate_company(
     delete_source: bool = False,
     progress: Progress | None = None,
 ) -> MigrationReport:
-    """Move company `company_id` to the connection named or numbered `target`."""
-    database = Database(settings.database_url, pooled=False)
+    """Move company `company_id` to the connection named or numbered `target`.
+
+    Commits on `session` as it goes: the switch must not wait for the caller.
+    """
+    company = await session.get(Company, company_id)
+    if company is None:
+        raise MigrationError(f"company {company_id} not found")
+    connection = await _connection(session, target)
+    if connection is None:
+        raise MigrationError(f"storage connection {target!r} not found")
+    if not connection.active:
+        raise MigrationError(f"storage connection {connection.name!r} is not active")
     try:
-        async with database.sessions() as session:
-            company = await session.get(Company, company_id)
-            if company is None:
-                raise MigrationError(f"company {company_id} not found")
-            connection = await _connection(session, target)
-            if connection is None:
-                raise MigrationError(f"storage connection {target!r} not found")
-            if not connection.active:
-                raise MigrationError(f"storage connection {connection.name!r} is not active")
-            try:
-                ensure_allowed(settings, connection)
-            except AppError as exc:
-                raise MigrationError(exc.message) from exc
-            current = (
-                None
-                if company.storage_connection_id is None
-                else await session.get(StorageConnection, company.storage_connection_id)
-            )
-            try:
-                source = storage_for_connection(settings, current)
-                destination = storage_for_connection(settings, connection)
-            except SecretsUnreadable as exc:
-                raise MigrationError(str(exc)) from exc
-            migration = CompanyMigration(
-                session, settings, company, source, destination, current, connection, progress
-            )
-            if company.storage_connection_id == connection.id:
-                migration.report.switched = True
-                return migration.report
-            return await migration.run(delete_source=delete_source)
-    finally:
-        await database.dispose()
+        ensure_allowed(settings, connection)
+    except AppError as exc:
+        raise MigrationError(exc.message) from exc
+    current = (
+        None
+        if company.storage_connection_id is None
+        else await session.get(StorageConnection, company.storage_connection_id)
+    )
+    sessions = sessions_beside(session)
+    try:
+        source = storage_for_connection(settings, current, sessions)
+        destination = storage_for_connection(settings, connection, sessions)
+    except SecretsUnreadable as exc:
+        raise MigrationError(str(exc)) from exc
+    migration = CompanyMigration(
+        session, settings, company, source, destination, current, connection, progress
+    )
+    if company.storage_connection_id == connection.id:
+        migration.report.switched = True
+        return migration.report
+    return await migration.run(delete_source=delete_source)

@@ -3,6 +3,10 @@
 Every storage handed out here defers deletes that fail (backend down) to the
 `storage_pending_deletes` table, which a periodic task retries: a failed upload's cleanup or a
 deleted content's media therefore never stays behind for good.
+
+Nothing here opens a database: callers pass their session. Deferred deletes and refreshed Yandex
+tokens are written in sessions of their own on the caller's engine (`sessions_beside`), so they
+are committed even when the caller's transaction is rolled back (a failed upload's cleanup).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # Every mapped table, not only the ones used here: a worker that imports just a few models would
 # otherwise fail to sort a flush by foreign keys (e.g. ar_content -> projects).
@@ -25,7 +29,6 @@ from vertex_ar.companies.models import Company
 from vertex_ar.connections.crypto import decrypt_secrets, encrypt_secrets
 from vertex_ar.connections.models import PendingDelete, StorageConnection, StorageKind
 from vertex_ar.connections.schemas import SECRET_FIELDS, LocalConfig, S3Config, YandexDiskConfig
-from vertex_ar.core.db import Database
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Backend, ObjectInfo, StorageError, Usage, check_key
 from vertex_ar.storage.local import LocalStorage
@@ -37,6 +40,14 @@ log = structlog.get_logger(__name__)
 # boto3 clients are costly to build (~50 ms) and thread-safe: keep a few, keyed by their config.
 _S3_CACHE: OrderedDict[str, S3Storage] = OrderedDict()
 _S3_CACHE_SIZE = 32
+
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def sessions_beside(session: AsyncSession) -> Sessions:
+    """Independent sessions on the engine of the caller's `session`."""
+    return async_sessionmaker(session.bind, expire_on_commit=False)
 
 
 def platform_storage(settings: Settings) -> LocalStorage:
@@ -58,8 +69,8 @@ def split_config(
     return public, encrypt_secrets(settings, hidden)
 
 
-def open_backend(settings: Settings, connection: StorageConnection) -> Backend:
-    """The raw backend of a connection (no deferred deletes)."""
+def open_backend(settings: Settings, connection: StorageConnection, sessions: Sessions) -> Backend:
+    """The raw backend of a connection (no deferred deletes); `sessions` save refreshed tokens."""
     config = full_config(settings, connection)
     if connection.kind is StorageKind.local:
         return LocalStorage(Path(LocalConfig.model_validate(config).path))
@@ -68,7 +79,7 @@ def open_backend(settings: Settings, connection: StorageConnection) -> Backend:
     connection_id = connection.id
 
     async def save_tokens(tokens: OAuthTokens) -> None:
-        await _save_yandex_tokens(settings, connection_id, tokens)
+        await _save_yandex_tokens(settings, sessions, connection_id, tokens)
 
     return YandexDiskStorage(
         **YandexDiskConfig.model_validate(config).model_dump(),
@@ -109,30 +120,28 @@ def _s3(settings: Settings, config: S3Config) -> S3Storage:
     return storage
 
 
-async def _save_yandex_tokens(settings: Settings, connection_id: int, tokens: OAuthTokens) -> None:
-    database = Database(settings.database_url, pooled=False)
-    try:
-        async with database.sessions() as session:
-            connection = await session.get(StorageConnection, connection_id)
-            if connection is None:
-                return
-            config = full_config(settings, connection)
-            config["token"] = tokens.access_token
-            config["refresh_token"] = tokens.refresh_token
-            connection.config, connection.secrets_token = split_config(
-                settings, connection.kind, config
-            )
-            await session.commit()
-    finally:
-        await database.dispose()
+async def _save_yandex_tokens(
+    settings: Settings, sessions: Sessions, connection_id: int, tokens: OAuthTokens
+) -> None:
+    async with sessions() as session:
+        connection = await session.get(StorageConnection, connection_id)
+        if connection is None:
+            return
+        config = full_config(settings, connection)
+        config["token"] = tokens.access_token
+        config["refresh_token"] = tokens.refresh_token
+        connection.config, connection.secrets_token = split_config(
+            settings, connection.kind, config
+        )
+        await session.commit()
 
 
 class ManagedStorage:
     """A backend plus deferred deletes; everything else is passed through."""
 
-    def __init__(self, backend: Backend, settings: Settings, connection_id: int | None) -> None:
+    def __init__(self, backend: Backend, sessions: Sessions, connection_id: int | None) -> None:
         self.backend = backend
-        self.settings = settings
+        self.sessions = sessions
         self.connection_id = connection_id
 
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes]) -> ObjectInfo:
@@ -159,7 +168,7 @@ class ManagedStorage:
             await self.backend.delete(key)
         except StorageError as exc:
             log.warning("storage.delete_deferred", key=key, error=str(exc))
-            await record_pending_delete(self.settings, self.connection_id, key, str(exc))
+            await record_pending_delete(self.sessions, self.connection_id, key, str(exc))
 
     async def provision(self, company_id: int) -> None:
         await self.backend.provision(company_id)
@@ -178,26 +187,20 @@ class ManagedStorage:
 
 
 async def record_pending_delete(
-    settings: Settings, connection_id: int | None, key: str, error: str
+    sessions: Sessions, connection_id: int | None, key: str, error: str
 ) -> None:
-    database = Database(settings.database_url, pooled=False)
-    try:
-        async with database.sessions() as session:
-            session.add(
-                PendingDelete(connection_id=connection_id, key=key, last_error=error[:2000])
-            )
-            await session.commit()
-    finally:
-        await database.dispose()
+    async with sessions() as session:
+        session.add(PendingDelete(connection_id=connection_id, key=key, last_error=error[:2000]))
+        await session.commit()
 
 
 def storage_for_connection(
-    settings: Settings, connection: StorageConnection | None
+    settings: Settings, connection: StorageConnection | None, sessions: Sessions
 ) -> ManagedStorage:
     """`None` is the platform's local disk."""
     if connection is None:
-        return ManagedStorage(platform_storage(settings), settings, None)
-    return ManagedStorage(open_backend(settings, connection), settings, connection.id)
+        return ManagedStorage(platform_storage(settings), sessions, None)
+    return ManagedStorage(open_backend(settings, connection, sessions), sessions, connection.id)
 
 
 async def storage_for_company(
@@ -209,42 +212,37 @@ async def storage_for_company(
     connection = (
         None if connection_id is None else await session.get(StorageConnection, connection_id)
     )
-    return storage_for_connection(settings, connection)
+    return storage_for_connection(settings, connection, sessions_beside(session))
 
 
-async def purge_pending_deletes(settings: Settings, limit: int = 500) -> int:
-    """Retry deferred deletes; returns how many objects are now gone."""
-    database = Database(settings.database_url, pooled=False)
+async def purge_pending_deletes(session: AsyncSession, settings: Settings, limit: int = 500) -> int:
+    """Retry deferred deletes; returns how many objects are now gone (committed)."""
     done = 0
-    try:
-        async with database.sessions() as session:
-            rows = (
-                await session.scalars(select(PendingDelete).order_by(PendingDelete.id).limit(limit))
-            ).all()
-            backends: dict[int | None, Backend] = {}
-            for row in rows:
-                if row.connection_id not in backends:
-                    connection = (
-                        None
-                        if row.connection_id is None
-                        else await session.get(StorageConnection, row.connection_id)
-                    )
-                    backends[row.connection_id] = (
-                        platform_storage(settings)
-                        if connection is None
-                        else open_backend(settings, connection)
-                    )
-                try:
-                    await backends[row.connection_id].delete(row.key)
-                except StorageError as exc:
-                    row.attempts += 1
-                    row.last_error = str(exc)[:2000]
-                    continue
-                await session.delete(row)
-                done += 1
-            await session.commit()
-    finally:
-        await database.dispose()
+    rows = (
+        await session.scalars(select(PendingDelete).order_by(PendingDelete.id).limit(limit))
+    ).all()
+    backends: dict[int | None, Backend] = {}
+    for row in rows:
+        if row.connection_id not in backends:
+            connection = (
+                None
+                if row.connection_id is None
+                else await session.get(StorageConnection, row.connection_id)
+            )
+            backends[row.connection_id] = (
+                platform_storage(settings)
+                if connection is None
+                else open_backend(settings, connection, sessions_beside(session))
+            )
+        try:
+            await backends[row.connection_id].delete(row.key)
+        except StorageError as exc:
+            row.attempts += 1
+            row.last_error = str(exc)[:2000]
+            continue
+        await session.delete(row)
+        done += 1
+    await session.commit()
     return done
 
 

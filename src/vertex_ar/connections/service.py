@@ -19,6 +19,7 @@ from vertex_ar.connections.repository import ConnectionRepository
 from vertex_ar.connections.routing import (
     full_config,
     open_backend,
+    sessions_beside,
     split_config,
     storage_for_company,
     storage_for_connection,
@@ -77,11 +78,13 @@ def validate_config(kind: StorageKind, config: dict[str, Any]) -> dict[str, Any]
         raise invalid_input(exc.errors(), prefix=["config"], what=f"{kind} config") from exc
 
 
-async def timed_check(settings: Settings, connection: StorageConnection) -> ConnectionTestResult:
+async def timed_check(
+    session: AsyncSession, settings: Settings, connection: StorageConnection
+) -> ConnectionTestResult:
     """Write, read back and delete a probe object; the latency, or the exact failure."""
     started = time.perf_counter()
     try:
-        backend = open_backend(settings, connection)
+        backend = open_backend(settings, connection, sessions_beside(session))
         with anyio.fail_after(settings.storage_timeout_seconds * 2):
             await backend.check()
     except TimeoutError:
@@ -153,12 +156,16 @@ class ConnectionService:
         await self.session.commit()
 
     async def test(self, connection_id: int) -> ConnectionTestResult:
-        return await timed_check(self.settings, await self.repository.get(connection_id))
+        connection = await self.repository.get(connection_id)
+        return await timed_check(self.session, self.settings, connection)
 
     async def usage(self, connection_id: int) -> UsageRead:
         connection = await self.repository.get(connection_id)
         try:
-            used = await storage_for_connection(self.settings, connection).usage()
+            storage = storage_for_connection(
+                self.settings, connection, sessions_beside(self.session)
+            )
+            used = await storage.usage()
         except StorageError as exc:
             raise ServiceUnavailable(f"storage usage unavailable: {exc}") from exc
         return UsageRead(used_bytes=used.used_bytes, total_bytes=used.total_bytes)
@@ -201,7 +208,8 @@ async def assign_storage(
             f"`vertex-ar storage migrate --company {company.id} --to {connection_id}`"
         )
     try:
-        await storage_for_connection(settings, connection).provision(company.id)
+        storage = storage_for_connection(settings, connection, sessions_beside(session))
+        await storage.provision(company.id)
     except (StorageError, SecretsUnreadable) as exc:
         raise ServiceUnavailable(f"the new storage is unavailable: {exc}") from exc
     company.storage_connection_id = connection.id
@@ -222,7 +230,7 @@ async def backend_health(session: AsyncSession, settings: Settings) -> list[dict
 
     async def probe(index: int, connection: StorageConnection, companies: int) -> None:
         with anyio.move_on_after(HEALTH_TIMEOUT_SECONDS) as scope:
-            result = await timed_check(settings, connection)
+            result = await timed_check(session, settings, connection)
         if scope.cancelled_caught:
             result = ConnectionTestResult(ok=False, error="timed out")
         results[index] = {

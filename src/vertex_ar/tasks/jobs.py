@@ -13,8 +13,9 @@ from sqlalchemy.exc import OperationalError
 from vertex_ar.connections.routing import purge_pending_deletes
 from vertex_ar.content.expiry import deactivate_expired
 from vertex_ar.content.marker_job import compile_content_marker, mark_failed
+from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
-from vertex_ar.core.settings import get_settings
+from vertex_ar.core.settings import Settings, get_settings
 from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.celery_app import celery_app
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
@@ -51,8 +52,17 @@ def deactivate_expired_content() -> int:
 
 @celery_app.task(name="maintenance.purge_storage_deletes")
 def purge_storage_deletes() -> int:
-    """Deletes that failed while a storage backend was down (see storage.registry)."""
-    return asyncio.run(purge_pending_deletes(get_settings()))
+    """Deletes that failed while a storage backend was down (see connections.routing)."""
+    return asyncio.run(_purge_storage_deletes(get_settings()))
+
+
+async def _purge_storage_deletes(settings: Settings) -> int:
+    database = Database(settings.database_url, pooled=False)
+    try:
+        async with database.sessions() as session:
+            return await purge_pending_deletes(session, settings)
+    finally:
+        await database.dispose()
 
 
 @worker_ready.connect
