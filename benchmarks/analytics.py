@@ -28,12 +28,14 @@ import psycopg
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import Engine, make_url
 
+import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.analytics.service import AnalyticsService, OverviewQuery, SessionsQuery
 from vertex_ar.companies.models import Company
 from vertex_ar.content.models import ARContent
 from vertex_ar.core import migrate
 from vertex_ar.core.db import Database, sync_url
+from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.tenancy import AuthSubject, Role
 from vertex_ar.projects.models import Project
 
@@ -100,8 +102,10 @@ async def measure(url: str, runs: int) -> dict[str, float]:
     queries: dict[str, Callable[[AnalyticsService], Awaitable[object]]] = {
         "overview, 30 days": lambda s: s.overview(OverviewQuery(END - timedelta(days=29), END)),
         "overview, 365 days": lambda s: s.overview(OverviewQuery(END - timedelta(days=364), END)),
-        "sessions, first page": lambda s: s.list(SessionsQuery(50, 0)),
-        "sessions, one day": lambda s: s.list(SessionsQuery(50, 0, since=DAY, until=NEXT_DAY)),
+        "sessions, first page": lambda s: s.list(SessionsQuery(), PageParams()),
+        "sessions, one day": lambda s: s.list(
+            SessionsQuery(since=DAY, until=NEXT_DAY), PageParams()
+        ),
     }
     database = Database(url)
     results = {}

@@ -21,7 +21,7 @@ def _service(session: SessionDep, subject: Subject) -> AnalyticsService:
 ServiceDep = Annotated[AnalyticsService, Depends(_service)]
 
 
-@router.get("/overview", response_model=OverviewRead)
+@router.get("/overview")
 async def overview(
     service: ServiceDep,
     date_from: date | None = None,
@@ -33,7 +33,7 @@ async def overview(
     return await service.overview(OverviewQuery(date_from, date_to, company_id, content_id))
 
 
-@router.get("/sessions", response_model=Page[ViewSessionRead])
+@router.get("/sessions")
 async def sessions(
     service: ServiceDep,
     page: Annotated[PageParams, Depends()],
@@ -43,7 +43,5 @@ async def sessions(
     until: datetime | None = None,
 ) -> Page[ViewSessionRead]:
     """View sessions, newest first."""
-    items, total = await service.list(
-        SessionsQuery(page.limit, page.offset, company_id, content_id, since, until)
-    )
+    items, total = await service.list(SessionsQuery(company_id, content_id, since, until), page)
     return page_of(ViewSessionRead, items, total, page)

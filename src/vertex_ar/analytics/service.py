@@ -16,6 +16,7 @@ from vertex_ar.companies.models import Company
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.core.clock import local_now, zone
 from vertex_ar.core.errors import InvalidInput, NotFound
+from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.tenancy import AuthSubject
 
 MAX_PERIOD_DAYS = 366
@@ -56,8 +57,6 @@ class OverviewQuery:
 
 @dataclass(frozen=True)
 class SessionsQuery:
-    limit: int
-    offset: int
     company_id: int | None = None
     content_id: int | None = None
     since: datetime | None = None
@@ -109,14 +108,16 @@ class AnalyticsService:
             avg_time_to_detection_ms=totals.avg_detection_ms,
         )
 
-    async def list(self, query: SessionsQuery) -> tuple[Sequence[ARViewSession], int]:
+    async def list(
+        self, query: SessionsQuery, page: PageParams
+    ) -> tuple[Sequence[ARViewSession], int]:
         where = SessionFilter(
             start=query.since,
             end=query.until,
             company_id=await self._company(query.company_id),
             content_id=await self._content(query.content_id),
         )
-        return await self.sessions.newest_first(where, limit=query.limit, offset=query.offset)
+        return await self.sessions.newest_first(where, limit=page.limit, offset=page.offset)
 
     async def _company(self, company_id: int | None) -> int | None:
         """The one company the figures are about (None: a superadmin's view of all)."""
