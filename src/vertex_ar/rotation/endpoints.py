@@ -29,17 +29,17 @@ def _service(session: SessionDep, subject: Subject, cache: CacheDep) -> Rotation
 ServiceDep = Annotated[RotationService, Depends(_service)]
 
 
-@router.get("/{content_id}/rotation-rule", response_model=RotationRuleRead)
+@router.get("/{content_id}/rotation-rule")
 async def get_rotation_rule(content_id: int, service: ServiceDep) -> RotationRuleRead:
-    return await service.read(content_id)
+    return RotationRuleRead.model_validate(await service.read(content_id))
 
 
-@router.put("/{content_id}/rotation-rule", response_model=RotationRuleRead)
+@router.put("/{content_id}/rotation-rule")
 async def put_rotation_rule(
     content_id: int, data: RotationRuleIn, service: ServiceDep
 ) -> RotationRuleRead:
     """Set the content's rule (replaces any earlier one); answers with today's choice."""
-    return await service.put(content_id, data)
+    return RotationRuleRead.model_validate(await service.put(content_id, data))
 
 
 @router.delete("/{content_id}/rotation-rule", status_code=status.HTTP_204_NO_CONTENT)

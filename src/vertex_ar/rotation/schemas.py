@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, model_validator
 
 from vertex_ar.content.models import RotationType
+from vertex_ar.core.schemas import Schema
 from vertex_ar.rotation.resolver import DailyCycle, RotationPlan, Schedule
 
 VideoId = Annotated[int, Field(gt=0)]
@@ -88,15 +89,23 @@ class RotationRuleIn(BaseModel):
         return self.config.video_ids() | extra
 
 
-class TodaysVideo(BaseModel):
+class TodaysVideo(Schema):
     date: date
     timezone: str
     video_id: int | None
 
 
-class RotationRuleRead(BaseModel):
-    content_id: int
-    type: RotationType
-    config: dict[str, Any]
-    default_video_id: int | None
+def _of_rule(name: str) -> Any:
+    return Field(validation_alias=AliasPath("rule", name))
+
+
+class RotationRuleRead(Schema):
+    """A content item's rotation rule and the video it plays today."""
+
+    # Validated from rotation.service.RuleToday: the rule's columns, then today's choice.
+
+    content_id: int = _of_rule("content_id")
+    type: RotationType = _of_rule("type")
+    config: dict[str, Any] = _of_rule("config")
+    default_video_id: int | None = _of_rule("default_video_id")
     today: TodaysVideo

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import structlog
 from pydantic import ValidationError
@@ -16,7 +17,7 @@ from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.repository import RotationRepository
 from vertex_ar.rotation.resolver import RotationPlan, resolve_video
-from vertex_ar.rotation.schemas import RotationConfig, RotationRuleIn, RotationRuleRead, TodaysVideo
+from vertex_ar.rotation.schemas import RotationConfig, RotationRuleIn
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +68,21 @@ async def todays_video(
     return await repository.video(content_id, chosen)
 
 
+@dataclass(frozen=True)
+class TodaysChoice:
+    date: date
+    timezone: str
+    video_id: int | None
+
+
+@dataclass(frozen=True)
+class RuleToday:
+    """A rule and the video it chooses today, in the company's time zone."""
+
+    rule: VideoRotationRule
+    today: TodaysChoice
+
+
 class RotationService:
     def __init__(
         self, session: AsyncSession, subject: AuthSubject, cache: RotationCache | None
@@ -76,14 +92,14 @@ class RotationService:
         self.contents = ContentRepository(session, subject)
         self.rules = RotationRepository(session)
 
-    async def read(self, content_id: int) -> RotationRuleRead:
+    async def read(self, content_id: int) -> RuleToday:
         content = await self.contents.get(content_id)
         rule = await self.rules.rule(content.id)
         if rule is None:
             raise NotFound(f"AR content {content_id} has no rotation rule")
-        return await self._present(content, rule)
+        return await self._with_today(content, rule)
 
-    async def put(self, content_id: int, data: RotationRuleIn) -> RotationRuleRead:
+    async def put(self, content_id: int, data: RotationRuleIn) -> RuleToday:
         content = await self.contents.get(content_id)
         own = {v.id for v in content.videos}
         unknown = sorted(data.video_ids() - own)
@@ -99,7 +115,7 @@ class RotationService:
         await self.rules.save(rule)
         await self.session.commit()
         await self._invalidate(content.id)
-        return await self._present(content, rule)
+        return await self._with_today(content, rule)
 
     async def delete(self, content_id: int) -> None:
         content = await self.contents.get(content_id)
@@ -114,17 +130,12 @@ class RotationService:
         if self.cache is not None:
             await self.cache.invalidate(content_id)
 
-    async def _present(self, content: ARContent, rule: VideoRotationRule) -> RotationRuleRead:
+    async def _with_today(self, content: ARContent, rule: VideoRotationRule) -> RuleToday:
         timezone = await self.rules.company_timezone(content.company_id)
         video = await todays_video(self.session, self.cache, content.id, timezone)
-        return RotationRuleRead(
-            content_id=content.id,
-            type=rule.type,
-            config=rule.config,
-            default_video_id=rule.default_video_id,
-            today=TodaysVideo(
-                date=local_now(timezone).date(),
-                timezone=str(zone(timezone)),
-                video_id=video.id if video else None,
-            ),
+        today = TodaysChoice(
+            date=local_now(timezone).date(),
+            timezone=str(zone(timezone)),
+            video_id=video.id if video else None,
         )
+        return RuleToday(rule, today)
