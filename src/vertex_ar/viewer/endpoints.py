@@ -6,7 +6,7 @@ reverse proxy, run uvicorn with --proxy-headers so that the client IP is the vis
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse, HTMLResponse
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.core.deps import SessionDep, SettingsDep
-from vertex_ar.core.errors import AppError, InvalidInput, NotFound, PayloadTooLarge
+from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
 from vertex_ar.rotation.endpoints import CacheDep
 from vertex_ar.viewer import assets, pages
 from vertex_ar.viewer.media import accel_response, open_media, range_response
@@ -69,7 +69,6 @@ async def viewer_page(
 
 @router.get(
     "/api/ar/{unique_id}/active-video",
-    response_model=ActiveVideoRead,
     dependencies=[Depends(_viewer_rate)],
     responses={404: {}, 410: {}, 429: {}, 503: {"description": "marker or video not ready"}},
 )
@@ -115,11 +114,7 @@ def _session_body(raw: bytes) -> ViewSessionIn:
     try:
         return ViewSessionIn.model_validate_json(raw)
     except ValidationError as exc:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        fields = ", ".join(d["field"] or "body" for d in details)
-        raise InvalidInput(f"Invalid input: {fields}", details=details) from exc
+        raise invalid_input(exc.errors()) from exc
 
 
 @router.api_route("/media", methods=["GET", "HEAD"], include_in_schema=False)
@@ -143,7 +138,9 @@ async def media(
 
 
 @router.get("/ar-assets/vendor/{package}@{version}/{path:path}", include_in_schema=False)
-async def vendor_asset(package: str, version: str, path: str, settings: SettingsDep) -> Any:
+async def vendor_asset(
+    package: str, version: str, path: str, settings: SettingsDep
+) -> FileResponse:
     """MindAR and three.js files from node_modules: only those the viewer page imports."""
     try:
         file = assets.vendor_file(settings.node_modules_dir, package, version, path)
@@ -155,7 +152,7 @@ async def vendor_asset(package: str, version: str, path: str, settings: Settings
 
 
 @router.get("/ar-assets/{name}", include_in_schema=False)
-async def own_asset(name: str, v: str | None = None) -> Any:
+async def own_asset(name: str, v: str | None = None) -> FileResponse:
     if name not in assets.OWN_FILES:
         raise NotFound("no such viewer asset")
     # A hashed URL may be cached for good; an unhashed or outdated one must be revalidated.
