@@ -149,9 +149,11 @@ async def test_marker_task_sees_storage_error_then_recovers(
     content_id = created.json()["id"]
     s3_proxy.cut()
     # The Celery task retries StorageError with backoff (tasks/jobs.py); here, the error itself.
-    with pytest.raises(StorageError):
-        await compile_content_marker(settings, content_id)
+    async with app.state.database.sessions() as session:
+        with pytest.raises(StorageError):
+            await compile_content_marker(session, settings, content_id)
     s3_proxy.restore()
-    status = await compile_content_marker(settings, content_id)
+    async with app.state.database.sessions() as session:
+        status = await compile_content_marker(session, settings, content_id)
     fetched = (await superadmin.get(f"/api/ar-content/{content_id}")).json()
     assert status is MarkerStatus.ready, fetched["marker_error"]

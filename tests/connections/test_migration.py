@@ -46,7 +46,8 @@ async def test_migrate_local_to_s3_resumes_after_interruption(
         created = await create_content(tenant, videos=[mp4_bytes])
         assert created.status_code == 201, created.text
         contents.append(created.json())
-    status = await compile_content_marker(settings, contents[0]["id"])
+    async with app.state.database.sessions() as session:
+        status = await compile_content_marker(session, settings, contents[0]["id"])
     assert status is MarkerStatus.ready
     async with app.state.database.sessions() as session:
         keys = sorted(await media_keys_of_company(session, tenant.company_id))

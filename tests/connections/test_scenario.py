@@ -51,7 +51,8 @@ async def test_content_lifecycle_on_backend(
     if kind == "local":
         assert (Path(backend_configs["local"]["path"]) / video_key).is_file()
 
-    status = await compile_content_marker(settings, body["id"])
+    async with app.state.database.sessions() as session:
+        status = await compile_content_marker(session, settings, body["id"])
     fetched = (await tenant.admin.get(f"/api/ar-content/{body['id']}")).json()
     assert status is MarkerStatus.ready, fetched["marker_error"]
     assert fetched["marker_status"] == "ready"

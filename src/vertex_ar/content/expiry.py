@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.content.models import ARContent
-from vertex_ar.core.db import Database, utcnow
-from vertex_ar.core.settings import Settings
+from vertex_ar.core.db import utcnow
 
 
-async def deactivate_expired(settings: Settings) -> int:
+async def deactivate_expired(session: AsyncSession) -> int:
     """Returns how many items were switched off by this run."""
-    database = Database(settings.database_url, pooled=False)
-    try:
-        async with database.sessions() as session:
-            result = await session.execute(
-                update(ARContent)
-                .where(ARContent.active.is_(True), ARContent.expires_at <= utcnow())
-                .values(active=False, updated_at=utcnow())
-            )
-            await session.commit()
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
-    finally:
-        await database.dispose()
+    result = await session.execute(
+        update(ARContent)
+        .where(ARContent.active.is_(True), ARContent.expires_at <= utcnow())
+        .values(active=False, updated_at=utcnow())
+    )
+    await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Any, TypeVar
 
 import structlog
 from celery import Task
 from celery.signals import worker_ready, worker_shutdown
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.connections.routing import purge_pending_deletes
 from vertex_ar.content.expiry import deactivate_expired
 from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
-from vertex_ar.core.settings import Settings, get_settings
+from vertex_ar.core.settings import get_settings
 from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.celery_app import celery_app
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
@@ -25,18 +28,35 @@ log = structlog.get_logger(__name__)
 _heartbeat: dict[str, Any] = {}
 
 MARKER_MAX_RETRIES = 5
+T = TypeVar("T")
+
+
+@cache
+def _database() -> Database:
+    """This process's engine, made on first use: each prefork child gets its own. Unpooled, so
+    that one engine serves every task's event loop (`asyncio.run` per task)."""
+    return Database(get_settings().database_url, pooled=False)
+
+
+def run_job(job: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one job in one session: the task's unit of work."""
+
+    async def in_session() -> T:
+        async with _database().sessions() as session:
+            return await job(session)
+
+    return asyncio.run(in_session())
 
 
 @celery_app.task(name=COMPILE_MARKER, bind=True, max_retries=MARKER_MAX_RETRIES)
 def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
     settings = get_settings()
     try:
-        status = asyncio.run(compile_content_marker(settings, content_id))
+        status = run_job(lambda session: compile_content_marker(session, settings, content_id))
     except (StorageError, OperationalError) as exc:
         if self.request.retries >= MARKER_MAX_RETRIES:
-            asyncio.run(
-                mark_failed(settings, content_id, f"storage or database unavailable: {exc}")
-            )
+            error = f"storage or database unavailable: {exc}"
+            run_job(lambda session: mark_failed(session, content_id, error))
             raise
         # Exponential backoff: 2, 4, 8, 16, 32 s.
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
@@ -45,7 +65,7 @@ def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
 
 @celery_app.task(name="maintenance.deactivate_expired")
 def deactivate_expired_content() -> int:
-    count = asyncio.run(deactivate_expired(get_settings()))
+    count = run_job(deactivate_expired)
     log.info("content.expired_deactivated", count=count)
     return count
 
@@ -53,22 +73,13 @@ def deactivate_expired_content() -> int:
 @celery_app.task(name="maintenance.purge_storage_deletes")
 def purge_storage_deletes() -> int:
     """Deletes that failed while a storage backend was down (see connections.routing)."""
-    return asyncio.run(_purge_storage_deletes(get_settings()))
-
-
-async def _purge_storage_deletes(settings: Settings) -> int:
-    database = Database(settings.database_url, pooled=False)
-    try:
-        async with database.sessions() as session:
-            return await purge_pending_deletes(session, settings)
-    finally:
-        await database.dispose()
+    return run_job(lambda session: purge_pending_deletes(session, get_settings()))
 
 
 @worker_ready.connect
 def _start_heartbeat(**_: Any) -> None:
     configure_logging(get_settings())
-    _heartbeat["stop"] = start_heartbeat_thread(get_settings())
+    _heartbeat["stop"] = start_heartbeat_thread(get_settings(), _database().sessions)
 
 
 @worker_shutdown.connect
