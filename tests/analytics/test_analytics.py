@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api, Tenant
-from tests.viewer.fixtures import make_content, ready_content
+from tests.support.api import Api
+from tests.support.content import make_content, ready_content
+from tests.support.tenants import Tenant
 from vertex_ar.analytics.models import ARViewSession
 
 # +05:30: a half-hour zone, so 15-minute bucketing matters at its midnight.

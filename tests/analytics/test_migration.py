@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, inspect
 
-from tests.conftest import Backend
+from tests.support.backends import Backend
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.core import migrate
 from vertex_ar.core.db import sync_url

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import jwt
 
-from tests.api.conftest import Api, Tenant, login
+from tests.support.api import Api, login
+from tests.support.tenants import Tenant
 
 
 async def test_login_and_me(superadmin: Api) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.api import media
-from tests.api.conftest import Tenant, create_content, storage_files
+from tests.support.api import Api
+from tests.support.content import create_content, storage_files
+from tests.support.tenants import Tenant
 from vertex_ar.content.models import ARContent, Video
 
 
@@ -62,43 +65,40 @@ async def test_unique_ids_differ(tenant_a: Tenant) -> None:
     assert len(ids) == 3
 
 
+PNG = media.textured_image(64, 64)
+NOT_AN_IMAGE = b"hello, this is not an image at all" * 10
+
+
+# Each bad upload: the portrait and the videos (made from the test video), the limits lowered for
+# it, and the answer: status and words of the message.
 @pytest.mark.parametrize(
-    ("case", "status", "words"),
+    ("portrait", "videos", "limits", "status", "words"),
     [
-        ("corrupt_png", 422, "corrupt"),
-        ("text_as_png", 415, "not a JPEG, PNG or WebP"),
-        ("video_as_portrait", 415, "not a JPEG, PNG or WebP"),
-        ("empty", 422, "empty"),
-        ("too_many_pixels", 413, "MP"),
-        ("too_large", 413, "larger than"),
-        ("image_as_video", 415, "not an MP4"),
-        ("corrupt_video", 422, "corrupt"),
+        pytest.param(lambda mp4: PNG[: len(PNG) // 2], lambda mp4: [mp4], {}, 422, "corrupt",
+                     id="corrupt_png"),
+        pytest.param(lambda mp4: NOT_AN_IMAGE, lambda mp4: [mp4], {}, 415,
+                     "not a JPEG, PNG or WebP", id="text_as_png"),
+        pytest.param(lambda mp4: mp4, lambda mp4: [mp4], {}, 415, "not a JPEG, PNG or WebP",
+                     id="video_as_portrait"),
+        pytest.param(lambda mp4: b"", lambda mp4: [mp4], {}, 422, "empty", id="empty"),
+        pytest.param(lambda mp4: PNG, lambda mp4: [mp4], {"max_image_pixels": 64 * 63}, 413, "MP",
+                     id="too_many_pixels"),
+        pytest.param(lambda mp4: PNG, lambda mp4: [mp4], {"max_image_bytes": len(PNG) - 1}, 413,
+                     "larger than", id="too_large"),
+        pytest.param(lambda mp4: PNG, lambda mp4: [mp4, PNG], {}, 415, "not an MP4",
+                     id="image_as_video"),
+        pytest.param(lambda mp4: PNG, lambda mp4: [mp4[:64] + bytes(2000)], {}, 422, "corrupt",
+                     id="corrupt_video"),
     ],
-)
+)  # fmt: skip
 async def test_bad_uploads_leave_nothing(
-    case: str, status: int, words: str, tenant_a: Tenant, app: Any, settings: Any,
+    portrait: Callable[[bytes], bytes], videos: Callable[[bytes], list[bytes]],
+    limits: dict[str, int], status: int, words: str, tenant_a: Tenant, app: Any, settings: Any,
     mp4_bytes: bytes,
 ) -> None:  # fmt: skip
-    png = media.textured_image(64, 64)
-    image, videos = png, [mp4_bytes]
-    if case == "corrupt_png":
-        image = png[: len(png) // 2]
-    elif case == "text_as_png":
-        image = b"hello, this is not an image at all" * 10
-    elif case == "video_as_portrait":
-        image = mp4_bytes
-    elif case == "empty":
-        image = b""
-    elif case == "too_many_pixels":
-        settings.max_image_pixels = 64 * 63
-    elif case == "too_large":
-        settings.max_image_bytes = len(png) - 1
-    elif case == "image_as_video":
-        videos = [mp4_bytes, png]
-    elif case == "corrupt_video":
-        videos = [mp4_bytes[:64] + bytes(2000)]
-
-    response = await create_content(tenant_a, image=image, videos=videos)
+    for name, value in limits.items():
+        setattr(settings, name, value)
+    response = await create_content(tenant_a, image=portrait(mp4_bytes), videos=videos(mp4_bytes))
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert words in error["message"]
@@ -187,6 +187,24 @@ async def test_list_filter_update_delete(tenant_a: Tenant, settings: Any, mp4_by
     assert len(storage_files(settings)) == before - 3  # portrait, video, thumbnail
     assert (await tenant_a.admin.get(f"/api/ar-content/{first['id']}")).status_code == 404
     assert (await tenant_a.admin.get(f"/api/ar-content/{second['id']}")).status_code == 200
+
+
+async def test_deleting_a_project_or_company_removes_its_media(
+    superadmin: Api, tenant_a: Tenant, tenant_b: Tenant, settings: Any, app: Any, mp4_bytes: bytes
+) -> None:
+    await create_content(tenant_a, videos=[mp4_bytes])
+    await create_content(tenant_b, videos=[mp4_bytes])
+    root = Path(settings.storage_root)
+
+    def owners() -> set[str]:
+        return {f.relative_to(root).parts[0] for f in storage_files(settings)}
+
+    assert owners() == {str(tenant_a.company_id), str(tenant_b.company_id)}
+    assert (await tenant_a.admin.delete(f"/api/projects/{tenant_a.project_id}")).status_code == 204
+    assert owners() == {str(tenant_b.company_id)}
+    assert (await superadmin.delete(f"/api/companies/{tenant_b.company_id}")).status_code == 204
+    assert owners() == set()
+    assert await _row_counts(app) == (0, 0)
 
 
 async def test_add_and_delete_videos(tenant_a: Tenant, settings: Any, mp4_bytes: bytes) -> None:

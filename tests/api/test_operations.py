@@ -15,11 +15,11 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, Backend, _admin_conninfo
+from tests.support.backends import PG_URL, Backend, admin_conninfo
 from vertex_ar.core import migrate
 from vertex_ar.core.db import sync_url
-from vertex_ar.core.models import Base
 from vertex_ar.core.settings import DEV_ADMIN_PASSWORD, DEV_SECRET_KEY, Settings
+from vertex_ar.models import Base
 
 
 def _tables(url: str) -> set[str]:
@@ -36,7 +36,7 @@ def test_migrations_up_and_down(backend: Backend, tmp_path: Path) -> None:
         cleanup = None
     else:
         name = f"vertex_ar_mig_{secrets.token_hex(4)}"
-        admin = psycopg.connect(_admin_conninfo(PG_URL), autocommit=True)
+        admin = psycopg.connect(admin_conninfo(PG_URL), autocommit=True)
         admin.execute(f'CREATE DATABASE "{name}"')
         url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
         cleanup = (admin, name)

@@ -10,8 +10,9 @@ from typing import Any
 import msgpack
 import pytest
 
-from tests.api.conftest import Tenant, create_content
 from tests.api.worker import running_worker
+from tests.support.content import create_content
+from tests.support.tenants import Tenant
 from vertex_ar.content.models import ARContent
 
 

@@ -7,13 +7,6 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import (  # noqa: F401 - fixtures shared with the API tests
-    Api,
-    Tenant,
-    make_tenant,
-    mp4_bytes,
-    superadmin,
-)
 from tests.storage.conftest import (  # noqa: F401 - the backends under test
     backend_configs,
     moto_endpoint,
@@ -24,6 +17,8 @@ from tests.storage.conftest import (  # noqa: F401 - the backends under test
     yandex,
     yandex_config,
 )
+from tests.support.api import Api
+from tests.support.tenants import Tenant, make_tenant
 
 
 async def connect(root: Api, kind: str, config: dict[str, Any], name: str | None = None) -> int:

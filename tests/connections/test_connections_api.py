@@ -11,10 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from tests.api.conftest import Api, create_content
 from tests.connections.conftest import connect, tenant_on
 from tests.storage.conftest import S3_KEYS
 from tests.storage.fake_yandex import FakeYandexDisk
+from tests.support.api import Api
+from tests.support.content import create_content
 from vertex_ar.app import create_app
 from vertex_ar.connections.models import StorageConnection
 from vertex_ar.connections.routing import full_config

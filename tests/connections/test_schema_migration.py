@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, Backend, _admin_conninfo
+from tests.support.backends import PG_URL, Backend, admin_conninfo
 from vertex_ar.core import migrate
 from vertex_ar.core.db import sync_url
 
@@ -24,7 +24,7 @@ def fresh_url(backend: Backend, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
         return
     name = f"vertex_ar_mig2_{secrets.token_hex(4)}"
-    admin = psycopg.connect(_admin_conninfo(PG_URL), autocommit=True)
+    admin = psycopg.connect(admin_conninfo(PG_URL), autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)

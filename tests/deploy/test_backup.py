@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, REQUIRE_SERVICES
+from tests.support.backends import PG_URL, REQUIRE_SERVICES
 
 SCRIPT = Path(__file__).parents[2] / "deploy" / "backup" / "backup.sh"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
+from tests.support import backends
 from vertex_ar.core.settings import DEV_ADMIN_PASSWORD, Settings
 from vertex_ar.markers import DEFAULT_MAX_SIDE
 
@@ -113,7 +114,10 @@ def test_secrets_are_left_empty(name: str) -> None:
 
 
 def _default_of(name: str) -> object:
-    """What the code (Settings), `.env.example` (Compose) or the image (Dockerfile) defaults to."""
+    """What the code (Settings), `.env.example` (Compose), the image (Dockerfile) or the test
+    suite (TEST_*) defaults to."""
+    if name.startswith("TEST_"):
+        return getattr(backends, f"DEFAULT_{name}")
     env = _settings_env()
     if name in env:
         return Settings.model_fields[env[name]].default

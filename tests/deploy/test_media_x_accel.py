@@ -5,9 +5,6 @@ test_stack.py; here the app's answers: which objects are handed over, with which
 that a bad link or a missing file never is.
 """
 
-# The API tests' fixtures are imported here, so the test arguments "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import time
@@ -19,8 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.api.conftest import Api, Tenant, superadmin, tenant_a  # noqa: F401
-from tests.viewer.fixtures import clips, ready_content  # noqa: F401
+from tests.support.api import Api
+from tests.support.content import ready_content
+from tests.support.tenants import Tenant
 from vertex_ar.viewer.signing import MediaGrant, sign, verify
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.api.conftest import Tenant
-from tests.viewer.fixtures import make_content
+from tests.support.content import make_content
+from tests.support.tenants import Tenant
 from vertex_ar.qr.pdf import POINTS_PER_MM
 
 Grid = npt.NDArray[np.uint8]

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from tests.api.conftest import Api, Tenant
-from tests.viewer.fixtures import ready_content
+from tests.support.api import Api
+from tests.support.content import ready_content
+from tests.support.tenants import Tenant
 from vertex_ar.content.models import VideoRotationRule
 from vertex_ar.core.clock import local_now
 from vertex_ar.rotation.resolver import RotationPlan, resolve_video

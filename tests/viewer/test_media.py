@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Tenant
-from tests.viewer.fixtures import ready_content, storage_path
+from tests.support.content import ready_content, storage_path
+from tests.support.tenants import Tenant
 from vertex_ar.viewer.media import Unsatisfiable, parse_range
 from vertex_ar.viewer.signing import MediaGrant, expiry_for, sign, verify
 

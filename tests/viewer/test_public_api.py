@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import Api, Tenant
-from tests.viewer.fixtures import make_content, mark_ready, ready_content, set_content
+from tests.support.api import Api
+from tests.support.content import make_content, mark_ready, ready_content, set_content
+from tests.support.tenants import Tenant
 from vertex_ar.content.models import MarkerStatus
 
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import redis
 
-from tests.api.conftest import Tenant
-from tests.viewer.fixtures import client_from, ready_content
+from tests.support.content import client_from, ready_content
+from tests.support.tenants import Tenant
 from vertex_ar.app import create_app
 
 GOOD = {

@@ -1,34 +1,50 @@
-"""Fixtures shared by the viewer, rotation, QR and analytics tests (imported by their conftests).
-
-The platform's settings give the PostgreSQL backend a Redis cache (REDIS_CACHE_URL), so the Redis
-rotation cache and the Redis rate limiter run there; on SQLite both are the embedded kind.
-"""
+"""AR content as the API makes it, plus the states only the worker or time would reach."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+from fastapi import FastAPI
 from sqlalchemy import update
 
 from tests.api import media
-from tests.api.conftest import Tenant, create_content
+from tests.support.tenants import Tenant
 from vertex_ar.connections.routing import platform_storage
 from vertex_ar.content.models import ARContent, MarkerStatus
+from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import new_key
 
 
-@pytest.fixture(scope="session")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
-    """Two short test videos of different shapes (landscape 160×120, portrait 96×160)."""
-    folder = tmp_path_factory.mktemp("clips")
-    return [
-        media.video(folder / "a.mp4", seconds=1.0, size="160x120"),
-        media.video(folder / "b.mp4", seconds=1.0, size="96x160"),
+def storage_files(settings: Settings) -> list[Path]:
+    root = Path(settings.storage_root)
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def storage_path(app: FastAPI, key: str) -> Path:
+    return Path(app.state.settings.storage_root) / key
+
+
+async def create_content(
+    tenant: Tenant,
+    *,
+    image: bytes | None = None,
+    videos: list[bytes] = (),  # type: ignore[assignment]
+    **fields: Any,
+) -> httpx.Response:
+    """POST /api/ar-content as the tenant's admin; the response as it comes (tests of bad input)."""
+    files: list[tuple[str, tuple[str, bytes, str]]] = [
+        (
+            "portrait",
+            ("poster.png", media.textured_image() if image is None else image, "image/png"),
+        )
     ]
+    files += [("video", (f"clip{i}.mp4", v, "video/mp4")) for i, v in enumerate(videos)]
+    data = {"project_id": str(tenant.project_id), "title": "Poster", **fields}
+    return await tenant.admin.post("/api/ar-content", data=data, files=files)
 
 
 async def make_content(tenant: Tenant, videos: list[bytes], **fields: Any) -> dict[str, Any]:
@@ -38,7 +54,7 @@ async def make_content(tenant: Tenant, videos: list[bytes], **fields: Any) -> di
     return body
 
 
-async def mark_ready(app: Any, content: dict[str, Any], marker: bytes = b"") -> str:
+async def mark_ready(app: FastAPI, content: dict[str, Any], marker: bytes = b"") -> str:
     """Stand in for the marker worker: store `.mind` bytes and mark the content ready.
 
     The API tests only sign links to the file; the browser test compiles a real one.
@@ -47,7 +63,7 @@ async def mark_ready(app: Any, content: dict[str, Any], marker: bytes = b"") -> 
     key = new_key(content["company_id"], "markers", "mind")
     data = marker or b"MIND" + secrets.token_bytes(64)
 
-    async def chunks() -> Any:
+    async def chunks() -> AsyncIterator[bytes]:
         yield data
 
     await platform_storage(settings).put_stream(key, chunks())
@@ -55,7 +71,7 @@ async def mark_ready(app: Any, content: dict[str, Any], marker: bytes = b"") -> 
     return key
 
 
-async def set_content(app: Any, content_id: int, **values: Any) -> None:
+async def set_content(app: FastAPI, content_id: int, **values: Any) -> None:
     """Change a content row behind the API's back (states the API has no direct way to set)."""
     async with app.state.database.sessions() as session:
         await session.execute(update(ARContent).where(ARContent.id == content_id).values(**values))
@@ -63,18 +79,14 @@ async def set_content(app: Any, content_id: int, **values: Any) -> None:
 
 
 async def ready_content(
-    app: Any, tenant: Tenant, videos: list[bytes], **fields: Any
+    app: FastAPI, tenant: Tenant, videos: list[bytes], **fields: Any
 ) -> dict[str, Any]:
     content = await make_content(tenant, videos, **fields)
     await mark_ready(app, content)
     return content
 
 
-def client_from(app: Any, ip: str) -> httpx.AsyncClient:
+def client_from(app: FastAPI, ip: str) -> httpx.AsyncClient:
     """An anonymous client that the app sees as coming from ``ip``."""
     transport = httpx.ASGITransport(app=app, client=(ip, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-def storage_path(app: Any, key: str) -> Path:
-    return Path(app.state.settings.storage_root) / key
