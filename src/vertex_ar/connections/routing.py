@@ -22,9 +22,6 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-# Every mapped table, not only the ones used here: a worker that imports just a few models would
-# otherwise fail to sort a flush by foreign keys (e.g. ar_content -> projects).
-import vertex_ar.core.models  # noqa: F401
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.crypto import decrypt_secrets, encrypt_secrets
 from vertex_ar.connections.models import PendingDelete, StorageConnection, StorageKind

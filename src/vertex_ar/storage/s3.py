@@ -58,7 +58,6 @@ class S3Storage:
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix
-        self.endpoint_url = endpoint_url
         self.public_base_url = public_base_url
         self.part_bytes = part_bytes
         boto_config = BotoConfig(
@@ -78,11 +77,6 @@ class S3Storage:
             aws_secret_access_key=secret_key,
             config=boto_config,
         )
-
-    @property
-    def label(self) -> str:
-        where = self.endpoint_url or "aws"
-        return f"s3 {where}/{self.bucket}/{self.prefix}"
 
     def name_of(self, key: str) -> str:
         return self.prefix + check_key(key)

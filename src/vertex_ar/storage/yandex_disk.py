@@ -119,10 +119,6 @@ class YandexDiskStorage:
         self._token = token
         self._refresh_token = refresh_token
 
-    @property
-    def label(self) -> str:
-        return f"yandex_disk {self.base_folder}"
-
     def path_of(self, key: str) -> str:
         return f"{self.base_folder}/{check_key(key)}"
 
