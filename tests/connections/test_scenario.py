@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api, create_content, storage_files
 from tests.connections.conftest import connect, fetch_range, tenant_on
 from tests.storage.conftest import collect
+from tests.support.api import Api
+from tests.support.content import create_content, storage_files
 from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.content.marker_job import compile_content_marker
 from vertex_ar.content.models import ARContent, MarkerStatus
