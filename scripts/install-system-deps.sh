@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite talks to: a real browser, ffmpeg for test videos, nginx (nginx -t
-# and a loopback edge), prometheus for promtool, the PostgreSQL client tools for the backup test.
+# and a loopback edge), prometheus for promtool, the PostgreSQL client tools for the backup test,
+# wrk for benchmarks/scan_path.py.
 # Installs only what is missing; needs root (CI and the dev machines run as root).
 set -euo pipefail
 need=()
@@ -9,6 +10,7 @@ command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v pg_restore >/dev/null || need+=(postgresql-client)
+command -v wrk >/dev/null || need+=(wrk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "missing system packages: ${need[*]} (install them with apt-get as root)" >&2
