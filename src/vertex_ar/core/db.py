@@ -97,13 +97,13 @@ def sync_url(url: str) -> str:
 
 
 class Database:
-    """An engine and its session factory; the app and each worker task own one."""
+    """An engine and its session factory; the app and each worker process own one.
+
+    Every mapped table must be imported (`vertex_ar.models`) before the first flush, which sorts
+    rows by foreign keys: the entry points (app, worker, CLI, migrations) do that.
+    """
 
     def __init__(self, url: str, *, pooled: bool = True) -> None:
-        # Every mapped table must be known before a flush resolves foreign keys; processes that
-        # import only a few domains (CLI, worker) would otherwise fail on the first insert.
-        from vertex_ar.core import models  # noqa: F401
-
         self.engine = make_engine(url, pooled=pooled)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

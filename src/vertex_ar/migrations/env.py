@@ -7,8 +7,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from vertex_ar.core.db import ensure_sqlite_folder, sync_url
-from vertex_ar.core.models import Base
 from vertex_ar.core.settings import get_settings
+from vertex_ar.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
