@@ -18,6 +18,7 @@ from vertex_ar.core.settings import Settings, get_settings
 from vertex_ar.observability.endpoints import install_metrics
 from vertex_ar.rotation.cache import RotationCache, cache_from_settings
 from vertex_ar.tasks.dispatch import TaskQueue
+from vertex_ar.viewer.answers import ViewerAnswers, watch_commits
 from vertex_ar.viewer.ratelimit import RateLimiter
 
 
@@ -31,6 +32,7 @@ class AppState:
     tasks: TaskQueue
     rotation_cache: RotationCache | None  # None without REDIS_CACHE_URL
     rate_limiter: RateLimiter
+    viewer_answers: ViewerAnswers
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -39,9 +41,11 @@ class AppState:
             tasks=TaskQueue(settings),
             rotation_cache=cache_from_settings(settings),
             rate_limiter=RateLimiter.from_settings(settings),
+            viewer_answers=ViewerAnswers.from_settings(settings),
         )
 
     async def aclose(self) -> None:
+        await self.viewer_answers.aclose()
         await self.rate_limiter.aclose()
         if self.rotation_cache is not None:
             await self.rotation_cache.aclose()
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
     configure_password_hashing(settings)
+    watch_commits(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -12,7 +12,8 @@ from vertex_ar.core.db import Database
 from vertex_ar.core.settings import Settings
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies are coroutines: FastAPI runs a plain `def` dependency in a worker thread.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -17,6 +17,7 @@ from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
 from vertex_ar.rotation.endpoints import CacheDep
 from vertex_ar.viewer import assets, pages
+from vertex_ar.viewer.answers import Answer, ViewerAnswers
 from vertex_ar.viewer.media import accel_response, open_media, range_response
 from vertex_ar.viewer.ratelimit import Bucket, RateLimiter
 from vertex_ar.viewer.schemas import ActiveVideoRead, session_body_schema
@@ -43,23 +44,34 @@ async def _session_rate(request: Request) -> None:
     await check_rate(request, "session")
 
 
-def _service(session: SessionDep, settings: SettingsDep, cache: CacheDep) -> ViewerService:
+async def _service(session: SessionDep, settings: SettingsDep, cache: CacheDep) -> ViewerService:
     return ViewerService(session, settings, cache)
 
 
 ServiceDep = Annotated[ViewerService, Depends(_service)]
 
 
+async def _answer(request: Request, unique_id: str) -> Answer:
+    """What the print plays now: the kept answer (no database), or a fresh one."""
+    state = request.app.state  # built by the app's lifespan
+
+    async def fresh() -> Answer:
+        async with state.database.sessions() as session:
+            service = ViewerService(session, state.settings, state.rotation_cache)
+            return await service.active_video(unique_id)
+
+    answers: ViewerAnswers = state.viewer_answers
+    return await answers.get(unique_id, fresh)
+
+
 @router.get("/ar/{unique_id}", response_class=HTMLResponse, include_in_schema=False)
-async def viewer_page(
-    unique_id: str, request: Request, service: ServiceDep, settings: SettingsDep
-) -> HTMLResponse:
+async def viewer_page(unique_id: str, request: Request, settings: SettingsDep) -> HTMLResponse:
     """The AR page of a print, or a page that says why it cannot be shown."""
     try:
         await check_rate(request, "viewer")
-        video = await service.active_video(unique_id)
+        answer = await _answer(request, unique_id)
         return pages.viewer_page(
-            video, settings.node_modules_dir, f"/api/ar/{unique_id}/track-session"
+            answer.video, settings.node_modules_dir, f"/api/ar/{unique_id}/track-session"
         )
     except AppError as exc:
         return pages.message_page(pages.message_for(exc))
@@ -70,11 +82,14 @@ async def viewer_page(
 @router.get(
     "/api/ar/{unique_id}/active-video",
     dependencies=[Depends(_viewer_rate)],
+    response_model=ActiveVideoRead,
     responses={404: {}, 410: {}, 429: {}, 503: {"description": "marker or video not ready"}},
 )
-async def active_video(unique_id: str, service: ServiceDep, response: Response) -> ActiveVideoRead:
-    response.headers["Cache-Control"] = "no-store"
-    return await service.active_video(unique_id)
+async def active_video(unique_id: str, request: Request) -> Response:
+    answer = await _answer(request, unique_id)  # its JSON is serialized once, when made
+    return Response(
+        answer.json, media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.analytics.service import record_view_session
 from vertex_ar.content.models import MarkerStatus
+from vertex_ar.core.clock import local_now
 from vertex_ar.core.errors import AppError, NotFound, ServiceUnavailable
 from vertex_ar.core.settings import Settings
 from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.service import todays_video
+from vertex_ar.viewer.answers import Answer, answer_of
 from vertex_ar.viewer.media import MediaLinks
 from vertex_ar.viewer.repository import PublicContent, PublicContentRepository
 from vertex_ar.viewer.schemas import ActiveVideoRead
@@ -60,23 +61,24 @@ class ViewerService:
             )
         return content
 
-    async def active_video(self, unique_id: str) -> ActiveVideoRead:
+    async def active_video(self, unique_id: str) -> Answer:
         """What to play now; 503 `not_ready` while the marker or a video is missing."""
-        content = await self.content(unique_id)
+        moment = datetime.now(UTC)  # one day and one link expiry for the whole answer
+        content = await self.content(unique_id, moment)
         if content.marker_status is not MarkerStatus.ready or content.marker_key is None:
             raise NotReady(
                 "this AR experience is not ready yet",
                 details={"reason": "marker", "marker_status": content.marker_status.value},
             )
-        video = await todays_video(self.session, self.cache, content.id, content.timezone)
+        video = await todays_video(self.session, self.cache, content.id, content.timezone, moment)
         if video is None:
             raise NotReady("this AR experience has no video yet", details={"reason": "no_video"})
-        now = time.time()  # one expiry for every link of this answer
+        now = moment.timestamp()
 
         async def link(key: str, mime: str) -> str:
             return await self.links.url(content.company_id, key, mime, now)
 
-        return ActiveVideoRead(
+        read = ActiveVideoRead(
             unique_id=content.unique_id,
             title=content.title,
             video_id=video.id,
@@ -91,6 +93,8 @@ class ViewerService:
             target_height=content.portrait_height,
             urls_expire_at=datetime.fromtimestamp(self.links.expires(now), UTC),
         )
+        day = local_now(content.timezone, moment).date()
+        return answer_of(read, content.timezone, day, content.expires_at)
 
     async def record_session(
         self, unique_id: str, data: ViewSessionIn, user_agent: str | None

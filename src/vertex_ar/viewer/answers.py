@@ -1,0 +1,186 @@
+"""The viewer's answers (what a print plays now, as JSON) kept in the web process.
+
+A scan of a print that was scanned before needs no database: the answer is reused while it is
+still the same local day in the company's zone, its signed links have the same expiry step
+(`signing.expiry_for`), the content has not expired, and no change was committed since.
+
+"No change" is a generation counter: every commit that wrote, through the ORM, a content item,
+a video, a rotation rule, a company or a storage connection bumps it (`watch_commits`). On the
+embedded default (SQLite, one web process) the counter lives in this process; with
+REDIS_CACHE_URL it lives in Redis, so that every web process and the worker see a change made
+by any of them (one GET per cached answer). Without either (PostgreSQL, no Redis: several
+processes that could not tell each other) nothing is kept. If Redis fails, nothing is reused.
+Errors (404, 410, 503) are never kept: they are cheap, and their end must show at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import structlog
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction
+
+from vertex_ar.companies.models import Company
+from vertex_ar.connections.models import StorageConnection
+from vertex_ar.content.models import ARContent, Video, VideoRotationRule
+from vertex_ar.core.clock import local_now
+from vertex_ar.core.settings import Settings
+from vertex_ar.viewer.schemas import ActiveVideoRead
+from vertex_ar.viewer.signing import expiry_for
+
+log = structlog.get_logger(__name__)
+
+GENERATION_KEY = "vertex_ar:viewer:generation"
+TIMEOUT_SECONDS = 0.5
+MAX_ANSWERS = 50_000
+_WATCHED = (ARContent, Video, VideoRotationRule, Company, StorageConnection)
+_CHANGED = "vertex_ar.viewer_changed"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One print's answer, with what it depends on besides the database."""
+
+    video: ActiveVideoRead
+    json: bytes
+    timezone: str
+    day: date
+    content_expires_at: datetime | None
+
+
+class Generations:
+    """The change counter: in this process, or in Redis when REDIS_CACHE_URL is set."""
+
+    local = 0  # class-wide: bumped by commits of any session of this process
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+        self.client: Redis[bytes] | None = (
+            Redis.from_url(
+                redis_url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
+            )
+            if redis_url
+            else None
+        )
+
+    async def current(self) -> str | None:
+        """The generation now; None when it cannot be known (Redis down)."""
+        if self.client is None:
+            return str(Generations.local)
+        try:
+            value = await self.client.get(GENERATION_KEY)
+        except RedisError as exc:
+            log.warning("viewer.answers_unavailable", error=str(exc))
+            return None
+        return value.decode() if value is not None else "0"
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()  # type: ignore[attr-defined]  # see rotation.cache
+
+
+_bump_redis_url = ""
+
+
+def _bump() -> None:
+    Generations.local += 1
+    if not _bump_redis_url:
+        return
+    try:
+        # A commit hook is synchronous; the INCR is one short round trip on an admin write.
+        with SyncRedis.from_url(_bump_redis_url, socket_timeout=TIMEOUT_SECONDS) as client:
+            client.incr(GENERATION_KEY)
+    except RedisError as exc:
+        # Cached answers may stay stale until their links' expiry step ends.
+        log.error("viewer.answers_invalidate_failed", error=str(exc))
+
+
+def _after_flush(session: Session, _flush: UOWTransaction) -> None:
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, _WATCHED):
+            session.info[_CHANGED] = True
+            return
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        _bump()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+def watch_commits(settings: Settings) -> None:
+    """Bump the generation on every commit that changed what a viewer answer is made of.
+
+    Called by each process that writes (the app, the worker); listening twice is a no-op.
+    """
+    global _bump_redis_url
+    _bump_redis_url = settings.redis_cache_url
+    for name, listener in (
+        ("after_flush", _after_flush),
+        ("after_commit", _after_commit),
+        ("after_rollback", _after_rollback),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+class ViewerAnswers:
+    def __init__(self, settings: Settings, generations: Generations | None) -> None:
+        self.ttl_seconds = settings.media_url_ttl_seconds
+        self.generations = generations
+        self._answers: OrderedDict[str, tuple[str, Answer]] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ViewerAnswers:
+        embedded = settings.database_url.startswith("sqlite")
+        if settings.redis_cache_url or embedded:
+            return cls(settings, Generations(settings.redis_cache_url))
+        return cls(settings, None)
+
+    async def get(self, unique_id: str, fresh: Callable[[], Awaitable[Answer]]) -> Answer:
+        """The kept answer of ``unique_id`` if it still holds, else ``fresh()`` (then kept)."""
+        if self.generations is None:
+            return await fresh()
+        generation = await self.generations.current()  # before the database: see module doc
+        if generation is None:
+            return await fresh()
+        kept = self._answers.get(unique_id)
+        now = time.time()
+        if kept is not None and kept[0] == generation and self._holds(kept[1], now):
+            return kept[1]
+        answer = await fresh()
+        self._answers[unique_id] = (generation, answer)
+        self._answers.move_to_end(unique_id)
+        while len(self._answers) > MAX_ANSWERS:
+            self._answers.popitem(last=False)
+        return answer
+
+    def _holds(self, answer: Answer, now: float) -> bool:
+        expires = answer.content_expires_at
+        return (
+            int(answer.video.urls_expire_at.timestamp()) == expiry_for(self.ttl_seconds, now)
+            and (expires is None or expires.timestamp() > now)
+            and local_now(answer.timezone).date() == answer.day
+        )
+
+    async def aclose(self) -> None:
+        if self.generations is not None:
+            await self.generations.aclose()
+
+
+def answer_of(
+    video: ActiveVideoRead, timezone: str, day: date, expires_at: datetime | None
+) -> Answer:
+    """``day``: the local day the video was chosen for."""
+    return Answer(video, video.model_dump_json().encode(), timezone, day, expires_at)
