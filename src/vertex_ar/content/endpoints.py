@@ -9,8 +9,9 @@ from vertex_ar.auth.dependencies import Subject
 from vertex_ar.connections.routing import RoutedStorage
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.schemas import ContentFields, ContentRead, ContentUpdate, VideoRead
-from vertex_ar.content.service import ContentFilters, ContentService
+from vertex_ar.content.service import MAX_VIDEOS_PER_UPLOAD, ContentFilters, ContentService
 from vertex_ar.content.uploads import (
+    FileField,
     ReceivedForm,
     multipart_schema,
     receive_multipart,
@@ -62,17 +63,21 @@ def _fields(form: ReceivedForm) -> ContentFields:
 async def create_content(
     request: Request, service: ServiceDep, settings: SettingsDep
 ) -> ContentRead:
-    limits = {"portrait": settings.max_image_bytes, "video": settings.max_video_bytes}
+    fields = {
+        "portrait": FileField(settings.max_image_bytes),
+        "video": FileField(settings.max_video_bytes, MAX_VIDEOS_PER_UPLOAD),
+    }
+    await service.release_connection()
     async with upload_folder(settings) as folder:
-        form = await receive_multipart(request, folder, limits)
-        fields = _fields(form)
+        form = await receive_multipart(request, folder, fields, settings.upload_idle_seconds)
+        content_fields = _fields(form)
         portraits = form.files.get("portrait", [])
         if len(portraits) != 1:
             raise InvalidInput(
                 "Invalid input: portrait (exactly one image file is required)",
                 details=[{"field": "portrait", "message": "exactly one file required"}],
             )
-        content = await service.create(fields, portraits[0], form.files.get("video", []))
+        content = await service.create(content_fields, portraits[0], form.files.get("video", []))
     return ContentRead.model_validate(content)
 
 
@@ -108,8 +113,14 @@ async def add_videos(
     content_id: int, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> list[VideoRead]:
     await service.get(content_id)  # another tenant's id is a 404 before any byte is stored
+    await service.release_connection()
     async with upload_folder(settings) as folder:
-        form = await receive_multipart(request, folder, {"video": settings.max_video_bytes})
+        form = await receive_multipart(
+            request,
+            folder,
+            {"video": FileField(settings.max_video_bytes, MAX_VIDEOS_PER_UPLOAD)},
+            settings.upload_idle_seconds,
+        )
         added = await service.add_videos(content_id, form.files.get("video", []))
     return [VideoRead.model_validate(video) for video in added]
 

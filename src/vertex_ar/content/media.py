@@ -97,7 +97,7 @@ class VideoInfo:
     thumbnail: Path
 
 
-def validate_video(path: Path, field: str) -> VideoInfo:
+def validate_video(path: Path, field: str, max_pixels: int) -> VideoInfo:
     mime = sniff_file(path)
     if mime not in VIDEO_TYPES:
         raise UnsupportedMedia(
@@ -110,6 +110,18 @@ def validate_video(path: Path, field: str) -> VideoInfo:
             if not container.streams.video:
                 raise InvalidInput(f"{field}: the file has no video stream")
             stream = container.streams.video[0]
+            # The size the stream declares, refused before any frame is decoded into memory.
+            declared_width, declared_height = (
+                stream.codec_context.width,
+                stream.codec_context.height,
+            )
+            if declared_width * declared_height > max_pixels:
+                raise PayloadTooLarge(
+                    f"{field}: {declared_width}×{declared_height} is "
+                    f"{declared_width * declared_height / 1e6:.1f} MP; the limit for videos is "
+                    f"{max_pixels / 1e6:.1f} MP",
+                    details={"field": field, "width": declared_width, "height": declared_height},
+                )
             duration = None
             if stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)

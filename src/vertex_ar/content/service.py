@@ -74,13 +74,18 @@ class ContentService:
     async def get(self, content_id: int) -> ARContent:
         return await self.repository.get(content_id)
 
+    async def release_connection(self) -> None:
+        """Give the database connection back to the pool before a long wait (an upload's body);
+        the session takes one again on its next query."""
+        await self.session.close()
+
     async def create(
         self, fields: ContentFields, portrait: ReceivedFile, videos: list[ReceivedFile]
     ) -> ARContent:
         """Validate the received files, store them, then commit the rows: all or nothing."""
         if len(videos) > MAX_VIDEOS_PER_UPLOAD:
             raise InvalidInput(f"at most {MAX_VIDEOS_PER_UPLOAD} videos per upload")
-        project = await ProjectRepository(self.session, self.subject).get(fields.project_id)
+        project = await ProjectRepository(self.session, self.subject).get_active(fields.project_id)
         image = await anyio.to_thread.run_sync(
             validate_image, portrait.path, "portrait", self.settings.max_image_pixels
         )
@@ -151,6 +156,7 @@ class ContentService:
         if len(videos) > MAX_VIDEOS_PER_UPLOAD:
             raise InvalidInput(f"at most {MAX_VIDEOS_PER_UPLOAD} videos per upload")
         content = await self.repository.get(content_id)
+        await ProjectRepository(self.session, self.subject).get_active(content.project_id)
         checked = [await self._validate_video(v) for v in videos]
         async with StagedWrites(self.storage) as staged:
             added = [await self._store_video(staged, content, p, i) for p, i in checked]
@@ -179,9 +185,11 @@ class ContentService:
         await self._queue_marker(content)
         return content
 
-    @staticmethod
-    async def _validate_video(video: ReceivedFile) -> tuple[Path, VideoInfo]:
-        return video.path, await anyio.to_thread.run_sync(validate_video, video.path, video.field)
+    async def _validate_video(self, video: ReceivedFile) -> tuple[Path, VideoInfo]:
+        info = await anyio.to_thread.run_sync(
+            validate_video, video.path, video.field, self.settings.max_video_pixels
+        )
+        return video.path, info
 
     async def _store_video(
         self, staged: StagedWrites, content: ARContent, path: Path, info: VideoInfo

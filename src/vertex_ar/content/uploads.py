@@ -20,11 +20,26 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from vertex_ar.core.errors import AppError, InvalidInput, PayloadTooLarge, UnsupportedMedia
+from vertex_ar.core.errors import (
+    AppError,
+    InvalidInput,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMedia,
+)
 from vertex_ar.core.settings import Settings
 
 MAX_TEXT_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 40
+
+
+@dataclass(frozen=True)
+class FileField:
+    """A file field's limits, checked as the body arrives: bytes per file and files per request
+    (an extra file is refused at its headers, before its bytes are read)."""
+
+    max_bytes: int
+    max_count: int = 1
 
 
 @dataclass
@@ -48,11 +63,12 @@ class ReceivedForm:
 class _PartWriter:
     """The parser's callbacks: one part at a time into a file or a small text buffer."""
 
-    def __init__(self, folder: Path, file_limits: dict[str, int]) -> None:
+    def __init__(self, folder: Path, file_fields: dict[str, FileField]) -> None:
         self.folder = folder
-        self.file_limits = file_limits
+        self.file_fields = file_fields
         self.form = ReceivedForm()
         self.parts = 0
+        self.file_counts = dict.fromkeys(file_fields, 0)
         self._header_name = b""
         self._header_value = b""
         self._disposition = b""
@@ -87,8 +103,15 @@ class _PartWriter:
         if b"filename" not in params:
             self._text = bytearray()
             return
-        if name not in self.file_limits:
+        if name not in self.file_fields:
             raise InvalidInput(f"unexpected file field {name!r}", details={"field": name})
+        self.file_counts[name] += 1
+        most = self.file_fields[name].max_count
+        if self.file_counts[name] > most:
+            raise InvalidInput(
+                f"{name}: at most {most} file{'s' if most > 1 else ''} per request",
+                details={"field": name, "max_count": most},
+            )
         path = self.folder / f"part-{self.parts}"
         # Plain writes on the event loop: chunks are small and land in the page cache.
         self._file = path.open("wb")
@@ -98,7 +121,7 @@ class _PartWriter:
         chunk = data[start:end]
         if self._file is not None and self._received is not None:
             self._received.size += len(chunk)
-            limit = self.file_limits[self._name]
+            limit = self.file_fields[self._name].max_bytes
             if self._received.size > limit:
                 raise PayloadTooLarge(
                     f"{self._name}: larger than the limit of {limit // (1024 * 1024)} MB",
@@ -127,16 +150,20 @@ class _PartWriter:
 
 
 async def receive_multipart(
-    request: Request, folder: Path, file_limits: dict[str, int]
+    request: Request, folder: Path, file_fields: dict[str, FileField], idle_seconds: float
 ) -> ReceivedForm:
-    """Parse a multipart/form-data body into `folder`; `file_limits` names the file fields."""
+    """Parse a multipart/form-data body into `folder`; `file_fields` names the file fields.
+
+    A client that sends nothing for `idle_seconds` is answered 408. The caller holds no database
+    connection while this runs: a slow or stalled upload must not take one from other tenants.
+    """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
-        names = ", ".join(file_limits)
+        names = ", ".join(file_fields)
         raise UnsupportedMedia(
             f"expected a multipart/form-data body with the file field(s): {names}"
         )
-    writer = _PartWriter(folder, file_limits)
+    writer = _PartWriter(folder, file_fields)
     parser = MultipartParser(
         params[b"boundary"],
         {
@@ -149,8 +176,18 @@ async def receive_multipart(
             "on_part_end": writer.on_part_end,
         },
     )
+    chunks = request.stream().__aiter__()
     try:
-        async for chunk in request.stream():
+        while True:
+            with anyio.move_on_after(idle_seconds) as idle:
+                chunk = await anext(chunks, None)
+            if idle.cancelled_caught:
+                raise RequestTimeout(
+                    f"the upload stalled: no data received for {idle_seconds:g} s",
+                    details={"idle_seconds": idle_seconds},
+                )
+            if chunk is None:
+                break
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:

@@ -56,6 +56,11 @@ class PayloadTooLarge(AppError):
     code = "payload_too_large"
 
 
+class RequestTimeout(AppError):
+    status_code = 408
+    code = "request_timeout"
+
+
 class UnsupportedMedia(AppError):
     status_code = 415
     code = "unsupported_media_type"
@@ -108,7 +113,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            413: "payload_too_large",
+        }.get(
             exc.status_code, "http_error"
         )
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(default=40_000_000, gt=0)
     max_video_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
     upload_chunk_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Video streams are refused by the size their header declares, before a frame is decoded
+    # (a decoded frame costs width × height × 3 bytes; 4096² is 48 MiB, phones record 3840×2160).
+    max_video_pixels: int = Field(default=4096 * 4096, gt=0)
+    # An upload that sends nothing for this long is cut off (408): a stalled client holds a
+    # request slot and a temp folder, never a database connection.
+    upload_idle_seconds: float = Field(default=30.0, gt=0)
+    # Every request body but the multipart uploads (limited per file as they stream): JSON.
+    max_json_bytes: int = Field(default=1024 * 1024, gt=0)
 
     # Storage backends (vertex_ar.storage). Connection secrets are Fernet-encrypted with keys from
     # STORAGE_ENCRYPTION_KEYS (comma-separated, the first encrypts; empty: derived from SECRET_KEY).
