@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.api import ROUTERS
+from vertex_ar.core.bodylimit import RequestBodyLimit
 from vertex_ar.core.db import Database
 from vertex_ar.core.errors import install_error_handlers
 from vertex_ar.core.logging import RequestIdMiddleware, configure_logging
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_metrics(app)
+    app.add_middleware(RequestBodyLimit, max_bytes=settings.max_json_bytes)
     app.add_middleware(RequestIdMiddleware)
     for router in ROUTERS:
         app.include_router(router)
