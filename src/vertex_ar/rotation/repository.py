@@ -22,17 +22,11 @@ class RotationRepository:
         )
         return rule
 
-    async def video_ids(self, content_id: int) -> Sequence[int]:
+    async def videos(self, content_id: int) -> Sequence[Video]:
         rows = await self.session.scalars(
-            select(Video.id).where(Video.content_id == content_id).order_by(Video.id)
+            select(Video).where(Video.content_id == content_id).order_by(Video.id)
         )
         return rows.all()
-
-    async def video(self, content_id: int, video_id: int) -> Video | None:
-        video: Video | None = await self.session.scalar(
-            select(Video).where(Video.id == video_id, Video.content_id == content_id)
-        )
-        return video
 
     async def company_timezone(self, company_id: int) -> str:
         timezone: str | None = await self.session.scalar(

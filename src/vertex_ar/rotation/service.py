@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -46,26 +47,35 @@ async def todays_video(
     The caller has already decided that the content may be shown (tenancy or public id).
     """
     repository = RotationRepository(session)
+    rule = await repository.rule(content_id)
+    videos = await repository.videos(content_id)
+    return await choose_today(cache, content_id, timezone, rule, videos, now)
+
+
+async def choose_today(
+    cache: RotationCache | None,
+    content_id: int,
+    timezone: str,
+    rule: VideoRotationRule | None,
+    videos: Sequence[Video],
+    now: datetime | None = None,
+) -> Video | None:
+    """Today's video among ``videos`` (all of the content's, with its ``rule``: the caller read
+    them, in one query on the viewer's path); the choice is cached per local day."""
+    by_id = {video.id: video for video in videos}
     local = local_now(timezone, now)
     day = local.date()
     generation = ""
     if cache is not None:
         generation, cached = await cache.lookup(content_id, day)
-        if cached is not None:
-            video = await repository.video(content_id, cached)
-            if video is not None:
-                return video
-    chosen = resolve_video(
-        plan_of(await repository.rule(content_id)),
-        set(await repository.video_ids(content_id)),
-        content_id,
-        day,
-    )
+        if cached is not None and cached in by_id:
+            return by_id[cached]
+    chosen = resolve_video(plan_of(rule), set(by_id), content_id, day)
     if chosen is None:
         return None
     if cache is not None:
         await cache.store(content_id, generation, day, chosen, seconds_left_today(local))
-    return await repository.video(content_id, chosen)
+    return by_id[chosen]
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ still the same local day in the company's zone, its signed links have the same e
 (`signing.expiry_for`), the content has not expired, and no change was committed since.
 
 "No change" is a generation counter: every commit that wrote, through the ORM, a content item,
-a video, a rotation rule, a company or a storage connection bumps it (`watch_commits`). On the
-embedded default (SQLite, one web process) the counter lives in this process; with
-REDIS_CACHE_URL it lives in Redis, so that every web process and the worker see a change made
-by any of them (one GET per cached answer). Without either (PostgreSQL, no Redis: several
-processes that could not tell each other) nothing is kept. If Redis fails, nothing is reused.
+a video, a rotation rule, a company, a project or a storage connection bumps it
+(`watch_commits`). On the embedded default (SQLite, one web process) the counter lives in this
+process; with REDIS_CACHE_URL it lives in Redis, so that every web process and the worker see a
+change made by any of them (one GET per cached answer). Without either (PostgreSQL, no Redis:
+several processes that could not tell each other) nothing is kept. If Redis fails, nothing is
+reused.
 Errors (404, 410, 503) are never kept: they are cheap, and their end must show at once.
 """
 
@@ -33,6 +34,7 @@ from vertex_ar.connections.models import StorageConnection
 from vertex_ar.content.models import ARContent, Video, VideoRotationRule
 from vertex_ar.core.clock import local_now
 from vertex_ar.core.settings import Settings
+from vertex_ar.projects.models import Project
 from vertex_ar.viewer.schemas import ActiveVideoRead
 from vertex_ar.viewer.signing import expiry_for
 
@@ -41,7 +43,7 @@ log = structlog.get_logger(__name__)
 GENERATION_KEY = "vertex_ar:viewer:generation"
 TIMEOUT_SECONDS = 0.5
 MAX_ANSWERS = 50_000
-_WATCHED = (ARContent, Video, VideoRotationRule, Company, StorageConnection)
+_WATCHED = (ARContent, Video, VideoRotationRule, Company, Project, StorageConnection)
 _CHANGED = "vertex_ar.viewer_changed"
 
 

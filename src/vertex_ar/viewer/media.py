@@ -26,27 +26,21 @@ class MediaLinks:
     """The one place that turns a stored object into a URL a viewer may fetch.
 
     A backend that can deliver directly (S3: presigned or public URL) gives its own URL; the
-    others are served by this app behind a signed, expiring `/media?t={token}` link.
+    others are served by this app behind a signed, expiring `/media?t={token}` link. Every link
+    of one answer shares one expiry (a step of `expiry_for`, so answers within a step agree).
     """
 
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
-        self.session = session
-        self.settings = settings
-        self._storages: dict[int, ManagedStorage] = {}
+    def __init__(self, settings: Settings, storage: ManagedStorage, now: float) -> None:
+        self.secret_key = settings.secret_key
+        self.storage = storage
+        self.now = now
+        self.expires = expiry_for(settings.media_url_ttl_seconds, now)
 
-    async def url(self, company_id: int, key: str, mime: str, now: float | None = None) -> str:
-        storage = self._storages.get(company_id)
-        if storage is None:
-            storage = await storage_for_company(self.session, self.settings, company_id)
-            self._storages[company_id] = storage
-        expires = self.expires(now)
-        direct = storage.delivery_url(key, expires - int(time.time() if now is None else now))
+    def url(self, key: str, mime: str) -> str:
+        direct = self.storage.delivery_url(key, self.expires - int(self.now))
         if direct:
             return direct
-        return MEDIA_PATH + sign(self.settings.secret_key, MediaGrant(key, mime, expires))
-
-    def expires(self, now: float | None = None) -> int:
-        return expiry_for(self.settings.media_url_ttl_seconds, now)
+        return MEDIA_PATH + sign(self.secret_key, MediaGrant(key, mime, self.expires))
 
 
 class Unsatisfiable(Exception):

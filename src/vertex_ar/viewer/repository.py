@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
-from vertex_ar.content.models import ARContent, MarkerStatus
+from vertex_ar.connections.models import StorageConnection
+from vertex_ar.content.models import ARContent, MarkerStatus, Video, VideoRotationRule
+from vertex_ar.projects.models import Project
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class PublicContent:
     company_id: int
     unique_id: str
     title: str
-    active: bool
+    active: bool  # the content and its project
     expires_at: datetime | None
     marker_status: MarkerStatus
     marker_key: str | None
@@ -29,20 +31,55 @@ class PublicContent:
     timezone: str
 
 
+# PublicContent's fields, in order (from ARContent joined with its Project and Company).
+_CONTENT_COLUMNS = (
+    ARContent.id, ARContent.company_id, ARContent.unique_id, ARContent.title,
+    and_(ARContent.active, Project.active), ARContent.expires_at, ARContent.marker_status,
+    ARContent.marker_key, ARContent.portrait_width, ARContent.portrait_height, Company.active,
+    Company.timezone,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scan:
+    """All a scan needs, read in one query: the content, its company's storage connection
+    (None: the platform's disk), its rotation rule and its videos (by id)."""
+
+    content: PublicContent
+    connection: StorageConnection | None
+    rule: VideoRotationRule | None
+    videos: list[Video]
+
+
 class PublicContentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def by_unique_id(self, unique_id: str) -> PublicContent | None:
         stmt = (
-            select(
-                ARContent.id, ARContent.company_id, ARContent.unique_id, ARContent.title,
-                ARContent.active, ARContent.expires_at, ARContent.marker_status,
-                ARContent.marker_key, ARContent.portrait_width, ARContent.portrait_height,
-                Company.active, Company.timezone,
-            )
+            select(*_CONTENT_COLUMNS)
+            .join(Project, Project.id == ARContent.project_id)
             .join(Company, Company.id == ARContent.company_id)
             .where(ARContent.unique_id == unique_id)
-        )  # fmt: skip
+        )
         row = (await self.session.execute(stmt)).one_or_none()
         return PublicContent(*tuple(row)) if row is not None else None
+
+    async def scan(self, unique_id: str) -> Scan | None:
+        """One row per video (one with no video), every row carrying the content's columns."""
+        stmt = (
+            select(*_CONTENT_COLUMNS, StorageConnection, VideoRotationRule, Video)
+            .join(Project, Project.id == ARContent.project_id)
+            .join(Company, Company.id == ARContent.company_id)
+            .outerjoin(StorageConnection, StorageConnection.id == Company.storage_connection_id)
+            .outerjoin(VideoRotationRule, VideoRotationRule.content_id == ARContent.id)
+            .outerjoin(Video, Video.content_id == ARContent.id)
+            .where(ARContent.unique_id == unique_id)
+            .order_by(Video.id)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        if not rows:
+            return None
+        *columns, connection, rule, _ = rows[0]
+        videos: list[Video] = [row.Video for row in rows if row.Video is not None]
+        return Scan(PublicContent(*columns), connection, rule, videos)
