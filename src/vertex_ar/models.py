@@ -10,6 +10,12 @@ from vertex_ar.projects.models import Project
 from vertex_ar.tasks.models import WorkerHeartbeat
 from vertex_ar.users.models import User
 
+# SQLite hands a deleted row's id out again unless the table says AUTOINCREMENT: a token, a signed
+# link or a rotation rule naming the old id would then point at the new row (issue 10).
+# PostgreSQL sequences never reuse ids; the option means nothing there.
+for _table in Base.metadata.tables.values():
+    _table.dialect_options["sqlite"]["autoincrement"] = True
+
 __all__ = [
     "ARContent",
     "ARViewSession",

@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from vertex_ar.auth.service import binding_of
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import Unauthorized
-from vertex_ar.core.security import decode_access_token
+from vertex_ar.core.security import decode_access_token, token_binding
 from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.users.repository import UserRepository
 
@@ -22,11 +23,18 @@ async def current_subject(
     if credentials is None:
         raise Unauthorized("missing bearer token")
     claims = decode_access_token(credentials.credentials, settings.secret_key)
-    if claims is None:
+    binding = token_binding(claims) if claims is not None else None
+    if binding is None:
         raise Unauthorized("invalid or expired token")
-    user = await UserRepository(session).by_id(int(claims["sub"]))
+    users = UserRepository(session)
+    user = await users.by_id(binding.user_id)
     if user is None or not user.active:
         raise Unauthorized("user is inactive or no longer exists")
+    # A password, role or activity change (or a suspension) since the token was issued ends it.
+    if binding_of(user) != binding:
+        raise Unauthorized("this token was revoked; log in again")
+    if not await users.company_active(user):
+        raise Unauthorized("your company's account is suspended")
     return AuthSubject(user.id, user.email, user.role, user.company_id)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.auth.schemas import LoginRequest, TokenResponse
@@ -12,9 +12,13 @@ from vertex_ar.users.service import UserService
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post("/login")
-async def login(data: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
-    token = await AuthService(session, settings).login(data.email, data.password)
+@router.post("/login", responses={401: {}, 403: {}, 429: {}})
+async def login(
+    data: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenResponse:
+    service = AuthService(session, settings, request.app.state.rate_limiter)
+    client_ip = request.client.host if request.client else "unknown"
+    token = await service.login(data.email, data.password, client_ip)
     return TokenResponse(access_token=token, expires_in=settings.access_token_minutes * 60)
 
 

@@ -15,6 +15,7 @@ from vertex_ar.core.errors import Conflict
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
+from vertex_ar.users.repository import UserRepository
 
 
 def slugify(name: str) -> str:
@@ -68,6 +69,9 @@ class CompanyService:
             raise Conflict(f"slug {slug!r} is already used by another company")
         if (connection_id := changes.pop("storage_connection_id", None)) is not None:
             await assign_storage(self.session, self.settings, company, connection_id)
+        if changes.get("active") is False and company.active:
+            # Suspension ends its users' sessions for good, not only while it lasts.
+            await UserRepository(self.session).revoke_company_tokens(company.id)
         for field, value in changes.items():
             if value is not None:
                 setattr(company, field, value)

@@ -9,6 +9,7 @@ import os
 import sys
 from typing import Any
 
+from vertex_ar.core.passwords import password_problem
 from vertex_ar.core.settings import DEV_ADMIN_PASSWORD, get_settings
 
 # SQLAlchemy and the models are imported inside the handlers: `vertex-ar --help` stays fast.
@@ -74,8 +75,8 @@ async def _any_superadmin() -> bool:
 
 def _admin_create(args: argparse.Namespace) -> int:
     password = args.password or os.environ.get("VERTEX_AR_NEW_PASSWORD") or getpass.getpass()
-    if len(password) < 8:
-        print("error: the password needs at least 8 characters", file=sys.stderr)
+    if problem := password_problem(password):
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     if not asyncio.run(_create_superadmin(args.email, password)):
         print(f"error: a user with email {args.email} already exists", file=sys.stderr)

@@ -18,3 +18,6 @@ class User(TimestampMixin, Base):
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # Written into every access token and compared on each request: raising it (password, role or
+    # activity change, company suspension) ends every token issued before.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.companies.models import Company
 from vertex_ar.core.tenancy import ScopedRepository
 from vertex_ar.users.models import User
 
@@ -21,6 +22,22 @@ class UserRepository:
             select(User).where(func.lower(User.email) == email.lower())
         )
         return user
+
+    async def company_active(self, user: User) -> bool:
+        """Whether the user's company is active (a superadmin belongs to none)."""
+        if user.company_id is None:
+            return True
+        return bool(
+            await self.session.scalar(select(Company.active).where(Company.id == user.company_id))
+        )
+
+    async def revoke_company_tokens(self, company_id: int) -> None:
+        """End every token of the company's users (suspension)."""
+        await self.session.execute(
+            update(User)
+            .where(User.company_id == company_id)
+            .values(token_version=User.token_version + 1)
+        )
 
 
 class ScopedUserRepository(ScopedRepository[User]):

@@ -1,23 +1,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import EmailStr, Field
+from pydantic import AfterValidator, EmailStr
 
+from vertex_ar.core.passwords import check_password
 from vertex_ar.core.schemas import Schema
 from vertex_ar.core.tenancy import Role
+
+# Length and the common-password list (core.passwords); the message says which.
+Password = Annotated[str, AfterValidator(check_password)]
 
 
 class UserCreate(Schema):
     email: EmailStr
-    password: str = Field(min_length=8, max_length=256)
+    password: Password
     role: Role = Role.company_admin
     company_id: int | None = None
 
 
 class UserUpdate(Schema):
     email: EmailStr | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=256)
+    password: Password | None = None
     active: bool | None = None
 
 

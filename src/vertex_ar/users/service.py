@@ -2,16 +2,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput
 from vertex_ar.core.schemas import PageParams
-from vertex_ar.core.security import hash_password
+from vertex_ar.core.security import hash_password_off_loop
 from vertex_ar.core.tenancy import AuthSubject, Role
 from vertex_ar.users.models import User
 from vertex_ar.users.repository import ScopedUserRepository
 from vertex_ar.users.schemas import UserCreate, UserUpdate
+
+
+def _email_unavailable() -> Conflict:
+    # One answer whether the address is taken in the caller's company or in another tenant's:
+    # the message neither repeats the address nor says where it is used.
+    return Conflict("this email address cannot be used for a new account; choose another")
 
 
 class UserService:
@@ -39,32 +46,42 @@ class UserService:
             # The company must exist and be visible to the caller (404 otherwise).
             await CompanyRepository(self.session, self.subject).get(company_id)
         if await self.repository.email_taken(data.email):
-            raise Conflict(f"a user with email {data.email} already exists")
-        user = await self.repository.add(
-            User(
-                email=data.email.lower(),
-                password_hash=hash_password(data.password),
-                role=data.role,
-                company_id=company_id,
-            )
+            raise _email_unavailable()
+        user = User(
+            email=data.email.lower(),
+            password_hash=await hash_password_off_loop(data.password),
+            role=data.role,
+            company_id=company_id,
         )
-        await self.session.commit()
+        await self._commit_unique(user)
         return user
+
+    async def _commit_unique(self, user: User) -> None:
+        """Commit; a concurrent request that took the email first makes it a 409, not a 500
+        (and the failed statement, password hash included, is never logged)."""
+        self.session.add(user)
+        try:
+            await self.session.commit()
+        except IntegrityError:
+            await self.session.rollback()
+            raise _email_unavailable() from None
 
     async def update(self, user_id: int, data: UserUpdate) -> User:
         user = await self.repository.get(user_id)
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
         if "email" in changes and changes["email"].lower() != user.email:
             if await self.repository.email_taken(changes["email"]):
-                raise Conflict(f"a user with email {changes['email']} already exists")
+                raise _email_unavailable()
             user.email = changes["email"].lower()
         if "password" in changes:
-            user.password_hash = hash_password(changes["password"])
-        if "active" in changes:
+            user.password_hash = await hash_password_off_loop(changes["password"])
+            user.token_version += 1  # every session of the old password ends
+        if "active" in changes and changes["active"] != user.active:
             if user.id == self.subject.user_id and not changes["active"]:
                 raise Forbidden("you cannot deactivate yourself")
             user.active = changes["active"]
-        await self.session.commit()
+            user.token_version += 1  # a reactivated account starts with fresh tokens only
+        await self._commit_unique(user)
         return user
 
     async def delete(self, user_id: int) -> None:

@@ -22,7 +22,7 @@ from vertex_ar.core.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-Bucket = Literal["viewer", "session", "media"]
+Bucket = Literal["viewer", "session", "media", "login_account", "login_ip", "marker"]
 PREFIX = "vertex_ar:ratelimit"
 MAX_TRACKED_CLIENTS = 100_000
 
@@ -43,6 +43,11 @@ def limits(settings: Settings) -> dict[Bucket, Limit]:
         "viewer": Limit(settings.viewer_rate_per_minute / 60, settings.viewer_rate_burst),
         "session": Limit(settings.session_rate_per_minute / 60, settings.session_rate_burst),
         "media": Limit(settings.media_rate_per_minute / 60, settings.media_rate_burst),
+        "marker": Limit(settings.marker_rate_per_minute / 60, settings.marker_rate_burst),
+        "login_account": Limit(
+            settings.login_account_per_minute / 60, settings.login_account_burst
+        ),
+        "login_ip": Limit(settings.login_ip_per_minute / 60, settings.login_ip_burst),
     }
 
 
@@ -104,10 +109,11 @@ class RateLimiter:
             )
         return cls(settings, client)
 
-    async def check(self, bucket: Bucket, client_ip: str) -> None:
-        """Raise RateLimited when ``client_ip`` has used up its ``bucket``."""
+    async def check(self, bucket: Bucket, client: str) -> None:
+        """Raise RateLimited when ``client`` (an address, or an account's digest) has used up its
+        ``bucket``."""
         limit = self.limits[bucket]
-        key = f"{PREFIX}:{bucket}:{client_ip}"
+        key = f"{PREFIX}:{bucket}:{client}"
         wait = None
         if self._take is not None:
             try:
