@@ -8,6 +8,7 @@ share one label.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from vertex_ar.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
 UNMATCHED_ROUTE = "<unmatched>"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+KNOWN_PATHS = 4096
 
 
 class RouteTemplates:
@@ -27,6 +29,8 @@ class RouteTemplates:
     def __init__(self, app: FastAPI) -> None:
         self._app = app
         self._contexts: Sequence[RouteContext] | None = None
+        # Matching walks every route with its regex; a print scanned again asks the same path.
+        self._known: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 
     def _routes(self) -> Sequence[RouteContext]:
         # Built on first use: routers are usually included after the middleware is installed.
@@ -35,6 +39,16 @@ class RouteTemplates:
         return self._contexts
 
     def template(self, method: str, path: str, root_path: str) -> str:
+        key = (method, path, root_path)
+        template = self._known.get(key)
+        if template is None:
+            template = self._match(method, path, root_path)
+            self._known[key] = template
+            if len(self._known) > KNOWN_PATHS:
+                self._known.popitem(last=False)
+        return template
+
+    def _match(self, method: str, path: str, root_path: str) -> str:
         probe: Scope = {"type": "http", "method": method, "path": path, "root_path": root_path}
         partial: str | None = None
         for route in self._routes():
