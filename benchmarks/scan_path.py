@@ -122,9 +122,8 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = (
-            time.monotonic() + 300
-        )  # importing the app takes ~8 s of CPU; the machine is shared
+        # Importing the app takes ~8 s of CPU, and the machine is shared.
+        deadline = time.monotonic() + 300
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
