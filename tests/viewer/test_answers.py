@@ -1,0 +1,59 @@
+"""The scan path's database use: a first scan is one query, a repeat scan none, and a change made
+through the API shows on the next scan (the kept answer is dropped by the commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from tests.support.content import ready_content
+from tests.support.tenants import Tenant
+
+
+@contextmanager
+def statements(app: Any) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block."""
+    seen: list[str] = []
+    engine = app.state.database.engine.sync_engine
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_first_scan_one_query_repeat_scan_none_changes_at_once(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await ready_content(app, tenant_a, clips, title="Spring")
+    url = f"/api/ar/{content['unique_id']}/active-video"
+    with statements(app) as first_scan:
+        first = await client.get(url)
+    assert first.status_code == 200, first.text
+    assert len(first_scan) == 1, first_scan
+
+    with statements(app) as repeat_scan:
+        again = await client.get(url)
+        page = await client.get(f"/ar/{content['unique_id']}")
+    assert again.json() == first.json()
+    assert page.status_code == 200
+    assert repeat_scan == []
+
+    renamed = await tenant_a.admin.patch(
+        f"/api/ar-content/{content['id']}", json={"title": "Summer"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert (await client.get(url)).json()["title"] == "Summer"
+    switched_off = await tenant_a.admin.patch(
+        f"/api/ar-content/{content['id']}", json={"active": False}
+    )
+    assert switched_off.status_code == 200, switched_off.text
+    assert (await client.get(url)).status_code == 410
