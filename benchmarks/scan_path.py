@@ -197,7 +197,7 @@ def wrk(
     script: Path | None = None,
     header: str | None = None,
 ) -> tuple[Load, int]:
-    command = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    command = ["wrk", "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
     if script is not None:
         command += ["-s", str(script)]
     if header is not None:
@@ -387,7 +387,7 @@ def flush_redis(url: str) -> bool:
 def table(rows: list[Row], args: argparse.Namespace) -> str:
     lines = [
         f"load average (1 min): {os.getloadavg()[0]:.1f}; wrk -t1 -c{args.conns} "
-        f"-d{args.seconds}s, medians of {args.runs} runs; one uvicorn worker unless said",
+        f"-d{args.seconds:g}s, medians of {args.runs} runs; one uvicorn worker unless said",
         "",
         "| path | ours req/s | p50 / p99 ms | CPU ms/req | floor | floor req/s | p50 / p99 ms "
         "| CPU ms/req | ratio |",
