@@ -21,6 +21,7 @@ from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import InvalidInput, invalid_input
 from vertex_ar.core.schemas import Page, PageParams, page_of
 from vertex_ar.tasks.dispatch import TaskQueue
+from vertex_ar.viewer.ratelimit import RateLimiter
 
 router = APIRouter(prefix="/api/ar-content", tags=["ar-content"])
 
@@ -132,5 +133,9 @@ async def delete_video(content_id: int, video_id: int, service: ServiceDep) -> R
 
 
 @router.post("/{content_id}/generate-marker")
-async def generate_marker(content_id: int, service: ServiceDep) -> ContentRead:
+async def generate_marker(content_id: int, request: Request, service: ServiceDep) -> ContentRead:
+    """Queue a compile; a no-op while one is queued or running. Rate-limited per company."""
+    content = await service.get(content_id)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.check("marker", f"company-{content.company_id}")
     return ContentRead.model_validate(await service.requeue_marker(content_id))

@@ -1,26 +1,33 @@
 """Compiling one content item's marker: portrait from storage → `.mind` + rating → storage.
 
 Idempotent: a content item whose marker is ready is left alone; a retry after a crash starts over
-and replaces whatever an earlier attempt stored.
+and replaces whatever an earlier attempt stored. One compile at a time per item: a delivery claims
+the row with a lease it renews while it works; a second delivery (a requeue, the broker's
+redelivery) finds the live claim and stops, and a compile that lost its claim stores nothing.
 """
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
 import structlog
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.content.models import ARContent, MarkerStatus
+from vertex_ar.core.db import utcnow
 from vertex_ar.core.metrics import marker_compile_timer
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Storage, new_key
 from vertex_ar.storage.transaction import StagedWrites
+from vertex_ar.tasks.dispatch import TaskQueue
 
 log = structlog.get_logger(__name__)
 
@@ -55,46 +62,135 @@ async def _compile_from_storage(storage: Storage, key: str, max_side: int) -> Co
         return await anyio.to_thread.run_sync(compile_portrait, portrait, max_side)
 
 
+class ClaimLost(Exception):
+    """Another delivery of the task took the item over (this worker's lease had lapsed)."""
+
+
+def _claimed(content_id: int, claim: str) -> Any:
+    return (ARContent.id == content_id) & (ARContent.marker_claim == claim)
+
+
+async def _claim(session: AsyncSession, settings: Settings, content_id: int) -> str | None:
+    """Take the item for this compile unless another holds a live lease or it is done."""
+    claim = secrets.token_hex(16)
+    now = utcnow()
+    result = await session.execute(
+        update(ARContent)
+        .where(
+            ARContent.id == content_id,
+            or_(ARContent.marker_status != MarkerStatus.ready, ARContent.marker_key.is_(None)),
+            or_(
+                ARContent.marker_status != MarkerStatus.processing,
+                ARContent.marker_lease_until.is_(None),
+                ARContent.marker_lease_until <= now,
+            ),
+        )
+        .values(
+            marker_status=MarkerStatus.processing,
+            marker_claim=claim,
+            marker_lease_until=now + timedelta(seconds=settings.marker_lease_seconds),
+            marker_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return claim if _rowcount(result) == 1 else None
+
+
+async def _renew_lease(
+    session: AsyncSession, settings: Settings, content_id: int, claim: str, done: anyio.Event
+) -> None:
+    """Push the lease ahead while the compile runs; stops (between commits) once `done` is set."""
+    while True:
+        with anyio.move_on_after(settings.marker_lease_seconds / 3):
+            await done.wait()
+        if done.is_set():
+            return
+        await session.execute(
+            update(ARContent)
+            .where(_claimed(content_id, claim))
+            .values(marker_lease_until=utcnow() + timedelta(seconds=settings.marker_lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount or 0)
+
+
 async def compile_content_marker(
     session: AsyncSession, settings: Settings, content_id: int
 ) -> MarkerStatus | None:
-    """Compile and store the marker; returns the final status (None if the content is gone).
+    """Compile and store the marker; returns the final status, or None when there was nothing
+    for this delivery to do (the content is gone, or another worker holds or took its claim).
 
     Storage and database errors propagate so that the task can retry them.
     """
-    content = await session.get(ARContent, content_id)
+    claim = await _claim(session, settings, content_id)
+    content = await session.get(ARContent, content_id, populate_existing=True)
     if content is None:
         return None
-    if content.marker_status is MarkerStatus.ready and content.marker_key:
-        return content.marker_status
-    content.marker_status = MarkerStatus.processing
-    content.marker_error = None
-    await session.commit()
+    if claim is None:
+        ready = content.marker_status is MarkerStatus.ready and content.marker_key
+        return content.marker_status if ready else None
 
     storage = await storage_for_company(session, settings, content.company_id)
+    done = anyio.Event()
     try:
-        compiled = await _compile_from_storage(
-            storage, content.portrait_key, settings.marker_max_side
-        )
+        async with anyio.create_task_group() as lease:
+            lease.start_soon(_renew_lease, session, settings, content_id, claim, done)
+            try:
+                compiled = await _compile_from_storage(
+                    storage, content.portrait_key, settings.marker_max_side
+                )
+            finally:
+                done.set()
     except MarkerCompileError as exc:
-        content.marker_status = MarkerStatus.failed
-        content.marker_error = str(exc)
-        await session.commit()
+        try:
+            await _finish(session, content_id, claim, MarkerStatus.failed, marker_error=str(exc))
+        except ClaimLost:
+            return None
         log.warning("marker.failed", content_id=content_id, error=str(exc))
-        return content.marker_status
+        return MarkerStatus.failed
 
     old_key = content.marker_key
-    async with StagedWrites(storage) as staged:
-        content.marker_key = await staged.put_bytes(
-            new_key(content.company_id, "markers", "mind"), compiled.data
-        )
-        content.marker_quality = compiled.rating
-        content.marker_status = MarkerStatus.ready
-        await session.commit()
+    try:
+        async with StagedWrites(storage) as staged:
+            key = await staged.put_bytes(
+                new_key(content.company_id, "markers", "mind"), compiled.data
+            )
+            await _finish(
+                session,
+                content_id,
+                claim,
+                MarkerStatus.ready,
+                marker_key=key,
+                marker_quality=compiled.rating,
+            )
+    except ClaimLost:
+        log.warning("marker.claim_lost", content_id=content_id)
+        return None
     if old_key:
         await storage.delete(old_key)
     log.info("marker.ready", content_id=content_id, bytes=len(compiled.data))
-    return content.marker_status
+    return MarkerStatus.ready
+
+
+async def _finish(
+    session: AsyncSession, content_id: int, claim: str, status: MarkerStatus, **values: Any
+) -> None:
+    """Record the outcome if this compile still holds the claim; raise ClaimLost otherwise."""
+    result = await session.execute(
+        update(ARContent)
+        .where(_claimed(content_id, claim))
+        .values(marker_status=status, marker_claim=None, marker_lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        await session.rollback()
+        raise ClaimLost
+    await session.commit()
 
 
 async def mark_failed(session: AsyncSession, content_id: int, error: str) -> None:
@@ -103,4 +199,39 @@ async def mark_failed(session: AsyncSession, content_id: int, error: str) -> Non
     if content is not None and content.marker_status is not MarkerStatus.ready:
         content.marker_status = MarkerStatus.failed
         content.marker_error = error
+        content.marker_claim = None
+        content.marker_lease_until = None
         await session.commit()
+
+
+def _stale() -> Any:
+    return ARContent.marker_status.in_((MarkerStatus.pending, MarkerStatus.processing)) & (
+        ARContent.marker_lease_until <= utcnow()
+    )
+
+
+async def count_stale_markers(session: AsyncSession) -> int:
+    """Compiles whose lease lapsed: a worker died mid-compile, or a queued task was lost."""
+    count = await session.scalar(select(func.count()).select_from(ARContent).where(_stale()))
+    return int(count or 0)
+
+
+async def requeue_stale_markers(session: AsyncSession, tasks: TaskQueue) -> list[int]:
+    """Put every stale compile back in the queue (a Beat job); returns the content ids."""
+    ids = list(await session.scalars(select(ARContent.id).where(_stale()).order_by(ARContent.id)))
+    for content_id in ids:
+        await session.execute(
+            update(ARContent)
+            .where(ARContent.id == content_id, _stale())
+            .values(
+                marker_status=MarkerStatus.pending,
+                marker_claim=None,
+                marker_lease_until=utcnow()
+                + timedelta(seconds=tasks.settings.marker_queue_seconds),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+        await anyio.to_thread.run_sync(tasks.compile_marker, content_id)
+        log.warning("marker.requeued_stale", content_id=content_id)
+    return ids

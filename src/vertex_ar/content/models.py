@@ -19,7 +19,10 @@ class MarkerStatus(enum.StrEnum):
 
 class ARContent(TimestampMixin, Base):
     __tablename__ = "ar_content"
-    __table_args__ = (Index("ix_ar_content_company_status", "company_id", "marker_status"),)
+    __table_args__ = (
+        Index("ix_ar_content_company_status", "company_id", "marker_status"),
+        Index("ix_ar_content_marker_lease", "marker_status", "marker_lease_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(
@@ -42,10 +45,23 @@ class ARContent(TimestampMixin, Base):
         Enum(MarkerStatus, native_enum=False, length=16), default=MarkerStatus.pending
     )
     marker_error: Mapped[str | None] = mapped_column(Text)
+    # One compile in flight per item: the worker that set `marker_claim` owns it while
+    # `marker_lease_until` lies ahead (it renews the lease as it works); a pending item's lease
+    # is its time in the queue. A lapsed lease means the work was lost and may be requeued.
+    marker_claim: Mapped[str | None] = mapped_column(String(32))
+    marker_lease_until: Mapped[datetime | None]
     marker_quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     qr_key: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
+
+    def marker_in_flight(self, now: datetime) -> bool:
+        """A compile is queued or running and its lease has not lapsed."""
+        return (
+            self.marker_status in (MarkerStatus.pending, MarkerStatus.processing)
+            and self.marker_lease_until is not None
+            and self.marker_lease_until > now
+        )
 
     videos: Mapped[list[Video]] = relationship(
         back_populates="content",

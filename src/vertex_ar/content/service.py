@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -23,7 +24,7 @@ from vertex_ar.content.models import ARContent, MarkerStatus, Video
 from vertex_ar.content.repository import ContentRepository, content_keys
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.uploads import ReceivedFile
-from vertex_ar.core.db import Base
+from vertex_ar.core.db import Base, utcnow
 from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
@@ -105,6 +106,7 @@ class ContentService:
                 portrait_height=image.height,
                 expires_at=fields.expires_at,
                 marker_status=MarkerStatus.pending,
+                marker_lease_until=self._queue_lease(),
                 videos=[],
             )
             await self._store(staged.put_file, content.portrait_key, image.path)
@@ -176,14 +178,21 @@ class ContentService:
             await self.storage.delete(key)
 
     async def requeue_marker(self, content_id: int) -> ARContent:
+        """Queue a compile unless one is queued or running (idempotent); a compile whose lease
+        lapsed (its worker died) is queued again."""
         content = await self.repository.get(content_id)
-        if content.marker_status is MarkerStatus.processing:
-            return content  # already being compiled; a second run would race it
+        if content.marker_in_flight(utcnow()):
+            return content
         content.marker_status = MarkerStatus.pending
         content.marker_error = None
+        content.marker_claim = None  # a frozen worker that wakes up must not store its result
+        content.marker_lease_until = self._queue_lease()
         await self.session.commit()
         await self._queue_marker(content)
         return content
+
+    def _queue_lease(self) -> datetime:
+        return utcnow() + timedelta(seconds=self.settings.marker_queue_seconds)
 
     async def _validate_video(self, video: ReceivedFile) -> tuple[Path, VideoInfo]:
         info = await anyio.to_thread.run_sync(
@@ -222,6 +231,7 @@ class ContentService:
         except Exception as exc:
             log.error("marker.enqueue_failed", content_id=content.id, error=str(exc))
             content.marker_status = MarkerStatus.failed
+            content.marker_lease_until = None
             content.marker_error = (
                 f"could not queue marker compilation ({exc.__class__.__name__}); "
                 "retry with POST /api/ar-content/{id}/generate-marker"

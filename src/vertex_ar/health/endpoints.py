@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from vertex_ar.connections.routing import platform_storage
 from vertex_ar.connections.service import backend_health
+from vertex_ar.content.marker_job import count_stale_markers
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.tasks.heartbeat import is_fresh, latest_heartbeat
@@ -56,7 +57,10 @@ async def health_status(
         "ok": is_fresh(seen, settings),
         "last_heartbeat": seen.isoformat() if seen else None,
     }
+    # A live heartbeat with lapsed compile leases: the worker's pool is stuck or lost its work.
+    stale = await count_stale_markers(session) if checks["database"]["ok"] else 0
+    checks["markers"] = {"ok": stale == 0, "stale": stale}
     down = [name for name in ("database", "broker", "storage") if not checks[name]["ok"]]
-    healthy = checks["worker"]["ok"] and checks["storage_backends"]["ok"]
+    healthy = all(checks[name]["ok"] for name in ("worker", "storage_backends", "markers"))
     status = "down" if down else ("ok" if healthy else "degraded")
     return JSONResponse({"status": status, "checks": checks}, status_code=503 if down else 200)
