@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vertex_ar.core.passwords import password_problem
+
 # Defaults that make a first run work; production refuses to start with them.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105
 DEV_ADMIN_PASSWORD = "admin-change-me"  # noqa: S105
@@ -40,6 +42,12 @@ class Settings(BaseSettings):
     admin_password: str = DEV_ADMIN_PASSWORD
 
     access_token_minutes: int = Field(default=24 * 60, gt=0)
+    # Login attempts, token buckets in the rate limiter: per account (any address) and per client
+    # address (any account; sized for an office or a carrier NAT behind one address).
+    login_account_per_minute: int = Field(default=5, gt=0)
+    login_account_burst: int = Field(default=10, gt=0)
+    login_ip_per_minute: int = Field(default=30, gt=0)
+    login_ip_burst: int = Field(default=30, gt=0)
     password_hash_profile: PasswordHashProfile = "strong"  # noqa: S105 - a cost, not a secret
 
     max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
@@ -104,8 +112,10 @@ class Settings(BaseSettings):
         if self.env == "production":
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
-            if self.admin_password == DEV_ADMIN_PASSWORD or len(self.admin_password) < 8:
-                raise ValueError("ADMIN_PASSWORD must be changed from the default (8+ characters)")
+            if self.admin_password == DEV_ADMIN_PASSWORD:
+                raise ValueError("ADMIN_PASSWORD must be changed from the default")
+            if problem := password_problem(self.admin_password):
+                raise ValueError(f"ADMIN_PASSWORD: {problem}")
         return self
 
     @property
