@@ -20,6 +20,8 @@ from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.tenancy import AuthSubject
 
 MAX_PERIOD_DAYS = 366
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 DEFAULT_PERIOD_DAYS = 30
 USER_AGENT_CHARS = 500
 _DEVICES = {device.value: device for device in DeviceType}
@@ -73,6 +75,12 @@ class AnalyticsService:
         company_id = await self._company(query.company_id)
         content_id = await self._content(query.content_id)
         timezone = await self._timezone(company_id)
+        for given in (query.date_from, query.date_to):
+            if given is not None and not FIRST_DAY <= given <= LAST_DAY:
+                # Near the calendar's ends, a day's bounds in the company's zone do not exist.
+                raise InvalidInput(
+                    f"date_from and date_to must lie between {FIRST_DAY} and {LAST_DAY}"
+                )
         today = local_now(timezone).date()
         date_to = query.date_to or today
         date_from = query.date_from or date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.companies.models import Company
 from vertex_ar.content.models import ARContent, Video
+from vertex_ar.core.clock import zone
 from vertex_ar.core.errors import NotFound
 from vertex_ar.core.tenancy import ScopedRepository
 
@@ -17,6 +21,17 @@ class ContentRepository(ScopedRepository[ARContent]):
             if video.id == video_id:
                 return video
         raise NotFound(f"video {video_id} not found")
+
+    async def in_company_zone(self, moment: datetime | None, company_id: int) -> datetime | None:
+        """In UTC; a time without a zone (or a bare date: its midnight) is company time."""
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            timezone = await self.session.scalar(
+                select(Company.timezone).where(Company.id == company_id)
+            )
+            moment = moment.replace(tzinfo=zone(timezone or "UTC"))
+        return moment.astimezone(UTC)
 
 
 def content_keys(content: ARContent) -> list[str]:

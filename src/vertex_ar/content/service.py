@@ -104,7 +104,9 @@ class ContentService:
                 portrait_mime=image.mime,
                 portrait_width=image.width,
                 portrait_height=image.height,
-                expires_at=fields.expires_at,
+                expires_at=await self.repository.in_company_zone(
+                    fields.expires_at, project.company_id
+                ),
                 marker_status=MarkerStatus.pending,
                 marker_lease_until=self._queue_lease(),
                 videos=[],
@@ -123,6 +125,8 @@ class ContentService:
         for field, value in data.model_dump(exclude_unset=True).items():
             if value is None and field in ("title", "active"):
                 continue
+            if field == "expires_at":
+                value = await self.repository.in_company_zone(value, content.company_id)
             setattr(content, field, value)
         await self.session.commit()
         return content

@@ -81,6 +81,14 @@ def invalid_input(
 ) -> InvalidInput:
     """A pydantic validation failure as a 422: field paths and messages only (pydantic's own
     text would echo the input, which may be a secret). `body` is the request, not a field."""
+    errors = list(errors)
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            # Its location is ("body", <character offset>): the offset is no field name.
+            reason = (err.get("ctx") or {}).get("error", "not JSON")
+            where = err["loc"][-1] if len(err["loc"]) > 1 else 0
+            message = f"the request body is not valid JSON: {reason} (at character {where})"
+            return InvalidInput(message, details=[{"field": "body", "message": message}])
     details = [
         {
             "field": ".".join([*prefix, *(str(p) for p in err["loc"] if p != "body")]),

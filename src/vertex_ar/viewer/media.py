@@ -50,6 +50,18 @@ class Unsatisfiable(Exception):
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
+# Offsets longer than this are past the end of any object; Python would refuse to even parse
+# one of thousands of digits.
+_MAX_OFFSET_DIGITS = 18
+_BEYOND_ANY_OBJECT = 10**_MAX_OFFSET_DIGITS
+
+
+def _offset(digits: str) -> int | None:
+    if not digits:
+        return None
+    return int(digits) if len(digits) <= _MAX_OFFSET_DIGITS else _BEYOND_ANY_OBJECT
+
+
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The inclusive byte range to send, or None for the whole object (RFC 9110 §14).
 
@@ -61,17 +73,15 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     match = _RANGE.fullmatch(header.strip())
     if match is None:
         return None
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if not first:  # suffix range: the last N bytes
-        length = int(last)
-        if length == 0 or size == 0:
+    start, last = (_offset(group) for group in match.groups())
+    if start is None:
+        if last is None:
+            return None
+        if last == 0 or size == 0:  # suffix range: the last N bytes
             raise Unsatisfiable
-        return max(0, size - length), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
-    if last and end < start:
+        return max(0, size - last), size - 1
+    end = last if last is not None else size - 1
+    if last is not None and end < start:
         return None  # invalid range-spec: ignore the header
     if start >= size:
         raise Unsatisfiable
