@@ -6,21 +6,22 @@ still the same local day in the company's zone, its signed links have the same e
 
 "No change" is a generation counter: every commit that wrote, through the ORM, a content item,
 a video, a rotation rule, a company, a project or a storage connection bumps it
-(`watch_commits`). On the embedded default (SQLite, one web process) the counter lives in this
-process; with REDIS_CACHE_URL it lives in Redis, so that every web process and the worker see a
-change made by any of them (one GET per cached answer). Without either (PostgreSQL, no Redis:
-several processes that could not tell each other) nothing is kept. If Redis fails, nothing is
-reused.
-Errors (404, 410, 503) are never kept: they are cheap, and their end must show at once.
+(`watch_commits`). With REDIS_CACHE_URL it lives in Redis (one GET per kept answer); on the
+embedded default (SQLite) it is the modification time of DATA_DIR/viewer-generation (one stat),
+so that every web process (`serve --workers N`) sees a change made by any of them. PostgreSQL
+without Redis keeps nothing (its processes may be on several hosts). If Redis fails, nothing is
+reused. Errors (404, 410, 503) are never kept: they are cheap, and their end must show at once.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import structlog
 from redis import Redis as SyncRedis
@@ -41,6 +42,7 @@ from vertex_ar.viewer.signing import expiry_for
 log = structlog.get_logger(__name__)
 
 GENERATION_KEY = "vertex_ar:viewer:generation"
+GENERATION_FILE = "viewer-generation"
 TIMEOUT_SECONDS = 0.5
 MAX_ANSWERS = 50_000
 _WATCHED = (ARContent, Video, VideoRotationRule, Company, Project, StorageConnection)
@@ -59,12 +61,11 @@ class Answer:
 
 
 class Generations:
-    """The change counter: in this process, or in Redis when REDIS_CACHE_URL is set."""
+    """The change counter: a file's modification time in DATA_DIR (every process of one
+    embedded install sees it for a stat), or a Redis key when REDIS_CACHE_URL is set."""
 
-    local = 0  # class-wide: bumped by commits of any session of this process
-
-    def __init__(self, redis_url: str) -> None:
-        self.redis_url = redis_url
+    def __init__(self, redis_url: str, path: Path) -> None:
+        self.path = path
         self.client: Redis[bytes] | None = (
             Redis.from_url(
                 redis_url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
@@ -76,7 +77,7 @@ class Generations:
     async def current(self) -> str | None:
         """The generation now; None when it cannot be known (Redis down)."""
         if self.client is None:
-            return str(Generations.local)
+            return str(_file_generation(self.path))
         try:
             value = await self.client.get(GENERATION_KEY)
         except RedisError as exc:
@@ -89,20 +90,37 @@ class Generations:
             await self.client.aclose()  # type: ignore[attr-defined]  # see rotation.cache
 
 
-_bump_redis_url = ""
+def generation_file(settings: Settings) -> Path:
+    return settings.data_dir / GENERATION_FILE
+
+
+def _file_generation(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+# (REDIS_CACHE_URL or "", generation file) of every app or worker set up in this process.
+_targets: set[tuple[str, Path]] = set()
 
 
 def _bump() -> None:
-    Generations.local += 1
-    if not _bump_redis_url:
-        return
-    try:
-        # A commit hook is synchronous; the INCR is one short round trip on an admin write.
-        with SyncRedis.from_url(_bump_redis_url, socket_timeout=TIMEOUT_SECONDS) as client:
-            client.incr(GENERATION_KEY)
-    except RedisError as exc:
-        # Cached answers may stay stale until their links' expiry step ends.
-        log.error("viewer.answers_invalidate_failed", error=str(exc))
+    for redis_url, path in _targets:
+        if not redis_url:
+            # Set the time ourselves: the clock's coarse ticks could repeat the last value.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+            mtime = max(_file_generation(path) + 1, time.time_ns())
+            os.utime(path, ns=(mtime, mtime))
+            continue
+        try:
+            # A commit hook is synchronous; the INCR is one short round trip on an admin write.
+            with SyncRedis.from_url(redis_url, socket_timeout=TIMEOUT_SECONDS) as client:
+                client.incr(GENERATION_KEY)
+        except RedisError as exc:
+            # Kept answers may stay stale until their links' expiry step ends.
+            log.error("viewer.answers_invalidate_failed", error=str(exc))
 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
@@ -126,8 +144,7 @@ def watch_commits(settings: Settings) -> None:
 
     Called by each process that writes (the app, the worker); listening twice is a no-op.
     """
-    global _bump_redis_url
-    _bump_redis_url = settings.redis_cache_url
+    _targets.add((settings.redis_cache_url, generation_file(settings)))
     for name, listener in (
         ("after_flush", _after_flush),
         ("after_commit", _after_commit),
@@ -147,7 +164,7 @@ class ViewerAnswers:
     def from_settings(cls, settings: Settings) -> ViewerAnswers:
         embedded = settings.database_url.startswith("sqlite")
         if settings.redis_cache_url or embedded:
-            return cls(settings, Generations(settings.redis_cache_url))
+            return cls(settings, Generations(settings.redis_cache_url, generation_file(settings)))
         return cls(settings, None)
 
     async def get(self, unique_id: str, fresh: Callable[[], Awaitable[Answer]]) -> Answer:
