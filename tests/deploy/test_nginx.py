@@ -117,6 +117,7 @@ class _StubApp(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     seen: ClassVar[list[tuple[str, str, dict[str, str], int]]] = []
+    edge_folder: ClassVar[Path]  # the running Nginx's folder (its logs)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -163,6 +164,7 @@ def edge() -> Iterator[tuple[str, type[_StubApp]]]:
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _StubApp)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     run = Path(tempfile.mkdtemp(prefix="vertex-ar-nginx-"))
+    _StubApp.edge_folder = run
     media = run / "media"
     (media / "1" / "videos").mkdir(parents=True)
     (media / "1" / "videos" / "clip.mp4").write_bytes(VIDEO)
@@ -289,3 +291,13 @@ def test_login_is_rate_limited(edge: tuple[str, type[_StubApp]]) -> None:
     codes = [httpx.post(f"{base}/api/auth/login", json={}).status_code for _ in range(10)]
     assert codes[:6] == [200] * 6  # one plus a burst of five
     assert 429 in codes[6:]
+
+
+def test_signed_links_never_reach_the_access_log(edge: tuple[str, type[_StubApp]]) -> None:
+    base, stub = edge
+    token = "SignedMediaToken0123456789"
+    assert httpx.get(f"{base}/media?t={token}").status_code == 200
+    assert httpx.get(f"{base}/api/ar/x/active-video?t={token}&other=1").status_code == 200
+    log = (stub.edge_folder / "access.log").read_text()
+    assert "/media" in log
+    assert token not in log
