@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -119,6 +120,14 @@ def install_error_handlers(app: FastAPI) -> None:
         error = invalid_input(exc.errors())
         return JSONResponse(error_body(error.code, error.message, error.details), 422)
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+        # A value the database cannot hold (an id beyond SQLite's 64 or PostgreSQL's 32 bits, a
+        # text longer than its column) names no row and can be no row: the input is wrong.
+        message = "a value in the request is out of range for what it names"
+        return JSONResponse(error_body("invalid_input", message), 422)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {
@@ -126,7 +135,5 @@ def install_error_handlers(app: FastAPI) -> None:
             405: "method_not_allowed",
             401: "unauthorized",
             413: "payload_too_large",
-        }.get(
-            exc.status_code, "http_error"
-        )
+        }.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
