@@ -41,6 +41,8 @@ import redis
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from vertex_ar.tasks.config import beat_command, worker_command
+
 REPO = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # Every process of a run carries this variable; after a stop, none may be left that has it.
@@ -318,17 +320,10 @@ class Stack:
         )  # fmt: skip
         self._service(
             "worker",
-            [python, "-m", "celery", "-A", "vertex_ar.tasks.celery_app", "worker",
-             "--queues", "markers,notifications,default", "--concurrency", "2",
-             "--loglevel", "INFO", "--metrics-port", str(self.worker_metrics_port)],
+            [python, "-m", *worker_command("INFO", f"--metrics-port={self.worker_metrics_port}")],
             env | {"PROMETHEUS_MULTIPROC_DIR": str(worker_metrics)},
-        )  # fmt: skip
-        self._service(
-            "beat",
-            [python, "-m", "celery", "-A", "vertex_ar.tasks.celery_app", "beat",
-             "--loglevel", "INFO"],
-            env,
-        )  # fmt: skip
+        )
+        self._service("beat", [python, "-m", *beat_command("INFO")], env)
         self._wait("the app", lambda: _answers(f"{self.app_url}/api/health/status"))
 
         render = _render_module()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vertex_ar.core.processes import start_group, stop_group
+from vertex_ar.tasks.config import worker_command
 
 
 def worker_env(settings: Any, **extra: str) -> dict[str, str]:
@@ -30,11 +31,8 @@ def worker_env(settings: Any, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def running_worker(settings: Any, log: Path, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    command = [
-        sys.executable, "-m", "celery", "-A", "vertex_ar.tasks.celery_app", "worker", "--beat",
-        "--queues", "markers,notifications,default", "--concurrency", "1", "--loglevel", "INFO",
-        "--without-mingle", "--without-gossip", "--pool", "solo",
-    ]  # fmt: skip
+    options = ("--beat", "--without-mingle", "--without-gossip", "--pool=solo")
+    command = [sys.executable, "-m", *worker_command("INFO", *options, concurrency=1)]
     with log.open("wb") as out:
         proc = start_group(command, env=worker_env(settings, **extra), stdout=out, stderr=out)
         try:

@@ -90,7 +90,7 @@ def test_worker_server_refuses_to_run_without_the_multiprocess_dir() -> None:
 
 def test_the_projects_worker_has_the_metrics_port_option() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "vertex_ar.tasks.celery_app", "worker", "--help"],
+        [sys.executable, "-m", "celery", "-A", "vertex_ar.worker", "worker", "--help"],
         capture_output=True,
         text=True,
         timeout=120,

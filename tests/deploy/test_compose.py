@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from vertex_ar.core.settings import Settings
+from vertex_ar.tasks.config import WORKER_APP, beat_command, worker_command
 
 REPO = Path(__file__).parents[2]
 PRODUCTION = REPO / "docker-compose.yml"
@@ -144,14 +145,20 @@ def test_users(services: dict[str, dict[str, Any]]) -> None:
 
 
 def test_worker_and_beat_commands(services: dict[str, dict[str, Any]]) -> None:
-    worker = services["celery-worker"]["command"]
-    assert worker[:4] == ["celery", "-A", "vertex_ar.tasks.celery_app", "worker"]
-    assert "--queues=markers,notifications,default" in worker
-    assert "--concurrency=2" in worker
-    assert "--metrics-port=9808" in worker
-    assert services["celery-beat"]["command"][:4] == [
-        "celery", "-A", "vertex_ar.tasks.celery_app", "beat",
-    ]  # fmt: skip
+    """Compose's copies of the worker's command line are the one in tasks/config.py."""
+    assert services["celery-worker"]["command"] == worker_command("INFO", "--metrics-port=9808")
+    assert services["celery-beat"]["command"] == beat_command("INFO")
+    development = _load(OVERRIDE)["services"]["celery-worker"]["command"]
+    assert development == worker_command("DEBUG", "--metrics-port=9808")
+    health = services["celery-worker"]["healthcheck"]["test"][1]
+    assert health.startswith(f"celery -A {WORKER_APP} inspect ping "), health
+
+
+def test_the_worker_command_serves_every_queue() -> None:
+    command = worker_command("INFO")
+    assert command[:4] == ["celery", "-A", "vertex_ar.worker", "worker"]
+    assert "--queues=markers,notifications,default" in command
+    assert "--concurrency=2" in command
 
 
 def _strings(node: Any) -> list[str]:

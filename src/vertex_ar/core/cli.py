@@ -52,7 +52,7 @@ def _db_downgrade(args: argparse.Namespace) -> int:
 
 def _worker_command() -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "vertex_ar.tasks.celery_app", "worker",
+        sys.executable, "-m", "celery", "-A", "vertex_ar.worker", "worker",
         "--beat", "--queues", "markers,notifications,default", "--concurrency", "2",
         "--loglevel", get_settings().log_level, "--without-mingle", "--without-gossip",
     ]  # fmt: skip

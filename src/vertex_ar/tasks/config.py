@@ -12,6 +12,28 @@ from kombu import Exchange, Queue
 from vertex_ar.core.settings import Settings
 
 QUEUES = ("markers", "notifications", "default")
+WORKER_APP = "vertex_ar.worker"
+WORKER_CONCURRENCY = 2
+
+
+def worker_command(
+    loglevel: str, *options: str, concurrency: int = WORKER_CONCURRENCY
+) -> list[str]:
+    """The worker's command line, written once: every queue, `concurrency` pool processes.
+
+    `vertex-ar serve`, `vertex-ar worker`, deploy/stack.py and the tests run it as
+    `python -m celery ...`; compose cannot import Python, so tests/deploy/test_compose.py checks
+    its copy against this one. `options` add what one place needs (`--beat`, `--metrics-port=N`).
+    """
+    return [
+        "celery", "-A", WORKER_APP, "worker", f"--queues={','.join(QUEUES)}",
+        f"--concurrency={concurrency}", f"--loglevel={loglevel}", *options,
+    ]  # fmt: skip
+
+
+def beat_command(loglevel: str) -> list[str]:
+    """Celery Beat on its own (production; the embedded worker runs it with `--beat`)."""
+    return ["celery", "-A", WORKER_APP, "beat", f"--loglevel={loglevel}"]
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:
@@ -31,7 +53,8 @@ def broker_options(settings: Settings) -> dict[str, Any]:
 
 
 def create_celery(settings: Settings) -> Celery:
-    app = Celery("vertex_ar", broker=settings.broker_url, include=["vertex_ar.tasks.jobs"])
+    # The tasks are defined by `vertex_ar.worker`, the module that `celery -A` loads.
+    app = Celery("vertex_ar", broker=settings.broker_url)
     app.conf.update(
         broker_transport_options=broker_options(settings),
         broker_connection_retry_on_startup=True,

@@ -1,4 +1,9 @@
-"""Celery task definitions: thin wrappers that run the async services."""
+"""The worker: its Celery app and the task wrappers (`celery -A vertex_ar.worker worker`).
+
+Each task is a thin wrapper that runs one domain job (`content.marker_job`, `content.expiry`,
+`connections.routing`) in one session. The web process sends tasks by name (`tasks.dispatch`) and
+never imports this module.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any, TypeVar
 
 import structlog
 from celery import Task
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import setup_logging, worker_ready, worker_shutdown
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +25,9 @@ from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
+from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
-from vertex_ar.tasks.celery_app import celery_app
+from vertex_ar.tasks.config import create_celery
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
 
@@ -30,6 +36,16 @@ _heartbeat: dict[str, Any] = {}
 
 MARKER_MAX_RETRIES = 5
 T = TypeVar("T")
+
+celery_app = create_celery(get_settings())
+connect_celery_metrics(celery_app)
+
+
+@setup_logging.connect
+def _log_like_the_app(**_: Any) -> None:
+    """Celery's records in the app's format: with a receiver here, Celery installs no handlers of
+    its own and leaves stdout/stderr alone."""
+    configure_logging(get_settings())
 
 
 @cache
@@ -79,7 +95,6 @@ def purge_storage_deletes() -> int:
 
 @worker_ready.connect
 def _start_heartbeat(**_: Any) -> None:
-    configure_logging(get_settings())
     _heartbeat["stop"] = start_heartbeat_thread(get_settings(), _database().sessions)
 
 
