@@ -238,6 +238,10 @@ def test_proxy_passes_client_and_request_id(edge: tuple[str, type[_StubApp]]) ->
     assert headers["X-Forwarded-For"] == "127.0.0.1"
     assert headers["X-Forwarded-Proto"] == "http"
     assert headers["X-Request-ID"] == response.headers["x-request-id"]
+    # A client's own X-Forwarded-For is replaced, not extended: no one picks the address the
+    # app's per-IP limits count.
+    httpx.get(f"{base}/api/companies/7", headers={"X-Forwarded-For": "203.0.113.66"})
+    assert stub.seen[-1][2]["X-Forwarded-For"] == "127.0.0.1"
 
 
 def test_media_is_sent_by_nginx_with_ranges(edge: tuple[str, type[_StubApp]]) -> None:
