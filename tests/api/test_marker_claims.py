@@ -16,9 +16,10 @@ from tests.support.content import create_content, set_content
 from tests.support.tenants import Tenant
 from vertex_ar.content.marker_job import compile_content_marker, requeue_stale_markers
 from vertex_ar.content.models import ARContent, MarkerStatus
-from vertex_ar.core.db import utcnow
+from vertex_ar.core.db import Database, utcnow
 from vertex_ar.core.settings import Settings
 from vertex_ar.tasks.dispatch import TaskQueue
+from vertex_ar.tasks.heartbeat import start_heartbeat_thread
 
 
 def queued_markers(settings: Settings) -> int:
@@ -100,6 +101,44 @@ async def test_stale_compiles_are_requeued_and_reported(
     assert queued_markers(settings) == before + 1
     assert (await content_row(app, stuck["id"])).marker_status is MarkerStatus.pending
     assert (await content_row(app, running["id"])).marker_status is MarkerStatus.processing
+    health = (await tenant_a.admin.http.get("/api/health/status")).json()
+    assert health["checks"]["markers"] == {"ok": True, "stale": 0}
+
+
+@pytest.fixture
+def fast_sweep(settings: Settings) -> Settings:
+    settings.marker_sweep_seconds = 1
+    settings.worker_heartbeat_seconds = 1
+    return settings
+
+
+async def test_a_live_worker_requeues_the_compile_of_a_dead_one(
+    fast_sweep: Settings, app: FastAPI, tenant_a: Tenant
+) -> None:
+    """The worker's heartbeat thread sweeps: an item left `processing` by a killed worker goes
+    back to the queue within a sweep, and health turns ok again."""
+    content = (await create_content(tenant_a)).json()
+    await set_content(
+        app,
+        content["id"],
+        marker_status=MarkerStatus.processing,
+        marker_claim="killed-worker",
+        marker_lease_until=utcnow() - timedelta(seconds=1),
+    )
+    before = queued_markers(fast_sweep)
+    database = Database(fast_sweep.database_url, pooled=False)  # the thread has its own loop
+    stop = start_heartbeat_thread(fast_sweep, database.sessions, hostname="sweeper")
+    try:
+        for _ in range(100):
+            if (await content_row(app, content["id"])).marker_status is MarkerStatus.pending:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+    row = await content_row(app, content["id"])
+    assert row.marker_status is MarkerStatus.pending
+    assert row.marker_claim is None
+    assert queued_markers(fast_sweep) == before + 1
     health = (await tenant_a.admin.http.get("/api/health/status")).json()
     assert health["checks"]["markers"] == {"ok": True, "stale": 0}
 

@@ -218,9 +218,11 @@ async def count_stale_markers(session: AsyncSession) -> int:
 
 async def requeue_stale_markers(session: AsyncSession, tasks: TaskQueue) -> list[int]:
     """Put every stale compile back in the queue (a Beat job); returns the content ids."""
-    ids = list(await session.scalars(select(ARContent.id).where(_stale()).order_by(ARContent.id)))
-    for content_id in ids:
-        await session.execute(
+    requeued = []
+    for content_id in await session.scalars(
+        select(ARContent.id).where(_stale()).order_by(ARContent.id)
+    ):
+        result = await session.execute(
             update(ARContent)
             .where(ARContent.id == content_id, _stale())
             .values(
@@ -232,6 +234,9 @@ async def requeue_stale_markers(session: AsyncSession, tasks: TaskQueue) -> list
             .execution_options(synchronize_session=False)
         )
         await session.commit()
+        if _rowcount(result) != 1:
+            continue  # another worker's sweep requeued it first
         await anyio.to_thread.run_sync(tasks.compile_marker, content_id)
         log.warning("marker.requeued_stale", content_id=content_id)
-    return ids
+        requeued.append(content_id)
+    return requeued
