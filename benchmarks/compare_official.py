@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 from benchmarks.official_mindar import compile_official
+from tests.support import samples
 
-from vertex_ar.markers import samples
 from vertex_ar.markers.compiler import compile_with_stats
 from vertex_ar.markers.format import decode
 from vertex_ar.markers.images import decode_rgb

@@ -101,7 +101,7 @@ def _run(kind: str, image: Path, runs: int, max_side: int, tmp: Path) -> Runs:
 
 
 def _images(tmp: Path) -> list[Path]:
-    from vertex_ar.markers.samples import collage
+    from tests.support.samples import collage
 
     paths = []
     for i, (width, height) in enumerate(SIZES):

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from vertex_ar.markers import samples
+from tests.support import samples
 from vertex_ar.markers.format import decode
 
 

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 from tests.markers.official import official_mind
-from vertex_ar.markers import compile_targets, samples
+from tests.support import samples
+from vertex_ar.markers import compile_targets
 from vertex_ar.markers.format import decode, validate
-from vertex_ar.markers.pyramid import matching_scales, scaled_size
+from vertex_ar.markers.image_list import matching_scales, scaled_size
 
 TARGETS = [samples.collage(300, 400, seed=41), samples.noise_blobs(360, 270, seed=42)]
 

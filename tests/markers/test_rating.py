@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vertex_ar.markers import compile_with_stats, rate_compiled, rate_target, samples
+from tests.support import samples
+from vertex_ar.markers import compile_with_stats, rate_compiled, rate_target
 from vertex_ar.markers.format import decode
 
 W, H = 480, 640

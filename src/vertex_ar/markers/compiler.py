@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from vertex_ar.markers import format as mind_format
+from vertex_ar.markers.image_list import ScaledImage, matching_images, tracking_images
 from vertex_ar.markers.images import DEFAULT_MAX_SIDE, GreyImage, ImageSource, prepare_target
 from vertex_ar.markers.matching.keyframe import matching_keyframe
-from vertex_ar.markers.pyramid import ScaledImage, matching_images, tracking_images
 from vertex_ar.markers.tracker.extract import tracking_frame
 
 # Two cores is the deployment norm; more threads only add contention for memory bandwidth.

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vertex_ar.markers.detector import FeaturePoints, detect
+from vertex_ar.markers.detector.detector import FeaturePoints, detect
 from vertex_ar.markers.format import js_number
 from vertex_ar.markers.matching.clustering import build_cluster_tree
 
