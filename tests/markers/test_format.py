@@ -186,11 +186,13 @@ def test_validator_catches_broken_files(
         decode(msgpack.packb(broken, use_bin_type=True))
 
 
-def test_same_structure_as_the_official_file(tmp_path: Path) -> None:
-    """Official compiler (Node, ~10–30 s here) vs ours on one small image."""
+def test_compat_mode_writes_the_official_file(tmp_path: Path) -> None:
+    """Official compiler (Node, ~10–30 s here) vs ours with ``compat`` on one small image."""
     rgb = samples.collage(240, 320, seed=43)
-    official = decode(official_mind([rgb], tmp_path))  # our validator accepts the real thing
-    ours = decode(compile_targets(rgb))
+    official_bytes = official_mind([rgb], tmp_path)
+    ours_bytes = compile_targets(rgb, compat=True)
+    official = decode(official_bytes)  # our validator accepts the real thing
+    ours = decode(ours_bytes)
     theirs_target, our_target = official["dataList"][0], ours["dataList"][0]
     assert our_target["targetImage"] == theirs_target["targetImage"]
     # Keyframe sizes and scales, exactly.
@@ -211,3 +213,4 @@ def test_same_structure_as_the_official_file(tmp_path: Path) -> None:
         assert list(ours_kf["maximaPointsCluster"]["rootNode"]) == list(
             theirs_kf["maximaPointsCluster"]["rootNode"]
         )
+    assert ours_bytes == official_bytes
