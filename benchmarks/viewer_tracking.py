@@ -59,7 +59,6 @@ TARGET_SETS: dict[str, list[tuple[str, int, int, int]]] = {
     ],
     "held-out": [
         ("photo", 720, 960, 9001),
-        ("photo", 900, 640, 9002),
         ("illustration", 700, 1000, 9003),
         ("text", 640, 900, 9004),
         ("low-texture", 800, 800, 9005),
