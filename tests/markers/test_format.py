@@ -22,6 +22,7 @@ from tests.support import samples
 from vertex_ar.markers import compile_targets
 from vertex_ar.markers.format import decode, validate
 from vertex_ar.markers.image_list import matching_scales, scaled_size
+from vertex_ar.markers.tilted_views import TILTED_SHORT_SIDES
 
 TARGETS = [samples.collage(300, 400, seed=41), samples.noise_blobs(360, 270, seed=42)]
 
@@ -76,7 +77,13 @@ def _check_target(target: dict[str, Any], rgb: np.ndarray) -> None:
     assert tracking[1]["points"], "the viewer tracks on trackingData[1]; it needs points"
 
     matching = target["matchingData"]
-    scales = matching_scales(width, height)
+    # The official keyframes, then the tilted views (squeezed along x, then y) of those whose
+    # short side is in the tilted range, at the same sizes.
+    official = matching_scales(width, height)
+    low, high = TILTED_SHORT_SIDES
+    tilted = [s for s in official if low <= min(scaled_size(width, height, s)) <= high]
+    assert tilted
+    scales = official + tilted + tilted
     assert [k["scale"] for k in matching] == scales
     for keyframe, scale in zip(matching, scales, strict=True):
         assert list(keyframe) == [
