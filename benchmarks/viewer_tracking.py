@@ -11,6 +11,7 @@ the time to fetch and decode the file with MindAR's own decoder.
     .venv/bin/python -m benchmarks.viewer_tracking                 # held-out targets, all poses
     .venv/bin/python -m benchmarks.viewer_tracking --set tuning --pose tx55 --pose tx65
     .venv/bin/python -m benchmarks.viewer_tracking --image poster.jpg --json out.json
+    .venv/bin/python -m benchmarks.viewer_tracking --tables-from out.json   # print them again
 
 Targets are generated (photo-like, illustration, text-heavy, low-texture) from seeds: the
 ``tuning`` set is what the compiler was developed on, the ``held-out`` set (the default and the
@@ -97,9 +98,12 @@ COMPILERS = ("official", "ours")
 
 @dataclass
 class Compiled:
+    """One compiler's file for one target; ``mind`` is empty when read back from ``--json``."""
+
     compiler: str
-    mind: bytes
+    size: int
     ms: float
+    mind: bytes = b""
 
 
 @dataclass
@@ -128,7 +132,10 @@ def _compile_both(rgb: RGB, workdir: Path, log: Callable[[str], None]) -> list[C
     ours_ms = (time.perf_counter() - started) * 1000
     same = compile_targets([rgb], compat=True) == official.mind
     log(f"  --compat output is the official file: {'yes' if same else 'NO'}")
-    return [Compiled("official", official.mind, official.ms), Compiled("ours", ours, ours_ms)]
+    return [
+        Compiled("official", len(official.mind), official.ms, official.mind),
+        Compiled("ours", len(ours), ours_ms, ours),
+    ]
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -165,7 +172,7 @@ def _print_tables(rows: list[Row], compiled: dict[str, list[Compiled]]) -> None:
 
     print("\nSummary per compiler")
     header = (
-        f"{'compiler':<9} {'easy found':>10} {'hard found':>10} {'err (both)':>10}"
+        f"{'compiler':<9} {'easy found':>10} {'hard found':>10} {'err mean':>8} {'median':>6}"
         f" {'frames':>7} {'ms found':>9} {'size KB':>8} {'load ms':>8} {'compile ms':>10}"
     )
     print(header)
@@ -190,13 +197,14 @@ def _print_tables(rows: list[Row], compiled: dict[str, list[Compiled]]) -> None:
             m for t, case in both if (m := results[(t, case, compiler)].ms_to_detection) is not None
         ]
         loads = [m for r in mine if (m := r.result.file_load_ms) is not None]
-        sizes = [builds[index].mind for builds in compiled.values()]
+        sizes = [builds[index].size for builds in compiled.values()]
         compile_ms = [builds[index].ms for builds in compiled.values()]
         print(
             f"{compiler:<9} {sum(r.result.found for r in easy):>6}/{len(easy):<3}"
             f" {sum(r.result.found for r in hard_rows):>6}/{len(hard_rows):<3}"
-            f" {_fmt(_mean(errors)):>10} {_fmt(_median(frames), 1):>7} {_fmt(_median(ms), 0):>9}"
-            f" {_fmt(_mean([len(m) / 1000 for m in sizes]), 0):>8} {_fmt(_median(loads), 0):>8}"
+            f" {_fmt(_mean(errors)):>8} {_fmt(_median(errors)):>6}"
+            f" {_fmt(_median(frames), 1):>7} {_fmt(_median(ms), 0):>9}"
+            f" {_fmt(_mean([size / 1000 for size in sizes]), 0):>8} {_fmt(_median(loads), 0):>8}"
             f" {_fmt(_median(compile_ms), 0):>10}"
         )
     print(
@@ -212,8 +220,8 @@ def _print_tables(rows: list[Row], compiled: dict[str, list[Compiled]]) -> None:
             for c in COMPILERS
         }
         print(
-            f"{target:<22} {len(official.mind) / 1000:>7.0f} {len(ours.mind) / 1000:>7.0f}"
-            f" ({len(ours.mind) / len(official.mind):.2f}x)"
+            f"{target:<22} {official.size / 1000:>7.0f} {ours.size / 1000:>7.0f}"
+            f" ({ours.size / official.size:.2f}x)"
             f"   {count['official']:>2} / {count['ours']:>2} of {len(cases)}"
         )
 
@@ -235,9 +243,7 @@ def run(
             log(f"{name}: compiling ({rgb.shape[1]}x{rgb.shape[0]})")
             builds = _compile_both(rgb, workdir, log)
             compiled[name] = builds
-            log(
-                "  " + ", ".join(f"{b.compiler} {b.ms:.0f} ms, {len(b.mind)} bytes" for b in builds)
-            )
+            log("  " + ", ".join(f"{b.compiler} {b.ms:.0f} ms, {b.size} bytes" for b in builds))
             for case in cases:
                 feed = workdir / "feed.y4m"
                 truth = write_feed(feed, rgb, case.pose, look=case.look)
@@ -253,6 +259,37 @@ def run(
     return rows, compiled
 
 
+def _load(path: Path) -> tuple[list[Row], dict[str, list[Compiled]]]:
+    """Rows and builds of a ``--json`` file (sizes and times; no files, corners or logs)."""
+    saved = json.loads(path.read_text())
+    cases = {c.name: c for c in CASES}
+    compiled = {
+        target: [Compiled(b["compiler"], b["bytes"], b["ms"]) for b in builds]
+        for target, builds in saved["compiled"].items()
+    }
+    rows = [
+        Row(
+            run["target"],
+            cases[run["pose"]],
+            run["compiler"],
+            TrackingResult(
+                found=run["found"],
+                ms_to_detection=run["ms_to_detection"],
+                startup_ms=None,
+                corners=None,
+                corner_error_px=run["corner_error_px"],
+                samples=0,
+                lost_count=0,
+                frames_to_match=run["frames_to_match"],
+                file_load_ms=run["file_load_ms"],
+                error=run["error"],
+            ),
+        )
+        for run in saved["runs"]
+    ]
+    return rows, compiled
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--set", choices=sorted(TARGET_SETS), default="held-out")
@@ -265,7 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=20.0, help="seconds to wait for detection per run"
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument(
+        "--tables-from", type=Path, metavar="JSON", help="print the tables of a saved --json run"
+    )
     args = parser.parse_args(argv)
+    if args.tables_from:
+        _print_tables(*_load(args.tables_from))
+        return 0
 
     targets = [
         (name, rgb)
@@ -283,8 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "compiled": {
                         target: [
-                            {"compiler": b.compiler, "ms": b.ms, "bytes": len(b.mind)}
-                            for b in builds
+                            {"compiler": b.compiler, "ms": b.ms, "bytes": b.size} for b in builds
                         ]
                         for target, builds in compiled.items()
                     },
