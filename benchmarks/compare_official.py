@@ -4,7 +4,7 @@
 
 Without arguments it compares on generated images (a collage, photo-like noise, a half-textured
 and a tiled poster, fixed seeds). For each image both compilers see the same pixels (ours with no
-downscaling) and the report gives:
+downscaling, in ``compat`` mode) and the report gives:
   * whether the files are byte-identical;
   * keyframe sizes and scales (must be equal);
   * matching points: counts per keyframe, and for every official point the nearest of ours of the
@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 from benchmarks.official_mindar import compile_official
+from tests.support import samples
 
-from vertex_ar.markers import samples
 from vertex_ar.markers.compiler import compile_with_stats
 from vertex_ar.markers.format import decode
 from vertex_ar.markers.images import decode_rgb
@@ -104,7 +104,7 @@ def compare(name: str, rgb: npt.NDArray[np.uint8], tmp: Path) -> bool:
     path = tmp / f"{name}.png"
     cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     official_result = compile_official([path], tmp / f"{name}-official.mind")
-    ours_result = compile_with_stats([path], max_side=None)
+    ours_result = compile_with_stats([path], max_side=None, compat=True)
     official = decode(official_result.mind)["dataList"][0]
     ours = decode(ours_result.mind)["dataList"][0]
     height, width = rgb.shape[:2]

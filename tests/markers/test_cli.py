@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from vertex_ar.markers import samples
+from tests.support import samples
 from vertex_ar.markers.format import decode
 
 
@@ -58,6 +58,26 @@ def test_compile_prints_one_json_line_and_writes_the_file(
         for k in t["matchingData"]
     )
     assert stats["ms"] > 0
+
+
+def test_compat_writes_the_official_layout_and_default_adds_tilted_views(
+    images: list[Path], tmp_path: Path
+) -> None:
+    from vertex_ar.markers import compile_targets
+
+    for flags, compat in (([], False), (["--compat"], True)):
+        out = tmp_path / f"compat-{compat}.mind"
+        subprocess.run(
+            [*_cli(), "marker", "compile", str(images[0]), "-o", str(out), *flags],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        assert out.read_bytes() == compile_targets(images[0], compat=compat)
+    assert (tmp_path / "compat-False.mind").stat().st_size > (
+        tmp_path / "compat-True.mind"
+    ).stat().st_size
 
 
 def test_score_prints_the_rating(images: list[Path]) -> None:

@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from vertex_ar.markers import compile_targets, compile_with_stats, samples
+from tests.support import samples
+from vertex_ar.markers import compile_targets, compile_with_stats
 from vertex_ar.markers.format import decode
 
 RGB = samples.collage(280, 360, seed=71)

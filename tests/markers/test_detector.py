@@ -9,21 +9,23 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from vertex_ar.markers.detector import (
+from vertex_ar.markers.detector.detector import FeaturePoints, detect
+from vertex_ar.markers.detector.extrema import MAX_FEATURES, prune
+from vertex_ar.markers.detector.freak import (
     DESCRIPTOR_WORDS,
     FREAK_COMPARISON_COUNT,
     FREAK_POINTS,
-    MAX_FEATURES,
-    FeaturePoints,
-    build_pyramid,
-    detect,
-    octave_count,
     pack_bits,
     unpack_bits,
 )
-from vertex_ar.markers.detector.extrema import prune
 from vertex_ar.markers.detector.orientation import compute_angles
-from vertex_ar.markers.detector.pyramid import binomial_filter, downsample, upsample_at
+from vertex_ar.markers.detector.pyramid import (
+    binomial_filter,
+    build_pyramid,
+    downsample,
+    octave_count,
+    upsample_at,
+)
 from vertex_ar.markers.matching import hamming
 
 

@@ -18,9 +18,11 @@ import numpy as np
 import pytest
 
 from tests.markers.official import official_mind
-from vertex_ar.markers import compile_targets, samples
+from tests.support import samples
+from vertex_ar.markers import compile_targets
 from vertex_ar.markers.format import decode, validate
-from vertex_ar.markers.pyramid import matching_scales, scaled_size
+from vertex_ar.markers.image_list import matching_scales, scaled_size
+from vertex_ar.markers.tilted_views import TILTED_SHORT_SIDES
 
 TARGETS = [samples.collage(300, 400, seed=41), samples.noise_blobs(360, 270, seed=42)]
 
@@ -75,7 +77,13 @@ def _check_target(target: dict[str, Any], rgb: np.ndarray) -> None:
     assert tracking[1]["points"], "the viewer tracks on trackingData[1]; it needs points"
 
     matching = target["matchingData"]
-    scales = matching_scales(width, height)
+    # The official keyframes, then the tilted views (squeezed along x, then y) of those whose
+    # short side is in the tilted range, at the same sizes.
+    official = matching_scales(width, height)
+    low, high = TILTED_SHORT_SIDES
+    tilted = [s for s in official if low <= min(scaled_size(width, height, s)) <= high]
+    assert tilted
+    scales = official + tilted + tilted
     assert [k["scale"] for k in matching] == scales
     for keyframe, scale in zip(matching, scales, strict=True):
         assert list(keyframe) == [
@@ -185,11 +193,13 @@ def test_validator_catches_broken_files(
         decode(msgpack.packb(broken, use_bin_type=True))
 
 
-def test_same_structure_as_the_official_file(tmp_path: Path) -> None:
-    """Official compiler (Node, ~10–30 s here) vs ours on one small image."""
+def test_compat_mode_writes_the_official_file(tmp_path: Path) -> None:
+    """Official compiler (Node, ~10–30 s here) vs ours with ``compat`` on one small image."""
     rgb = samples.collage(240, 320, seed=43)
-    official = decode(official_mind([rgb], tmp_path))  # our validator accepts the real thing
-    ours = decode(compile_targets(rgb))
+    official_bytes = official_mind([rgb], tmp_path)
+    ours_bytes = compile_targets(rgb, compat=True)
+    official = decode(official_bytes)  # our validator accepts the real thing
+    ours = decode(ours_bytes)
     theirs_target, our_target = official["dataList"][0], ours["dataList"][0]
     assert our_target["targetImage"] == theirs_target["targetImage"]
     # Keyframe sizes and scales, exactly.
@@ -210,3 +220,4 @@ def test_same_structure_as_the_official_file(tmp_path: Path) -> None:
         assert list(ours_kf["maximaPointsCluster"]["rootNode"]) == list(
             theirs_kf["maximaPointsCluster"]["rootNode"]
         )
+    assert ours_bytes == official_bytes

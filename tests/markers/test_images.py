@@ -98,7 +98,7 @@ def test_too_small_images_are_refused() -> None:
 
 
 def test_large_jpeg_decodes_at_reduced_scale_like_full_decoding(tmp_path: Path) -> None:
-    from vertex_ar.markers import samples
+    from tests.support import samples
 
     rgb = samples.collage(3000, 2000, seed=12)
     exif = Image.Exif()

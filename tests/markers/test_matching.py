@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from vertex_ar.markers.detector import DESCRIPTOR_WORDS, FREAK_COMPARISON_COUNT, pack_bits
+from vertex_ar.markers.detector.freak import DESCRIPTOR_WORDS, FREAK_COMPARISON_COUNT, pack_bits
 from vertex_ar.markers.matching import (
     MIN_FEATURE_PER_NODE,
     build_cluster_tree,

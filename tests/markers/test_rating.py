@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vertex_ar.markers import compile_with_stats, rate_compiled, rate_target, samples
+from tests.support import samples
+from vertex_ar.markers import compile_with_stats, rate_compiled, rate_target
 from vertex_ar.markers.format import decode
 
 W, H = 480, 640
@@ -75,3 +76,12 @@ def test_rating_is_json_and_the_same_from_a_decoded_file() -> None:
     assert set(direct) == {"score", "stars", "reasons", "codes", "metrics"}
     assert 0 <= direct["score"] <= 100 and direct["stars"] in range(6)
     assert len(direct["reasons"]) == len(direct["codes"])
+
+
+def test_tilted_view_keyframes_do_not_change_the_rating() -> None:
+    """The rating reads the head-on keyframes, so both compiler modes rate a target alike."""
+    rgb = samples.collage(W, H, seed=57)
+    default = compile_with_stats(rgb)
+    compat = compile_with_stats(rgb, compat=True)
+    assert default.keyframes > compat.keyframes
+    assert rate_compiled(default.targets[0]) == rate_compiled(compat.targets[0])

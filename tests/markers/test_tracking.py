@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from tests.markers.official import official_pyramid
-from vertex_ar.markers import samples
+from tests.support import samples
+from vertex_ar.markers.image_list import ScaledImage, tracking_images
 from vertex_ar.markers.images import load_grey
-from vertex_ar.markers.pyramid import ScaledImage, tracking_images
 from vertex_ar.markers.tracker.extract import (
     TEMPLATE_SIZE,
     candidate_mask,

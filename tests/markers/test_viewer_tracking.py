@@ -1,8 +1,9 @@
 """Our `.mind` files in the real MindAR 1.2.5 viewer (headless Chromium, fake camera).
 
-A generated collage no compiler was tuned on is compiled by our compiler and shown to the viewer
-at several poses: it must be found, and the target corners projected from MindAR's pose must
-land within a few pixels of where the fake camera drew them.
+A generated collage no compiler was tuned on is compiled by our compiler (default mode, with the
+tilted-view keyframes) and shown to the viewer at several poses: it must be found, and the target
+corners projected from MindAR's pose must land within a few pixels of where the fake camera drew
+them. The 60° tilt is one the head-on keyframes alone usually miss.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ POSES = [
     Pose(scale=0.7, rotation_deg=35.0),
     Pose(scale=0.7, tilt_x_deg=35.0),
     Pose(scale=0.65, rotation_deg=-15.0, tilt_y_deg=-30.0, offset=(40.0, 10.0)),
+    Pose(scale=0.75, tilt_x_deg=60.0),
 ]
 
 

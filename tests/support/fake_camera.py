@@ -56,6 +56,58 @@ class Pose:
         return "-".join(parts)
 
 
+@dataclass(frozen=True)
+class Look:
+    """How the camera sees the scene, applied to the rendered frame before sensor noise.
+
+    ``brightness``: gain on every pixel (0.3: a dim room, contrast and signal both drop);
+    ``blur_sigma``: Gaussian defocus in pixels; ``motion_px`` / ``motion_deg``: length and
+    direction of a straight motion-blur streak; ``glare``: peak brightness added by a soft
+    specular spot over the upper right of the print (saturates at white).
+    """
+
+    brightness: float = 1.0
+    blur_sigma: float = 0.0
+    motion_px: float = 0.0
+    motion_deg: float = 0.0
+    glare: float = 0.0
+
+    def label(self) -> str:
+        parts = []
+        if self.brightness != 1.0:
+            parts.append(f"dim{self.brightness:g}")
+        if self.blur_sigma:
+            parts.append(f"blur{self.blur_sigma:g}")
+        if self.motion_px:
+            parts.append(f"motion{self.motion_px:g}@{self.motion_deg:g}")
+        if self.glare:
+            parts.append(f"glare{self.glare:g}")
+        return "-".join(parts)
+
+    def apply(self, frame: Image, corners: Corners) -> Image:
+        """The RGB frame (h, w, 3) as this camera sees it; ``corners`` (4, 2) place the glare."""
+        out = frame.astype(np.float32)
+        if self.blur_sigma:
+            out = cv2.GaussianBlur(out, (0, 0), self.blur_sigma)
+        if self.motion_px:
+            length = max(1, round(self.motion_px))
+            kernel = np.zeros((length, length), np.float32)
+            kernel[length // 2, :] = 1.0 / length
+            centre = ((length - 1) / 2, (length - 1) / 2)
+            rotation = cv2.getRotationMatrix2D(centre, self.motion_deg, 1.0)
+            kernel = cv2.warpAffine(kernel, rotation, (length, length))
+            out = cv2.filter2D(out, -1, kernel / max(float(kernel.sum()), 1e-6))
+        out *= self.brightness
+        if self.glare:
+            # Centre a third of the way from the top-right corner towards the middle.
+            spot = corners[1] + (corners.mean(axis=0) - corners[1]) / 3
+            radius = 0.25 * float(np.linalg.norm(corners[2] - corners[1]))
+            ys, xs = np.mgrid[0 : out.shape[0], 0 : out.shape[1]].astype(np.float32)
+            falloff = np.exp(-((xs - spot[0]) ** 2 + (ys - spot[1]) ** 2) / (2 * radius**2))
+            out += self.glare * falloff[..., None]
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
 def target_corners(pose: Pose, width: int, height: int) -> Corners:
     """Frame-pixel positions of the target's corners, shape (4, 2) as (x, y).
 
@@ -168,6 +220,7 @@ def write_feed(
     target: Image,
     pose: Pose,
     *,
+    look: Look | None = None,
     seconds: float = 2.0,
     fps: int = 15,
     seed: int = 0,
@@ -176,9 +229,11 @@ def write_feed(
     """Write a static-pose camera feed of an RGB target (h, w, 3) to ``path`` (Y4M).
 
     Each frame gets fresh mild sensor noise so the viewer sees a live-looking camera. Chromium
-    loops the file. Returns the true corners, shape (4, 2).
+    loops the file. ``look`` adds dim light, blur or glare. Returns the true corners (4, 2).
     """
     clean, corners = render(target, pose, seed=seed)
+    if look is not None:
+        clean = look.apply(clean, corners)
     rng = np.random.default_rng(seed)
     frames = []
     for _ in range(max(1, round(seconds * fps))):

@@ -61,6 +61,9 @@ class TrackingResult:
     to processing start (tfjs + WebGL warm-up). ``corners``: median over the sampled poses of the
     projected target corners, shape (4, 2), order TL, TR, BR, BL, video-frame pixels.
     ``corner_error_px``: mean distance of those corners to the true ones.
+    ``frames_to_match``: frames the viewer's detection loop processed up to and including its
+    first match (load-independent, unlike ``ms_to_detection``). ``file_load_ms``: fetching the
+    ``.mind`` and decoding it with MindAR's own decoder.
     """
 
     found: bool
@@ -70,6 +73,8 @@ class TrackingResult:
     corner_error_px: float | None
     samples: int
     lost_count: int
+    frames_to_match: int | None = None
+    file_load_ms: float | None = None
     error: str | None = None
     console: list[str] = field(default_factory=list)
 
@@ -269,6 +274,8 @@ def _result(
         corner_error_px=corner_error,
         samples=len(poses),
         lost_count=int(state.get("lostCount", 0)),
+        frames_to_match=state.get("framesToMatch"),
+        file_load_ms=state.get("fileLoadMs"),
         error=error,
         console=console,
     )

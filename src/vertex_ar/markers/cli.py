@@ -24,7 +24,7 @@ def _compile(args: argparse.Namespace) -> int:
     from vertex_ar.markers.compiler import compile_with_stats
 
     try:
-        result = compile_with_stats(args.images, max_side=args.max_side)
+        result = compile_with_stats(args.images, max_side=args.max_side, compat=args.compat)
     except (OSError, ValueError) as exc:
         print(f"marker compile: {exc}", file=sys.stderr)
         return 1
@@ -62,6 +62,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     compile_parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.mind")
     compile_parser.add_argument(
         "--max-side", type=_max_side, default=DEFAULT_MAX_SIDE, help=max_side_help
+    )
+    compile_parser.add_argument(
+        "--compat",
+        action="store_true",
+        help="write exactly what the official MindAR 1.2.5 compiler writes (no tilted-view"
+        " keyframes: smaller, but found at fewer angles)",
     )
     compile_parser.set_defaults(handler=_compile)
 

@@ -2,8 +2,10 @@
 
 Per target (as MindAR 1.2.5's ``compiler-base.js``): official greyscale, then the matching pyramid
 (DoG/FREAK points and cluster trees per keyframe) and the two tracking keyframes, exported as one
-``dataList`` entry. Keyframes are independent, so they run on a small thread pool: the heavy work
-is in numpy/OpenCV, which release the GIL.
+``dataList`` entry. By default the matching pyramid is followed by keyframes from tilted views
+(``tilted_views``), which the stock viewer uses like any other; ``compat=True`` writes exactly the
+official compiler's bytes. Keyframes are independent, so they run on a small thread pool: the
+heavy work is in numpy/OpenCV, which release the GIL.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from vertex_ar.markers import format as mind_format
+from vertex_ar.markers.image_list import ScaledImage, matching_images, tracking_images
 from vertex_ar.markers.images import DEFAULT_MAX_SIDE, GreyImage, ImageSource, prepare_target
 from vertex_ar.markers.matching.keyframe import matching_keyframe
-from vertex_ar.markers.pyramid import ScaledImage, matching_images, tracking_images
+from vertex_ar.markers.tilted_views import TILT, tilted_keyframe, tilted_scales
 from vertex_ar.markers.tracker.extract import tracking_frame
 
 # Two cores is the deployment norm; more threads only add contention for memory bandwidth.
@@ -110,16 +113,25 @@ def _run_jobs(jobs: list[_Job], workers: int) -> list[dict[str, Any]]:
 
 
 def compile_grey_targets(
-    targets: Sequence[GreyImage], workers: int = DEFAULT_WORKERS
+    targets: Sequence[GreyImage], workers: int = DEFAULT_WORKERS, compat: bool = False
 ) -> list[dict[str, Any]]:
-    """dataList entries for greyscale targets, each (H, W) uint8 at its final size."""
+    """dataList entries for greyscale targets, each (H, W) uint8 at its final size.
+
+    ``compat``: only the official keyframes (the official compiler's bytes).
+    """
     jobs: list[_Job] = []
     layout: list[tuple[int, int]] = []  # (matching keyframes, tracking frames) per target
     for grey in targets:
         matching = matching_images(grey)
+        tilted = [] if compat else tilted_scales(matching)
         tracking = tracking_images(grey)
-        layout.append((len(matching), len(tracking)))
+        layout.append((len(matching) + 2 * len(tilted), len(tracking)))
         jobs.extend(_Job(float(m.data.size), m.data.size, _matching_job(m)) for m in matching)
+        jobs.extend(
+            _Job(m.data.size / TILT, m.data.size, _tilted_job(m, axis))
+            for axis in (1, 0)
+            for m in tilted
+        )
         jobs.extend(
             _Job(_TRACKING_COST * t.data.size, t.data.size, _tracking_job(t)) for t in tracking
         )
@@ -142,6 +154,10 @@ def _matching_job(image: ScaledImage) -> Callable[[], dict[str, Any]]:
     return lambda: matching_keyframe(image.data, image.scale)
 
 
+def _tilted_job(image: ScaledImage, axis: int) -> Callable[[], dict[str, Any]]:
+    return lambda: tilted_keyframe(image, axis)
+
+
 def _tracking_job(image: ScaledImage) -> Callable[[], dict[str, Any]]:
     return lambda: tracking_frame(image)
 
@@ -150,14 +166,18 @@ def compile_with_stats(
     images: ImageSource | Sequence[ImageSource],
     max_side: int | None = DEFAULT_MAX_SIDE,
     workers: int = DEFAULT_WORKERS,
+    compat: bool = False,
 ) -> CompileResult:
-    """Compile one or several targets (paths, encoded bytes or RGB/grey arrays) into one file."""
+    """Compile one or several targets (paths, encoded bytes or RGB/grey arrays) into one file.
+
+    ``compat``: write the official compiler's bytes (no tilted-view keyframes).
+    """
     started = time.perf_counter()
     sources = _as_list(images)
     if not sources:
         raise ValueError("no images to compile")
     greys = [prepare_target(source, max_side) for source in sources]
-    targets = compile_grey_targets(greys, workers)
+    targets = compile_grey_targets(greys, workers, compat)
     mind = mind_format.encode(targets)
     return CompileResult(mind=mind, ms=(time.perf_counter() - started) * 1000, targets=targets)
 
@@ -166,6 +186,7 @@ def compile_targets(
     images: ImageSource | Sequence[ImageSource],
     max_side: int | None = DEFAULT_MAX_SIDE,
     workers: int = DEFAULT_WORKERS,
+    compat: bool = False,
 ) -> bytes:
     """The ``.mind`` bytes for one or several targets; see ``compile_with_stats``."""
-    return compile_with_stats(images, max_side, workers).mind
+    return compile_with_stats(images, max_side, workers, compat).mind

@@ -64,11 +64,16 @@ _CELL_NAMES = {
 
 def _reference_keyframes(matching: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     low, high = REFERENCE_SIDES
-    chosen = [k for k in matching if low <= min(k["width"], k["height"]) <= high]
+    # The head-on keyframe of each scale: tilted-view keyframes repeat an earlier one's scale.
+    head_on: list[Mapping[str, Any]] = []
+    for keyframe in matching:
+        if all(keyframe["scale"] != k["scale"] for k in head_on):
+            head_on.append(keyframe)
+    chosen = [k for k in head_on if low <= min(k["width"], k["height"]) <= high]
     if chosen:
         return chosen
     middle = (low + high) / 2
-    return [min(matching, key=lambda k: abs(min(k["width"], k["height"]) - middle))]
+    return [min(head_on, key=lambda k: abs(min(k["width"], k["height"]) - middle))]
 
 
 def _hamming(descriptors: npt.NDArray[np.uint32]) -> npt.NDArray[np.float32]:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vertex_ar.markers.detector import FeaturePoints, detect
+from vertex_ar.markers.detector.detector import FeaturePoints, detect
 from vertex_ar.markers.format import js_number
 from vertex_ar.markers.matching.clustering import build_cluster_tree
 
@@ -42,14 +42,8 @@ def _point_dicts(points: FeaturePoints) -> list[dict[str, Any]]:
     ]
 
 
-def matching_keyframe(
-    image: npt.NDArray[np.uint8] | npt.NDArray[np.floating], scale: float
-) -> dict[str, Any]:
-    """The ``matchingData[i]`` dict for a (H, W) greyscale keyframe image at ``scale``.
-
-    ``image`` is already resized to the keyframe (uint8, or float with values 0…255).
-    """
-    points = detect(image)
+def keyframe_dict(points: FeaturePoints, width: int, height: int, scale: float) -> dict[str, Any]:
+    """The ``matchingData[i]`` dict of a ``width`` × ``height`` keyframe at ``scale``."""
     maxima = points.subset(points.maxima)
     minima = points.subset(~points.maxima)
     return {
@@ -57,7 +51,17 @@ def matching_keyframe(
         "minimaPoints": _point_dicts(minima),
         "maximaPointsCluster": build_cluster_tree(maxima.descriptors),
         "minimaPointsCluster": build_cluster_tree(minima.descriptors),
-        "width": int(image.shape[1]),
-        "height": int(image.shape[0]),
+        "width": width,
+        "height": height,
         "scale": js_number(float(scale)),
     }
+
+
+def matching_keyframe(
+    image: npt.NDArray[np.uint8] | npt.NDArray[np.floating], scale: float
+) -> dict[str, Any]:
+    """The ``matchingData[i]`` dict for a (H, W) greyscale keyframe image at ``scale``.
+
+    ``image`` is already resized to the keyframe (uint8, or float with values 0…255).
+    """
+    return keyframe_dict(detect(image), int(image.shape[1]), int(image.shape[0]), scale)

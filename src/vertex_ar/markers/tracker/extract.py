@@ -32,8 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from vertex_ar.markers.format import js_number
+from vertex_ar.markers.image_list import ScaledImage
 from vertex_ar.markers.images import GreyImage
-from vertex_ar.markers.pyramid import ScaledImage
 
 TEMPLATE_SIZE = 6  # templates are (2·6 + 1)² = 13×13
 TEMPLATE_WIDTH = 2 * TEMPLATE_SIZE + 1

@@ -11,9 +11,8 @@ import numpy.typing as npt
 import pytest
 
 from tests.markers.official import official_pyramid
-from vertex_ar.markers import samples
-from vertex_ar.markers.images import load_grey
-from vertex_ar.markers.pyramid import (
+from tests.support import samples
+from vertex_ar.markers.image_list import (
     integral_image,
     js_round,
     matching_images,
@@ -24,6 +23,7 @@ from vertex_ar.markers.pyramid import (
     tracking_images,
     tracking_scales,
 )
+from vertex_ar.markers.images import load_grey
 
 
 def _loop_resize(image: npt.NDArray[np.uint8], ratio: float) -> npt.NDArray[np.uint8]:
