@@ -18,6 +18,7 @@ from vertex_ar.users.endpoints import router as users_router
 from vertex_ar.viewer.endpoints import router as viewer_router
 
 ROUTERS: tuple[APIRouter, ...] = (
+    viewer_router,  # first: every scan is matched against the routes before it (issue 15)
     auth_router,
     companies_router,
     users_router,
@@ -29,5 +30,4 @@ ROUTERS: tuple[APIRouter, ...] = (
     rotation_router,
     qr_router,
     analytics_router,
-    viewer_router,
 )
