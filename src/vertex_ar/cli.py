@@ -1,23 +1,31 @@
-"""The `vertex-ar` command: each domain registers its own sub-commands."""
+"""The `vertex-ar` command: operator commands (db, serve, worker) and each domain's own."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
+
+from vertex_ar.core.settings import get_settings
 
 Handler = Callable[[argparse.Namespace], int]
+
+# The web stack (SQLAlchemy, Alembic, FastAPI, Celery) is imported inside the handlers:
+# `vertex-ar marker` and `--help` should not pay seconds of start-up for it.
 
 
 def build_parser() -> argparse.ArgumentParser:
     from vertex_ar.connections import cli as storage_cli
-    from vertex_ar.core import cli as core_cli
     from vertex_ar.markers import cli as marker_cli
     from vertex_ar.users import cli as users_cli
 
     parser = argparse.ArgumentParser(prog="vertex-ar", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    core_cli.register(commands)
+    _register_operator_commands(commands)
     users_cli.register(commands)
     marker_cli.register(commands)
     storage_cli.register(commands)
@@ -31,6 +39,108 @@ def main(argv: Sequence[str] | None = None) -> int:
         import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
     handler: Handler = args.handler
     return handler(args)
+
+
+def _register_operator_commands(commands: Any) -> None:
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    up = db_commands.add_parser("upgrade", help="migrate to a revision (default: head)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(handler=_db_upgrade)
+    down = db_commands.add_parser("downgrade", help="migrate down to a revision")
+    down.add_argument("revision")
+    down.set_defaults(handler=_db_downgrade)
+
+    serve = commands.add_parser("serve", help="serve the API (and, embedded, a worker with beat)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-worker", action="store_true", help="don't start a Celery worker")
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run a Celery worker (all queues) with beat")
+    worker.set_defaults(handler=_worker)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from vertex_ar.core import migrate
+
+    migrate.upgrade(None, args.revision)
+    return 0
+
+
+def _db_downgrade(args: argparse.Namespace) -> int:
+    from vertex_ar.core import migrate
+
+    migrate.downgrade(None, args.revision)
+    return 0
+
+
+def _worker_command() -> list[str]:
+    """All queues with beat; no mingle or gossip (the embedded broker has no broadcast)."""
+    from vertex_ar.tasks.config import worker_command
+
+    options = ("--beat", "--without-mingle", "--without-gossip")
+    return [sys.executable, "-m", *worker_command(get_settings().log_level, *options)]
+
+
+def _worker(_args: argparse.Namespace) -> int:
+    return subprocess.call(_worker_command())  # noqa: S603 - fixed argv, no user input
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from vertex_ar.core.logging import configure_logging
+    from vertex_ar.core.metrics import (
+        MULTIPROC_ENV,
+        multiprocess_dir,
+        reset_multiprocess_dir,
+    )
+    from vertex_ar.core.processes import start_group, stop_group
+
+    settings = get_settings()
+    configure_logging(settings)  # uvicorn's records in our format too (log_config=None below)
+    if "public_base_url" not in settings.model_fields_set:
+        # Links and QR codes name the port served (`make run PORT=8100`); the worker inherits it.
+        public_host = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
+        os.environ["PUBLIC_BASE_URL"] = f"http://{public_host}:{args.port}"
+        get_settings.cache_clear()
+        settings = get_settings()
+    if not multiprocess_dir():
+        # Web workers and the embedded Celery worker share their metrics through files.
+        os.environ[MULTIPROC_ENV] = str((settings.data_dir / "prometheus").resolve())
+    reset_multiprocess_dir()  # stale files of a previous run would count twice
+    worker = None
+    if settings.embedded_broker and not args.no_worker:
+        worker = start_group(_worker_command())
+    print(
+        f"Vertex AR on http://{args.host}:{args.port}  (API docs: /docs; "
+        f"links and QR codes: {settings.public_base_url})",
+        flush=True,
+    )
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
+    # `finally` below stop the embedded worker instead of orphaning it.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        uvicorn.run(
+            "vertex_ar.app:app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=settings.log_level.lower(),
+            log_config=None,  # keep configure_logging's handler
+            access_log=False,  # RequestIdMiddleware logs each request once
+        )
+    finally:
+        if worker is not None:
+            stop_group(worker)
+    return 0
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":
