@@ -82,6 +82,7 @@ def settings(backend: Backend, data_dir: Path) -> Iterator[Settings]:
         storage_root=data_dir / "storage",
         log_json=True,
         password_hash_profile="cheap",  # users are made by the dozen; ENV=test only
+        allow_private_storage_endpoints=True,  # MinIO and the fake servers run on loopback
         _env_file=None,  # type: ignore[call-arg]
     )
     empty_all_tables(backend.database_url)

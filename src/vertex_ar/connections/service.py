@@ -33,6 +33,7 @@ from vertex_ar.connections.schemas import (
     ConnectionUpdate,
     UsageRead,
 )
+from vertex_ar.connections.targets import private_target
 from vertex_ar.content.models import ARContent
 from vertex_ar.core.errors import (
     Conflict,
@@ -78,6 +79,15 @@ def validate_config(kind: StorageKind, config: dict[str, Any]) -> dict[str, Any]
         raise invalid_input(exc.errors(), prefix=["config"], what=f"{kind} config") from exc
 
 
+async def refuse_private_endpoint(settings: Settings, config: dict[str, Any]) -> None:
+    endpoint = config.get("endpoint_url")
+    if not endpoint or settings.allow_private_storage_endpoints:
+        return
+    if problem := await private_target(endpoint):
+        message = f"config.endpoint_url {problem} (allowed with ALLOW_PRIVATE_STORAGE_ENDPOINTS)"
+        raise InvalidInput(message, details=[{"field": "config.endpoint_url", "message": problem}])
+
+
 async def timed_check(
     session: AsyncSession, settings: Settings, connection: StorageConnection
 ) -> ConnectionTestResult:
@@ -111,6 +121,7 @@ class ConnectionService:
         if await self.repository.name_taken(data.name):
             raise Conflict(f"a storage connection named {data.name!r} exists already")
         config = validate_config(data.kind, data.config)
+        await refuse_private_endpoint(self.settings, config)
         public, token = split_config(self.settings, data.kind, config)
         connection = await self.repository.add(
             StorageConnection(name=data.name, kind=data.kind, config=public, secrets_token=token)
@@ -135,6 +146,7 @@ class ConnectionService:
             except SecretsUnreadable:
                 current = dict(connection.config)  # new secrets must then be sent in full
             merged = validate_config(connection.kind, {**current, **changes})
+            await refuse_private_endpoint(self.settings, merged)
             connection.config, connection.secrets_token = split_config(
                 self.settings, connection.kind, merged
             )

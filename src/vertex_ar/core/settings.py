@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     storage_encryption_keys: str = ""
     # Whether client companies may be assigned `local` connections (the platform's own disk).
     storage_allow_local_for_companies: bool = False
+    # S3 endpoints on loopback, link-local, private or metadata addresses are refused (the server
+    # would fetch from its own network); true for a MinIO on the LAN.
+    allow_private_storage_endpoints: bool = False
     storage_timeout_seconds: float = Field(default=30.0, gt=0)
     # S3 multipart part size: S3 needs >= 5 MiB for all but the last part (less: test servers only).
     s3_part_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
