@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.api import media
+from tests.support import media
 from tests.support.api import Api
 from tests.support.content import create_content, storage_files
 from tests.support.tenants import Tenant

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.api import media
+from tests.support import media
 from tests.support.backends import Backend
 from tests.support.tenants import TENANT_ADMIN_PASSWORD, Tenant
 from vertex_ar.content.service import MAX_VIDEOS_PER_UPLOAD

@@ -10,9 +10,9 @@ from typing import Any
 import msgpack
 import pytest
 
-from tests.api.worker import running_worker
 from tests.support.content import create_content
 from tests.support.tenants import Tenant
+from tests.support.worker import running_worker
 from vertex_ar.content.models import ARContent
 
 

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.api import media
 from tests.connections.conftest import connect, tenant_on
 from tests.storage.conftest import s3_keys
 from tests.storage.fake_yandex import FakeYandexDisk
 from tests.storage.fault_proxy import FaultProxy
+from tests.support import media
 from tests.support.api import Api
 from tests.support.content import create_content, storage_files
 from vertex_ar.app import create_app

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.worker import worker_env
 from tests.connections.conftest import connect, fetch_range, tenant_on
 from tests.storage.conftest import PART_BYTES, collect
 from tests.storage.fault_proxy import FaultProxy
 from tests.support.api import Api
 from tests.support.content import create_content, storage_files
+from tests.support.worker import worker_env
 from vertex_ar.connections.migrate import MigrationError, MigrationReport, migrate_company
 from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.content.marker_job import compile_content_marker

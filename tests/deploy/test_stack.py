@@ -34,8 +34,8 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-from tests.api import media
 from tests.deploy.promtext import samples, total
+from tests.support import media
 from tests.support.backends import PG_URL, REDIS_URL, REQUIRE_SERVICES
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(360)]

@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from tests.api import media
+from tests.support import media
 from tests.support.tenants import Tenant
 from vertex_ar.connections.routing import platform_storage
 from vertex_ar.content.models import ARContent, MarkerStatus

@@ -19,7 +19,7 @@ import redis
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from tests.api import media
+from tests.support import media
 from tests.support.api import Api
 from tests.support.backends import (
     PG_URL,

@@ -30,8 +30,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from tests.api import media
-from tests.api.worker import running_worker, wait_for
+from tests.support import media
 from tests.support.fake_camera import (
     FRAME_HEIGHT,
     FRAME_WIDTH,
@@ -42,6 +41,7 @@ from tests.support.fake_camera import (
     write_y4m,
 )
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS, FAKE_CAMERA_ARGS
+from tests.support.worker import running_worker, wait_for
 from vertex_ar.app import create_app
 from vertex_ar.core import migrate
 from vertex_ar.core.clock import local_now
