@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from tests.api import media
 from tests.api.test_queues import _queue_depths
+from tests.support import media
 from tests.support.content import create_content, set_content
 from tests.support.tenants import Tenant
 from vertex_ar.content.marker_job import compile_content_marker, requeue_stale_markers
