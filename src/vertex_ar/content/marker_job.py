@@ -119,6 +119,32 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount or 0)
 
 
+async def _compile_while_leased(
+    session: AsyncSession, settings: Settings, content: ARContent, claim: str, storage: Storage
+) -> CompiledMarker:
+    """Compile the portrait while renewing the claim's lease.
+
+    The task group wraps whatever the compile or the renewal raised in an exception group; the
+    error itself is raised again, so that callers see a MarkerCompileError and the task's retry
+    sees a StorageError or a database error.
+    """
+    done = anyio.Event()
+    compiled: CompiledMarker | None = None
+    try:
+        async with anyio.create_task_group() as lease:
+            lease.start_soon(_renew_lease, session, settings, content.id, claim, done)
+            try:
+                compiled = await _compile_from_storage(
+                    storage, content.portrait_key, settings.marker_max_side
+                )
+            finally:
+                done.set()
+    except BaseExceptionGroup as group:
+        raise group.exceptions[0] from None
+    assert compiled is not None  # the group raised otherwise
+    return compiled
+
+
 async def compile_content_marker(
     session: AsyncSession, settings: Settings, content_id: int
 ) -> MarkerStatus | None:
@@ -135,17 +161,20 @@ async def compile_content_marker(
         ready = content.marker_status is MarkerStatus.ready and content.marker_key
         return content.marker_status if ready else None
 
-    storage = await storage_for_company(session, settings, content.company_id)
-    done = anyio.Event()
     try:
-        async with anyio.create_task_group() as lease:
-            lease.start_soon(_renew_lease, session, settings, content_id, claim, done)
-            try:
-                compiled = await _compile_from_storage(
-                    storage, content.portrait_key, settings.marker_max_side
-                )
-            finally:
-                done.set()
+        return await _compile_claimed(session, settings, content, claim)
+    except Exception:
+        await _release(session, content_id, claim)  # so that the task's retry may claim it at once
+        raise
+
+
+async def _compile_claimed(
+    session: AsyncSession, settings: Settings, content: ARContent, claim: str
+) -> MarkerStatus | None:
+    content_id = content.id
+    storage = await storage_for_company(session, settings, content.company_id)
+    try:
+        compiled = await _compile_while_leased(session, settings, content, claim, storage)
     except MarkerCompileError as exc:
         try:
             await _finish(session, content_id, claim, MarkerStatus.failed, marker_error=str(exc))
@@ -191,6 +220,21 @@ async def _finish(
         await session.rollback()
         raise ClaimLost
     await session.commit()
+
+
+async def _release(session: AsyncSession, content_id: int, claim: str) -> None:
+    """Give the claim up after an error the task retries (storage or database); best effort."""
+    try:
+        await session.rollback()
+        await session.execute(
+            update(ARContent)
+            .where(_claimed(content_id, claim))
+            .values(marker_claim=None, marker_lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+    except Exception:  # the lease lapses on its own and the sweep requeues the item
+        log.warning("marker.release_failed", content_id=content_id, exc_info=True)
 
 
 async def mark_failed(session: AsyncSession, content_id: int, error: str) -> None:
