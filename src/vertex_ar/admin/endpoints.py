@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import ValidationError
 
-from vertex_ar.admin import assets, i18n, services
+from vertex_ar.admin import assets, i18n, manage, services
+from vertex_ar.admin.forms import checked, end_of_day, field_of, text, validate
 from vertex_ar.admin.pages import (
     AdminRoute,
     Context,
@@ -174,28 +174,10 @@ async def new_content_page(ctx: Ctx, project: int | None = None) -> Response:
     )
 
 
-def _field_of(exc: AppError) -> str | None:
-    details = exc.details
-    if isinstance(details, dict) and isinstance(details.get("field"), str):
-        return str(details["field"])
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        return str(details[0].get("field") or "") or None
-    return None
-
-
-def _form_fields(text: dict[str, str]) -> ContentFields:
-    values: dict[str, Any] = {name: text.get(name) or None for name in ContentFields.model_fields}
-    if values.get("expires_at") and len(values["expires_at"]) == 10:
-        values["expires_at"] += "T23:59:59Z"  # a date input: to the end of that day (UTC)
-    try:
-        return ContentFields.model_validate(values)
-    except ValidationError as exc:
-        details = [
-            {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
-        ]
-        raise InvalidInput(
-            "; ".join(f"{d['field']}: {d['message']}" for d in details), details=details
-        ) from exc
+def _form_fields(values: dict[str, str]) -> ContentFields:
+    data: dict[str, Any] = {name: values.get(name) or None for name in ContentFields.model_fields}
+    data["expires_at"] = end_of_day(data["expires_at"])
+    return validate(ContentFields, data)
 
 
 @router.post("/admin/content/new")
@@ -221,7 +203,7 @@ async def create_content(ctx: Ctx) -> Response:
             videos = [f for f in form.files.get("video", []) if f.named]
             content = await service.create(fields, portraits[0], videos)
     except AppError as exc:
-        field = _field_of(exc)
+        field = field_of(exc)
         if wants_json(ctx.request):
             return JSONResponse(
                 {"message": exc.message, "field": field}, status_code=exc.status_code
@@ -292,21 +274,17 @@ async def update_content(ctx: Ctx, content_id: int) -> Response:
     service = services.content(ctx)
     try:
         check_csrf(ctx.request, ctx.settings, str(form.get(CSRF_FIELD) or ""))
-        expires = str(form.get("expires_at") or "")
-        data = {
-            "title": str(form.get("title") or ""),
-            "customer_name": str(form.get("customer_name") or "") or None,
-            "customer_email": str(form.get("customer_email") or "") or None,
-            "customer_phone": str(form.get("customer_phone") or "") or None,
-            "expires_at": f"{expires}T23:59:59Z" if len(expires) == 10 else None,
-            "active": form.get("active") == "on",
-        }
-        try:
-            update = ContentUpdate.model_validate(data)
-        except ValidationError as exc:
-            raise InvalidInput(
-                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            ) from exc
+        update = validate(
+            ContentUpdate,
+            {
+                "title": text(form, "title") or "",
+                "customer_name": text(form, "customer_name"),
+                "customer_email": text(form, "customer_email"),
+                "customer_phone": text(form, "customer_phone"),
+                "expires_at": end_of_day(text(form, "expires_at")),
+                "active": checked(form, "active"),
+            },
+        )
         content = await service.update(content_id, update)
         saved, error = True, None
     except AppError as exc:
@@ -470,3 +448,6 @@ async def redoc(settings: SettingsDep) -> HTMLResponse:
         f'<script src="{bundle}"></script>'
         f'<script src="{assets.own_url("api-docs.js")}"></script></body>',
     )
+
+
+router.include_router(manage.router)

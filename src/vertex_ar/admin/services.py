@@ -4,6 +4,8 @@ the subject behind the session cookie. The one place that knows their constructo
 from __future__ import annotations
 
 from vertex_ar.admin.pages import Context
+from vertex_ar.companies.repository import CompanyRepository
+from vertex_ar.companies.service import CompanyService
 from vertex_ar.content.service import ContentService
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.projects.service import ProjectService
@@ -12,6 +14,8 @@ from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.service import RotationService
 from vertex_ar.storage.registry import RoutedStorage
 from vertex_ar.tasks.dispatch import TaskQueue
+from vertex_ar.users.repository import ScopedUserRepository
+from vertex_ar.users.service import UserService
 from vertex_ar.viewer.media import MediaLinks
 
 
@@ -36,3 +40,11 @@ def qr(ctx: Context) -> QRService:
 
 def media_links(ctx: Context) -> MediaLinks:
     return MediaLinks(ctx.session, ctx.settings)
+
+
+def companies(ctx: Context) -> CompanyService:
+    return CompanyService(CompanyRepository(ctx.session, ctx.user), ctx.settings)
+
+
+def users(ctx: Context) -> UserService:
+    return UserService(ScopedUserRepository(ctx.session, ctx.user))
