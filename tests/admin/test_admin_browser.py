@@ -120,8 +120,8 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     )
     assert seen_partial
     expect(page).to_have_url(re.compile(r".*/admin/content/\d+$"), timeout=60_000)
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})  # fmt: skip
+    unthrottled = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", unthrottled)
     content_url = page.url
     content_id = int(content_url.rsplit("/", 1)[1])
     expect(page.get_by_role("heading", name="Birthday poster", level=1)).to_be_visible()
