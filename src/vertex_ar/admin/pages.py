@@ -27,10 +27,10 @@ from vertex_ar.admin.session import (
     login_url,
     session_subject,
 )
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError
 from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import AuthSubject
 
 log = structlog.get_logger(__name__)
 TEMPLATES = Path(__file__).with_name("templates")

@@ -20,9 +20,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.auth.dependencies import current_subject
-from vertex_ar.auth.subject import AuthSubject
 from vertex_ar.core.errors import AppError, Forbidden
 from vertex_ar.core.settings import Settings
+from vertex_ar.core.tenancy import AuthSubject
 
 SESSION_COOKIE = "vertex_session"
 CSRF_COOKIE = "vertex_csrf"
