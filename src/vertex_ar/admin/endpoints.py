@@ -4,13 +4,14 @@ offline API docs. Every page goes through the same services and tenancy as the A
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
-from vertex_ar.admin import assets, i18n, manage, services
+from vertex_ar.admin import assets, i18n, insights, manage, services
 from vertex_ar.admin.forms import checked, end_of_day, field_of, text, validate
 from vertex_ar.admin.pages import (
     AdminRoute,
@@ -45,6 +46,7 @@ router = APIRouter(route_class=AdminRoute, include_in_schema=False)
 STATIC_CACHE = "public, max-age=31536000, immutable"
 PAGE_SIZE = 20
 MARKER_POLL_SECONDS = 2
+EXPIRING_SOON = timedelta(days=7)
 
 
 @router.get("/")
@@ -121,13 +123,6 @@ async def language(
     return response
 
 
-@router.get("/admin")
-async def dashboard(ctx: Ctx) -> Response:
-    content = services.content(ctx)
-    recent, total = await content.find(ContentFilters(limit=5))
-    return ctx.render("dashboard.html", {"recent": recent, "total": total})
-
-
 # --- AR content ----------------------------------------------------------------------------
 
 
@@ -139,28 +134,38 @@ async def _project_choices(ctx: Context) -> list[Any]:
 @router.get("/admin/content")
 async def content_list(
     ctx: Ctx,
+    q: Annotated[str | None, Query(max_length=200)] = None,
     project: Annotated[int | None, Query()] = None,
     status: Annotated[MarkerStatus | None, Query()] = None,
+    show: Annotated[str | None, Query(pattern="^(expiring|inactive)$")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    filters = ContentFilters(project, status, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    filters = ContentFilters(
+        project,
+        status,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+        search=(q or "").strip() or None,
+        expires_before=datetime.now(UTC) + EXPIRING_SOON if show == "expiring" else None,
+        active=False if show == "inactive" else None,
+    )
     items, total = await services.content(ctx).find(filters)
     links = services.media_links(ctx)
     thumbnails = {
         c.id: await links.url(c.company_id, c.portrait_key, c.portrait_mime) for c in items
     }
-    query = {k: v for k, v in {"project": project, "status": status}.items() if v}
-    pages = max(1, -(-total // PAGE_SIZE))
+    query = {
+        k: v for k, v in {"q": q, "project": project, "status": status, "show": show}.items() if v
+    }
     values = {
         "items": items,
         "total": total,
         "thumbnails": thumbnails,
         "projects": await _project_choices(ctx),
-        "project": project,
-        "status": status,
+        "filters": query,
         "statuses": list(MarkerStatus),
         "page": page,
-        "pages": pages,
+        "pages": max(1, -(-total // PAGE_SIZE)),
         "page_url": lambda n: "/admin/content?" + urlencode({**query, "page": n}),
     }
     return ctx.render("content_list.html", values)
@@ -451,3 +456,4 @@ async def redoc(settings: SettingsDep) -> HTMLResponse:
 
 
 router.include_router(manage.router)
+router.include_router(insights.router)

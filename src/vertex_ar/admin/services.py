@@ -4,6 +4,7 @@ the subject behind the session cookie. The one place that knows their constructo
 from __future__ import annotations
 
 from vertex_ar.admin.pages import Context
+from vertex_ar.analytics.service import AnalyticsService
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.service import CompanyService
 from vertex_ar.content.service import ContentService
@@ -48,3 +49,7 @@ def companies(ctx: Context) -> CompanyService:
 
 def users(ctx: Context) -> UserService:
     return UserService(ScopedUserRepository(ctx.session, ctx.user))
+
+
+def analytics(ctx: Context) -> AnalyticsService:
+    return AnalyticsService(ctx.session, ctx.user)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 import structlog
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.connections.routing import RoutedStorage
@@ -44,6 +45,9 @@ MAX_VIDEOS_PER_UPLOAD = 10
 class ContentFilters:
     project_id: int | None = None
     marker_status: MarkerStatus | None = None
+    search: str | None = None  # in the title, customer name/email/phone (case-insensitive)
+    expires_before: datetime | None = None  # has an expiry date before this moment
+    active: bool | None = None
 
 
 class ContentService:
@@ -70,6 +74,18 @@ class ContentService:
             stmt = stmt.where(ARContent.project_id == filters.project_id)
         if filters.marker_status is not None:
             stmt = stmt.where(ARContent.marker_status == filters.marker_status)
+        if filters.search:
+            columns = (
+                ARContent.title,
+                ARContent.customer_name,
+                ARContent.customer_email,
+                ARContent.customer_phone,
+            )
+            stmt = stmt.where(or_(*(c.icontains(filters.search, autoescape=True) for c in columns)))
+        if filters.expires_before is not None:
+            stmt = stmt.where(ARContent.expires_at < filters.expires_before)
+        if filters.active is not None:
+            stmt = stmt.where(ARContent.active == filters.active)
         return await self.repository.page(stmt, limit=page.limit, offset=page.offset)
 
     async def get(self, content_id: int) -> ARContent:
