@@ -173,6 +173,7 @@ async def content_list(
 
 @router.get("/admin/content/new")
 async def new_content_page(ctx: Ctx, project: int | None = None) -> Response:
+    ctx.user.require_editor()
     return ctx.render(
         "content_new.html",
         {"projects": await _project_choices(ctx), "values": {"project_id": project}},

@@ -14,6 +14,7 @@ from vertex_ar.qr.service import QRService
 from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.service import RotationService
 from vertex_ar.storage.registry import RoutedStorage
+from vertex_ar.storage.service import ConnectionService
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.users.repository import ScopedUserRepository
 from vertex_ar.users.service import UserService
@@ -53,3 +54,7 @@ def users(ctx: Context) -> UserService:
 
 def analytics(ctx: Context) -> AnalyticsService:
     return AnalyticsService(ctx.session, ctx.user)
+
+
+def connections(ctx: Context) -> ConnectionService:
+    return ConnectionService(ctx.session, ctx.user, ctx.settings)

@@ -100,6 +100,7 @@ class ContentService:
         self, fields: ContentFields, portrait: ReceivedFile, videos: list[ReceivedFile]
     ) -> ARContent:
         """Validate the received files, store them, then commit the rows: all or nothing."""
+        self.subject.require_editor()
         if len(videos) > MAX_VIDEOS_PER_UPLOAD:
             raise InvalidInput(f"at most {MAX_VIDEOS_PER_UPLOAD} videos per upload")
         project = await ProjectRepository(self.session, self.subject).get_active(fields.project_id)
@@ -137,6 +138,7 @@ class ContentService:
         return content
 
     async def update(self, content_id: int, data: ContentUpdate) -> ARContent:
+        self.subject.require_editor()
         content = await self.repository.get(content_id)
         for field, value in data.model_dump(exclude_unset=True).items():
             if value is None and field in ("title", "active"):
@@ -148,6 +150,7 @@ class ContentService:
         return content
 
     async def delete(self, content_id: int) -> None:
+        self.subject.require_editor()
         content = await self.repository.get(content_id)
         keys = content_keys(content)
         await self.repository.delete(content)
@@ -173,6 +176,7 @@ class ContentService:
             await self.storage.delete(key)
 
     async def add_videos(self, content_id: int, videos: list[ReceivedFile]) -> list[Video]:
+        self.subject.require_editor()
         if not videos:
             raise InvalidInput("no video file in the request (field 'video')")
         if len(videos) > MAX_VIDEOS_PER_UPLOAD:
@@ -188,6 +192,7 @@ class ContentService:
         return added
 
     async def delete_video(self, content_id: int, video_id: int) -> None:
+        self.subject.require_editor()
         content = await self.repository.get(content_id)
         video = await self.repository.video(content, video_id)
         keys = [k for k in (video.file_key, video.thumbnail_key) if k]
@@ -200,6 +205,7 @@ class ContentService:
     async def requeue_marker(self, content_id: int) -> ARContent:
         """Queue a compile unless one is queued or running (idempotent); a compile whose lease
         lapsed (its worker died) is queued again."""
+        self.subject.require_editor()
         content = await self.repository.get(content_id)
         if content.marker_in_flight(utcnow()):
             return content
