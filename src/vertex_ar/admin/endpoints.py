@@ -29,7 +29,6 @@ from vertex_ar.admin.session import (
     clear_session,
     set_session,
 )
-from vertex_ar.auth import service as auth_service
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.service import ContentFilters
@@ -82,7 +81,7 @@ async def login(
         check_csrf(ctx.request, ctx.settings, csrf_token)
         if not email or not password:
             raise InvalidInput(ctx.gettext("Enter your email and password."))
-        token = await auth_service.login(ctx.session, ctx.settings, email.strip(), password)
+        token = await services.auth(ctx).login(email.strip(), password)
     except AppError as exc:
         message = exc.message
         if exc.status_code == 401:

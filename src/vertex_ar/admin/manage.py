@@ -10,7 +10,6 @@ from vertex_ar.admin import services
 from vertex_ar.admin.forms import checked, field_of, text, validate
 from vertex_ar.admin.pages import AdminRoute, Context, Ctx, redirect
 from vertex_ar.admin.session import CSRF_FIELD, check_csrf
-from vertex_ar.auth import service as auth_service
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
 from vertex_ar.content.service import ContentFilters
 from vertex_ar.core.errors import AppError, InvalidInput, Unauthorized
@@ -269,7 +268,7 @@ async def change_password(ctx: Ctx) -> Response:
                 ctx.gettext("The new passwords differ."), details={"field": "confirm_password"}
             )
         try:
-            await auth_service.login(ctx.session, ctx.settings, ctx.user.email, current)
+            await services.auth(ctx).login(ctx.user.email, current)
         except Unauthorized as exc:
             raise InvalidInput(
                 ctx.gettext("The current password is wrong."),

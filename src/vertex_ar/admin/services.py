@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from vertex_ar.admin.pages import Context
 from vertex_ar.analytics.service import AnalyticsService
+from vertex_ar.auth.service import AuthService
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.service import CompanyService
 from vertex_ar.content.service import ContentService
@@ -16,7 +17,6 @@ from vertex_ar.rotation.service import RotationService
 from vertex_ar.storage.registry import RoutedStorage
 from vertex_ar.storage.service import ConnectionService
 from vertex_ar.tasks.dispatch import TaskQueue
-from vertex_ar.users.repository import ScopedUserRepository
 from vertex_ar.users.service import UserService
 from vertex_ar.viewer.media import MediaLinks
 
@@ -49,7 +49,7 @@ def companies(ctx: Context) -> CompanyService:
 
 
 def users(ctx: Context) -> UserService:
-    return UserService(ScopedUserRepository(ctx.session, ctx.user))
+    return UserService(ctx.session, ctx.user)
 
 
 def analytics(ctx: Context) -> AnalyticsService:
@@ -58,3 +58,7 @@ def analytics(ctx: Context) -> AnalyticsService:
 
 def connections(ctx: Context) -> ConnectionService:
     return ConnectionService(ctx.session, ctx.user, ctx.settings)
+
+
+def auth(ctx: Context) -> AuthService:
+    return AuthService(ctx.session, ctx.settings)
