@@ -104,3 +104,30 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 def assert_accessible(page: Page) -> None:
     violations = axe_violations(page)
     assert not violations, f"{page.url}: {violations}"
+
+
+_ANSWERED = ("document", "xhr", "fetch")  # their 4xx answers are shown to the user
+
+
+def watch(page: Page) -> list[str]:
+    """Script errors, CSP refusals, failed files and server errors of the page, as they happen
+    (a 4xx the page shows as a message, like a wrong login or a refused upload, is not one)."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console: {message.text}")
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
+    )
+    return problems

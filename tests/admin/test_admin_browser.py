@@ -12,11 +12,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
+import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.admin.browser import Live, assert_accessible, live_app
+from tests.admin.browser import (
+    ROOT_EMAIL,
+    ROOT_PASSWORD,
+    Live,
+    assert_accessible,
+    bearer,
+    live_app,
+    watch,
+)
 from tests.api import media
 from tests.api.worker import running_worker
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS
@@ -63,8 +72,7 @@ def _shot(page: Page, name: str) -> None:
 def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    console_errors: list[str] = []
-    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    problems = watch(page)
 
     # Not logged in: the admin sends us to the login form; / leads there too.
     page.goto(live.base_url + "/")
@@ -100,6 +108,14 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     assert_accessible(page)
     page.get_by_label("Title").fill("Birthday poster")
     page.get_by_label("Project").select_option(label="Spring campaign")
+    # A "portrait" that is no image: the API's message appears next to the Portrait field.
+    fake = tmp_path / "not-an-image.png"
+    fake.write_bytes(b"this is text, not a picture" * 10)
+    page.get_by_label("Portrait").set_input_files(fake)
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator("#portrait + .field-error")).to_contain_text("not a JPEG, PNG or WebP")
+    expect(page.get_by_label("Portrait")).to_have_attribute("aria-invalid", "true")
+    assert page.url.endswith("/admin/content/new")
     page.get_by_label("Portrait").set_input_files(portrait)
     page.get_by_label("Videos").set_input_files(clips)
     _shot(page, "new-content")
@@ -189,7 +205,8 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     page.get_by_label("Language").select_option("ru")
     page.get_by_role("button", name="Switch language").click()
     expect(page.locator("html")).to_have_attribute("lang", "ru")
-    expect(page.get_by_role("link", name="Новый AR-контент")).to_be_visible()
+    nav = page.get_by_role("navigation")
+    expect(nav.get_by_role("link", name="Новый AR-контент")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("AR-контент")
     assert_accessible(page)
     page.goto(content_url)
@@ -202,5 +219,74 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     page.goto(live.base_url + "/admin/content")
     expect(page).to_have_url(re.compile(r".*/admin/login\?next="))
     assert not [c for c in context.cookies() if c["name"] == "vertex_session"]
-    assert not console_errors, console_errors
+    assert not problems, problems
+    context.close()
+
+
+def _log_in(page: Page, base_url: str, email: str, password: str) -> None:
+    page.goto(base_url + "/admin/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_is_accessible(live: Live, browser: Browser, scheme: str) -> None:
+    """As the superadmin, in light and dark: every page passes axe-core, nothing fails to load."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    problems = watch(page)
+    _log_in(page, live.base_url, ROOT_EMAIL, ROOT_PASSWORD)
+    content = live.root.get("/api/ar-content").json()["items"]
+    pages = ["/admin", "/admin/content", "/admin/content/new", "/admin/projects",
+             "/admin/analytics", "/admin/team", "/admin/companies", "/admin/storage",
+             "/admin/profile", "/admin/content/999999"]  # fmt: skip
+    pages += [f"/admin/content/{item['id']}" for item in content[:1]]
+    for path in pages:
+        page.goto(live.base_url + path)
+        expect(page.locator("main h1")).to_be_visible()
+        assert_accessible(page)
+    if scheme == "dark":
+        _shot(page, "content-dark")
+    for path in ("/docs", "/redoc"):  # offline: every file from this server
+        page.goto(live.base_url + path)
+        expect(page.get_by_text("Vertex AR").first).to_be_visible(timeout=30_000)
+    assert not problems, problems
+    context.close()
+
+
+def test_editor_cannot_reach_team_or_settings(live: Live, browser: Browser) -> None:
+    company = live.root.post("/api/companies", json={"name": "Editors Inc"}).json()
+    email, password = "editor@editors.example.com", "editor-password"
+    created = live.root.post(
+        "/api/users",
+        json={"email": email, "password": password, "role": "editor",
+              "company_id": company["id"]},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    context = browser.new_context()
+    page = context.new_page()
+    _log_in(page, live.base_url, email, password)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="New AR content")).to_be_visible()
+    for hidden in ("Team", "Companies", "Storage"):
+        expect(nav.get_by_role("link", name=hidden)).to_have_count(0)
+    for path, message in [
+        ("/admin/team", "only a company admin may manage the team"),
+        ("/admin/companies", "only a superadmin may do this"),
+        ("/admin/storage", "only a superadmin may do this"),
+    ]:
+        response = page.goto(live.base_url + path)
+        assert response is not None and response.status == 403, path
+        expect(page.get_by_role("alert")).to_have_text(message)
+        assert_accessible(page)
+    # The API says the same to the editor's bearer token.
+    api = httpx.Client(base_url=live.base_url, headers=bearer(live.root, email, password))
+    with api:
+        assert api.get("/api/users").status_code == 403
+        assert (
+            api.patch(f"/api/companies/{company['id']}", json={"active": False}).status_code == 403
+        )
+        assert api.post("/api/projects", json={"name": "Allowed"}).status_code == 201
     context.close()

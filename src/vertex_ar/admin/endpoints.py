@@ -259,6 +259,14 @@ async def content_page(ctx: Ctx, content_id: int) -> Response:
     return ctx.render("content_detail.html", await _content_values(ctx, content))
 
 
+async def _marker(ctx: Context, content: ARContent) -> Response:
+    url = await services.media_links(ctx).url(
+        content.company_id, content.portrait_key, content.portrait_mime
+    )
+    values = {"content": content, "poll_seconds": MARKER_POLL_SECONDS, "portrait_url": url}
+    return ctx.render("_marker.html", values)
+
+
 @router.get("/admin/content/{content_id}/marker")
 async def marker_fragment(ctx: Ctx, content_id: int) -> Response:
     """The marker status block; it polls itself while the marker is being compiled."""
@@ -270,7 +278,7 @@ async def marker_fragment(ctx: Ctx, content_id: int) -> Response:
 async def recompile_marker(ctx: Ctx, content_id: int) -> Response:
     check_csrf(ctx.request, ctx.settings, None)
     content = await services.content(ctx).requeue_marker(content_id)
-    return ctx.render("_marker.html", {"content": content, "poll_seconds": MARKER_POLL_SECONDS})
+    return await _marker(ctx, content)
 
 
 @router.post("/admin/content/{content_id}")
