@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from playwright.sync_api import Page
+from playwright.sync_api import ConsoleMessage, Page, Response
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -106,28 +106,23 @@ def assert_accessible(page: Page) -> None:
     assert not violations, f"{page.url}: {violations}"
 
 
-_ANSWERED = ("document", "xhr", "fetch")  # their 4xx answers are shown to the user
-
-
 def watch(page: Page) -> list[str]:
     """Script errors, CSP refusals, failed files and server errors of the page, as they happen
     (a 4xx the page shows as a message, like a wrong login or a refused upload, is not one)."""
     problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
+
+    def on_console(message: ConsoleMessage) -> None:
+        # Failed loads are judged by their responses below.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             problems.append(f"console: {message.text}")
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda response: (
-            problems.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            else None
-        ),
-    )
+
+    def on_response(response: Response) -> None:
+        request = response.request
+        answered = request.method != "GET" or request.resource_type in ("document", "xhr")
+        if response.status >= 500 or (response.status >= 400 and not answered):
+            problems.append(f"{response.status} {request.method} {response.url}")
+
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", on_console)
+    page.on("response", on_response)
     return problems
