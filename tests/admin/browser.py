@@ -17,8 +17,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from tests.api.worker import wait_for
+from vertex_ar.app import create_app
 from vertex_ar.core import migrate
-from vertex_ar.core.app import create_app
 from vertex_ar.core.db import sync_url
 from vertex_ar.core.security import hash_password
 from vertex_ar.core.settings import Settings

@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api, Tenant, create_content, make_tenant
+from tests.support.api import Api
+from tests.support.content import create_content
+from tests.support.tenants import Tenant, make_tenant
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 

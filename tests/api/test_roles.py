@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.api.conftest import Api, Tenant, create_content, login, make_tenant
+from tests.support.api import Api, login
+from tests.support.content import create_content
+from tests.support.tenants import Tenant, make_tenant
 
 
 @dataclass

@@ -33,11 +33,11 @@ from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.service import ContentFilters
 from vertex_ar.content.uploads import receive_multipart, upload_folder
+from vertex_ar.core.clock import local_now
 from vertex_ar.core.deps import SettingsDep
 from vertex_ar.core.errors import AppError, InvalidInput, NotFound
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.qr.service import QRFormat, viewer_url
-from vertex_ar.rotation.clock import local_now
 from vertex_ar.rotation.repository import RotationRepository
 from vertex_ar.rotation.service import plan_of
 
@@ -142,13 +142,12 @@ async def content_list(
     filters = ContentFilters(
         project,
         status,
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
         search=(q or "").strip() or None,
         expires_before=datetime.now(UTC) + EXPIRING_SOON if show == "expiring" else None,
         active=False if show == "inactive" else None,
     )
-    items, total = await services.content(ctx).find(filters)
+    window = PageParams(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    items, total = await services.content(ctx).find(filters, window)
     links = services.media_links(ctx)
     thumbnails = {
         c.id: await links.url(c.company_id, c.portrait_key, c.portrait_mime) for c in items

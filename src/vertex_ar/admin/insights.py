@@ -18,6 +18,7 @@ from vertex_ar.analytics.service import OverviewQuery, SessionsQuery
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.service import ContentFilters
 from vertex_ar.core.errors import AppError
+from vertex_ar.core.schemas import PageParams
 
 router = APIRouter(route_class=AdminRoute, include_in_schema=False)
 LOW_SCORE = 40.0
@@ -38,10 +39,16 @@ def chart(overview: OverviewRead) -> list[dict[str, Any]]:
 async def dashboard(ctx: Ctx) -> Response:
     content = services.content(ctx)
     soon = datetime.now(UTC) + timedelta(days=7)
-    recent, total = await content.find(ContentFilters(limit=5))
-    expiring, _n = await content.find(ContentFilters(limit=10, expires_before=soon, active=True))
-    failed, _n = await content.find(ContentFilters(marker_status=MarkerStatus.failed, limit=10))
-    ready, _n = await content.find(ContentFilters(marker_status=MarkerStatus.ready, limit=50))
+    recent, total = await content.find(ContentFilters(), PageParams(limit=5))
+    expiring, _n = await content.find(
+        ContentFilters(expires_before=soon, active=True), PageParams(limit=10)
+    )
+    failed, _n = await content.find(
+        ContentFilters(marker_status=MarkerStatus.failed), PageParams(limit=10)
+    )
+    ready, _n = await content.find(
+        ContentFilters(marker_status=MarkerStatus.ready), PageParams(limit=50)
+    )
     low = [c for c in ready if (c.marker_quality or {}).get("score", 100) < LOW_SCORE]
     overview = await services.analytics(ctx).overview(OverviewQuery())
     return ctx.render(
@@ -109,9 +116,10 @@ async def analytics_csv(
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(columns)
+        query = SessionsQuery(since=since, until=until)
         for offset in range(0, EXPORT_MAX_ROWS, EXPORT_PAGE):
-            query = SessionsQuery(EXPORT_PAGE, offset, since=since, until=until)
-            sessions, _total = await service.list(query)
+            window = PageParams(limit=EXPORT_PAGE, offset=offset)
+            sessions, _total = await service.list(query, window)
             for row in sessions:
                 writer.writerow(
                     [row.created_at.isoformat() if c == "created_at" else getattr(row, c)

@@ -20,6 +20,7 @@ from vertex_ar.users.schemas import UserCreate, UserUpdate
 
 router = APIRouter(route_class=AdminRoute, include_in_schema=False)
 ALL = PageParams(limit=200)
+ONE = PageParams(limit=1)
 
 
 async def _companies(ctx: Context) -> list[Any]:
@@ -36,7 +37,7 @@ async def _projects_page(
     content = services.content(ctx)
     counts = {}
     for project in projects:
-        _items, counts[project.id] = await content.find(ContentFilters(project.id, None, 1, 0))
+        _items, counts[project.id] = await content.find(ContentFilters(project.id), ONE)
     companies = await _companies(ctx)
     return ctx.render(
         "projects.html",
@@ -85,7 +86,7 @@ async def _project_page(
     ctx: Context, project_id: int, values: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
     project = await services.projects(ctx).get(project_id)
-    items, total = await services.content(ctx).find(ContentFilters(project.id, None, 50, 0))
+    items, total = await services.content(ctx).find(ContentFilters(project.id), ALL)
     return ctx.render(
         "project_detail.html",
         {"project": project, "items": items, "total": total, **(values or {})},
@@ -218,7 +219,7 @@ async def create_company(ctx: Ctx) -> Response:
         data = validate(
             CompanyCreate, {"name": values["name"] or "", "timezone": values["timezone"] or "UTC"}
         )
-        await services.companies(ctx).create(ctx.user, data)
+        await services.companies(ctx).create(data)
     except AppError as exc:
         return await _companies_page(
             ctx,
@@ -241,7 +242,7 @@ async def update_company(ctx: Ctx, company_id: int) -> Response:
                 "active": checked(form, "active"),
             },
         )
-        await services.companies(ctx).update(ctx.user, company_id, data)
+        await services.companies(ctx).update(company_id, data)
     except AppError as exc:
         return await _companies_page(
             ctx, {"row_error": exc.message, "row_id": company_id}, status_code=exc.status_code

@@ -1,1 +1,0 @@
-from tests.api.conftest import superadmin, tenant_a, tenant_b  # noqa: F401
