@@ -173,3 +173,31 @@ async def test_api_docs_are_served_offline(client: httpx.AsyncClient, path: str)
     assert (await client.get("/openapi.json")).status_code == 200
     traversal = await client.get("/admin/vendor/htmx.org@2.0.11/../../package.json")
     assert traversal.status_code == 404
+
+
+async def test_api_errors_read_next_to_their_form(app: Any, tenant_a: Tenant) -> None:
+    """A superadmin's company edit with a bad time zone: the API's message, in the row's form."""
+    async with await _browser(app) as http:
+        await _log_in(http, "root@example.com", "root-password")
+        token = await _csrf(http, "/admin/companies")
+        bad = await http.post(
+            f"/admin/companies/{tenant_a.company_id}",
+            data={"name": "Alpha Prints", "timezone": "Mars/Olympus", "active": "on",
+                  "csrf_token": token},
+        )  # fmt: skip
+        assert bad.status_code == 422
+        assert "unknown time zone &#39;Mars/Olympus&#39;" in bad.text  # escaped, as shown
+        good = await http.post(
+            f"/admin/companies/{tenant_a.company_id}",
+            data={"name": "Alpha Prints", "timezone": "Europe/Moscow", "active": "on",
+                  "csrf_token": token},
+        )  # fmt: skip
+        assert good.status_code == 200 and "Saved." in good.text
+        company = await tenant_a.admin.get(f"/api/companies/{tenant_a.company_id}")
+        assert company.json()["timezone"] == "Europe/Moscow"
+        # A project without a name: the message sits under the Project name field.
+        empty = await http.post(
+            "/admin/projects", data={"name": "", "company_id": "", "csrf_token": token}
+        )
+        assert empty.status_code == 422
+        assert 'id="p-name-error"' in empty.text or 'id="p-company-error"' in empty.text

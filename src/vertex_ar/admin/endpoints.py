@@ -29,6 +29,7 @@ from vertex_ar.admin.session import (
     clear_session,
     set_session,
 )
+from vertex_ar.analytics.service import OverviewQuery
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.service import ContentFilters
@@ -229,6 +230,7 @@ async def _content_values(ctx: Context, content: ARContent) -> dict[str, Any]:
     timezone = await RotationRepository(ctx.session).company_timezone(content.company_id)
     rule = await RotationRepository(ctx.session).rule(content.id)
     videos = sorted(content.videos, key=lambda video: video.id)
+    overview = await services.analytics(ctx).overview(OverviewQuery(content_id=content.id))
     return {
         "content": content,
         "videos": videos,
@@ -249,6 +251,8 @@ async def _content_values(ctx: Context, content: ARContent) -> dict[str, Any]:
         "timezone": timezone,
         "calendar": calendar(content, plan_of(rule), local_now(timezone).date()),
         "poll_seconds": MARKER_POLL_SECONDS,
+        "overview": overview,
+        "chart": insights.chart(overview),
     }
 
 

@@ -198,9 +198,15 @@ async def _companies_page(
     ctx: Context, values: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
     ctx.user.require_superadmin()
+    connections, _total = await services.connections(ctx).list(ALL)
     return ctx.render(
         "companies.html",
-        {"companies": await _companies(ctx), "values": {}, **(values or {})},
+        {
+            "companies": await _companies(ctx),
+            "connections": [c for c in connections if c.active],
+            "values": {},
+            **(values or {}),
+        },
         status_code=status_code,
     )
 
@@ -240,6 +246,7 @@ async def update_company(ctx: Ctx, company_id: int) -> Response:
                 "name": text(form, "name"),
                 "timezone": text(form, "timezone"),
                 "active": checked(form, "active"),
+                "storage_connection_id": text(form, "storage_connection_id"),
             },
         )
         await services.companies(ctx).update(company_id, data)
