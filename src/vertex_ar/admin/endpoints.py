@@ -32,8 +32,8 @@ from vertex_ar.admin.session import (
 from vertex_ar.analytics.service import OverviewQuery
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
-from vertex_ar.content.service import ContentFilters
-from vertex_ar.content.uploads import receive_multipart, upload_folder
+from vertex_ar.content.service import MAX_VIDEOS_PER_UPLOAD, ContentFilters
+from vertex_ar.content.uploads import FileField, receive_multipart, upload_folder
 from vertex_ar.core.clock import local_now
 from vertex_ar.core.deps import SettingsDep
 from vertex_ar.core.errors import AppError, InvalidInput, NotFound
@@ -190,22 +190,28 @@ async def create_content(ctx: Ctx) -> Response:
     """The new-content form (multipart). A script posts it with progress and asks for JSON;
     without scripts the browser posts it and gets the page back."""
     settings = ctx.settings
-    limits = {"portrait": settings.max_image_bytes, "video": settings.max_video_bytes}
+    file_fields = {
+        "portrait": FileField(settings.max_image_bytes),
+        "video": FileField(settings.max_video_bytes, MAX_VIDEOS_PER_UPLOAD),
+    }
     text: dict[str, str] = {}
     service = services.content(ctx)
+    await service.release_connection()  # none is held while the body streams
     try:
         async with upload_folder(settings) as folder:
-            form = await receive_multipart(ctx.request, folder, limits)
+            form = await receive_multipart(
+                ctx.request, folder, file_fields, settings.upload_idle_seconds
+            )
             text = form.fields
             # In the body (plain form post) or the X-CSRF-Token header (the upload script).
             check_csrf(ctx.request, settings, form.fields.get(CSRF_FIELD))
             fields = _form_fields(text)
-            portraits = [f for f in form.files.get("portrait", []) if f.named]
+            portraits = form.files.get("portrait", [])
             if len(portraits) != 1:
                 raise InvalidInput(
                     ctx.gettext("Choose one portrait image."), details={"field": "portrait"}
                 )
-            videos = [f for f in form.files.get("video", []) if f.named]
+            videos = form.files.get("video", [])
             content = await service.create(fields, portraits[0], videos)
     except AppError as exc:
         field = field_of(exc)
@@ -324,15 +330,15 @@ async def delete_content(ctx: Ctx, content_id: int) -> Response:
 async def add_videos(ctx: Ctx, content_id: int) -> Response:
     service = services.content(ctx)
     await service.get(content_id)  # another tenant's id is a 404 before any byte is stored
+    await service.release_connection()
+    video = FileField(ctx.settings.max_video_bytes, MAX_VIDEOS_PER_UPLOAD)
     try:
         async with upload_folder(ctx.settings) as folder:
             form = await receive_multipart(
-                ctx.request, folder, {"video": ctx.settings.max_video_bytes}
+                ctx.request, folder, {"video": video}, ctx.settings.upload_idle_seconds
             )
             check_csrf(ctx.request, ctx.settings, form.fields.get(CSRF_FIELD))
-            await service.add_videos(
-                content_id, [f for f in form.files.get("video", []) if f.named]
-            )
+            await service.add_videos(content_id, form.files.get("video", []))
     except AppError as exc:
         if wants_json(ctx.request):
             return JSONResponse({"message": exc.message, "field": "video"}, exc.status_code)
