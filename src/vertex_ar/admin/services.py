@@ -3,10 +3,13 @@ the subject behind the session cookie. The one place that knows their constructo
 
 from __future__ import annotations
 
+import time
+
 from vertex_ar.admin.pages import Context
 from vertex_ar.analytics.service import AnalyticsService
 from vertex_ar.auth.service import AuthService
 from vertex_ar.companies.service import CompanyService
+from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.connections.service import ConnectionService
 from vertex_ar.content.endpoints import content_service
 from vertex_ar.content.service import ContentService
@@ -54,5 +57,22 @@ def connections(ctx: Context) -> ConnectionService:
     return ConnectionService(ctx.session, ctx.user, ctx.settings)
 
 
-def media_links(ctx: Context) -> MediaLinks:
-    return MediaLinks(ctx.session, ctx.settings)
+class MediaUrls:
+    """Links to stored media for one page: the viewer's MediaLinks, one per company's storage,
+    all with the same expiry."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.now = time.time()
+        self.links: dict[int, MediaLinks] = {}
+
+    async def url(self, company_id: int, key: str, mime: str) -> str:
+        links = self.links.get(company_id)
+        if links is None:
+            storage = await storage_for_company(self.ctx.session, self.ctx.settings, company_id)
+            links = self.links[company_id] = MediaLinks(self.ctx.settings, storage, self.now)
+        return links.url(key, mime)
+
+
+def media_links(ctx: Context) -> MediaUrls:
+    return MediaUrls(ctx)
