@@ -102,8 +102,11 @@ async def test_company_admin_sets_roles_within_limits(team: Team) -> None:
     promoted = await admin.patch(viewer_url, json={"role": "editor"})
     assert promoted.status_code == 200, promoted.text
     assert promoted.json()["role"] == "editor"
-    # The same token now carries the new role: the former viewer may edit.
-    edited = await team.viewer.patch(f"/api/ar-content/{team.content_id}", json={"title": "New"})
+    # A role change ends the old token; logged in again, the former viewer may edit.
+    old = await team.viewer.patch(f"/api/ar-content/{team.content_id}", json={"title": "New"})
+    assert old.status_code == 401, old.text
+    editor = await login(admin.http, "viewer@team.example.com", "viewer-password")
+    edited = await editor.patch(f"/api/ar-content/{team.content_id}", json={"title": "New"})
     assert edited.status_code == 200, edited.text
     superadmin = await admin.patch(viewer_url, json={"role": "superadmin"})
     assert superadmin.status_code in (403, 422), superadmin.text

@@ -82,7 +82,7 @@ async def login(
         check_csrf(ctx.request, ctx.settings, csrf_token)
         if not email or not password:
             raise InvalidInput(ctx.gettext("Enter your email and password."))
-        token = await services.auth(ctx).login(email.strip(), password)
+        token = await services.auth(ctx).login(email.strip(), password, ctx.client_ip)
     except AppError as exc:
         message = exc.message
         if exc.status_code == 401:

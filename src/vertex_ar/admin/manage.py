@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from vertex_ar.admin import services
 from vertex_ar.admin.forms import checked, field_of, text, validate
 from vertex_ar.admin.pages import AdminRoute, Context, Ctx, redirect
-from vertex_ar.admin.session import CSRF_FIELD, check_csrf
+from vertex_ar.admin.session import CSRF_FIELD, check_csrf, set_session
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
 from vertex_ar.content.service import ContentFilters
 from vertex_ar.core.errors import AppError, InvalidInput, Unauthorized
@@ -276,7 +276,7 @@ async def change_password(ctx: Ctx) -> Response:
                 ctx.gettext("The new passwords differ."), details={"field": "confirm_password"}
             )
         try:
-            await services.auth(ctx).login(ctx.user.email, current)
+            await services.auth(ctx).login(ctx.user.email, current, ctx.client_ip)
         except Unauthorized as exc:
             raise InvalidInput(
                 ctx.gettext("The current password is wrong."),
@@ -284,6 +284,8 @@ async def change_password(ctx: Ctx) -> Response:
             ) from exc
         data = validate(UserUpdate, {"password": new})
         await services.users(ctx).update(ctx.user.user_id, data)
+        # The change ends every token of the account, this session's too: start a new one.
+        token = await services.auth(ctx).login(ctx.user.email, new, ctx.client_ip)
     except AppError as exc:
         field = field_of(exc)
         return ctx.render(
@@ -291,7 +293,9 @@ async def change_password(ctx: Ctx) -> Response:
             {"error": exc.message, "error_field": "new_password" if field == "password" else field},
             status_code=exc.status_code,
         )
-    return ctx.render("profile.html", {"saved": True})
+    response = ctx.render("profile.html", {"saved": True})
+    set_session(response, ctx.settings, token)
+    return response
 
 
 # --- storage (superadmin) ------------------------------------------------------------------

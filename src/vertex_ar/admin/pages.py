@@ -89,6 +89,10 @@ class Context:
             raise LoginRequired
         return self.subject
 
+    @property
+    def client_ip(self) -> str:
+        return self.request.client.host if self.request.client else "unknown"
+
     def gettext(self, message: str, **variables: Any) -> str:
         text = i18n.translations(self.locale).gettext(message)
         return text % variables if variables else text

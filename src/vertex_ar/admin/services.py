@@ -22,7 +22,7 @@ from vertex_ar.viewer.media import MediaLinks
 
 
 def auth(ctx: Context) -> AuthService:
-    return AuthService(ctx.session, ctx.settings)
+    return AuthService(ctx.session, ctx.settings, ctx.request.app.state.rate_limiter)
 
 
 def content(ctx: Context) -> ContentService:
