@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.api import Api
+from tests.support.api import Api, login
 from tests.support.content import create_content
 from tests.support.tenants import Tenant, make_tenant
 
@@ -97,6 +97,21 @@ async def test_session_follows_the_api_token_rules(app: Any, superadmin: Api) ->
     async with await _browser(app) as http:
         assert (await _log_in(http, email, "member-password")).status_code == 303
         assert (await http.get("/admin")).status_code == 200
+        # A password change ends every token of the account but starts this session anew.
+        api = await login(tenant.admin.http, email, "member-password")
+        form = {"current_password": "member-password", "new_password": "Fresh-passw0rd-2026",
+                "confirm_password": "Fresh-passw0rd-2026"}  # fmt: skip
+        changed = await http.post(
+            "/admin/profile/password", data={**form, "csrf_token": await _csrf(http, "/admin")}
+        )
+        assert changed.status_code == 200 and "Password changed." in changed.text
+        assert (await api.get("/api/projects")).status_code == 401
+        assert (await http.get("/admin")).status_code == 200
+        wrong = await http.post(
+            "/admin/profile/password",
+            data={**form, "current_password": "nope", "csrf_token": await _csrf(http, "/admin")},
+        )
+        assert wrong.status_code == 422 and 'id="current_password-error"' in wrong.text
         me = await tenant.admin.get("/api/users")
         member = next(u for u in me.json()["items"] if u["email"] == email)
         off = await tenant.admin.patch(f"/api/users/{member['id']}", json={"active": False})
