@@ -16,7 +16,7 @@ from playwright.sync_api import ConsoleMessage, Page, Response
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from tests.api.worker import wait_for
+from tests.support.worker import wait_for
 from vertex_ar.app import create_app
 from vertex_ar.core import migrate
 from vertex_ar.core.db import sync_url

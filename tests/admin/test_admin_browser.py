@@ -26,9 +26,9 @@ from tests.admin.browser import (
     live_app,
     watch,
 )
-from tests.api import media
-from tests.api.worker import running_worker
+from tests.support import media
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS
+from tests.support.worker import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
