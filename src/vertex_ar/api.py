@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from vertex_ar.admin.endpoints import router as admin_router
 from vertex_ar.analytics.endpoints import router as analytics_router
 from vertex_ar.auth.endpoints import router as auth_router
 from vertex_ar.companies.endpoints import router as companies_router
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     rotation_router,
     qr_router,
     analytics_router,
+    admin_router,  # the web UI, /docs and /redoc
 )

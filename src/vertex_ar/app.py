@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Image-triggered web AR: tenants, AR content, markers, viewer.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: the admin UI serves them with assets from npm
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 import structlog
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.connections.routing import RoutedStorage
@@ -44,6 +45,9 @@ MAX_VIDEOS_PER_UPLOAD = 10
 class ContentFilters:
     project_id: int | None = None
     marker_status: MarkerStatus | None = None
+    search: str | None = None  # in the title, customer name/email/phone (case-insensitive)
+    expires_before: datetime | None = None  # has an expiry date before this moment
+    active: bool | None = None
 
 
 class ContentService:
@@ -70,6 +74,18 @@ class ContentService:
             stmt = stmt.where(ARContent.project_id == filters.project_id)
         if filters.marker_status is not None:
             stmt = stmt.where(ARContent.marker_status == filters.marker_status)
+        if filters.search:
+            columns = (
+                ARContent.title,
+                ARContent.customer_name,
+                ARContent.customer_email,
+                ARContent.customer_phone,
+            )
+            stmt = stmt.where(or_(*(c.icontains(filters.search, autoescape=True) for c in columns)))
+        if filters.expires_before is not None:
+            stmt = stmt.where(ARContent.expires_at < filters.expires_before)
+        if filters.active is not None:
+            stmt = stmt.where(ARContent.active == filters.active)
         return await self.repository.page(stmt, limit=page.limit, offset=page.offset)
 
     async def get(self, content_id: int) -> ARContent:
@@ -84,6 +100,7 @@ class ContentService:
         self, fields: ContentFields, portrait: ReceivedFile, videos: list[ReceivedFile]
     ) -> ARContent:
         """Validate the received files, store them, then commit the rows: all or nothing."""
+        self.subject.require_editor()
         if len(videos) > MAX_VIDEOS_PER_UPLOAD:
             raise InvalidInput(f"at most {MAX_VIDEOS_PER_UPLOAD} videos per upload")
         project = await ProjectRepository(self.session, self.subject).get_active(fields.project_id)
@@ -121,6 +138,7 @@ class ContentService:
         return content
 
     async def update(self, content_id: int, data: ContentUpdate) -> ARContent:
+        self.subject.require_editor()
         content = await self.repository.get(content_id)
         for field, value in data.model_dump(exclude_unset=True).items():
             if value is None and field in ("title", "active"):
@@ -132,6 +150,7 @@ class ContentService:
         return content
 
     async def delete(self, content_id: int) -> None:
+        self.subject.require_editor()
         content = await self.repository.get(content_id)
         keys = content_keys(content)
         await self.repository.delete(content)
@@ -157,6 +176,7 @@ class ContentService:
             await self.storage.delete(key)
 
     async def add_videos(self, content_id: int, videos: list[ReceivedFile]) -> list[Video]:
+        self.subject.require_editor()
         if not videos:
             raise InvalidInput("no video file in the request (field 'video')")
         if len(videos) > MAX_VIDEOS_PER_UPLOAD:
@@ -172,6 +192,7 @@ class ContentService:
         return added
 
     async def delete_video(self, content_id: int, video_id: int) -> None:
+        self.subject.require_editor()
         content = await self.repository.get(content_id)
         video = await self.repository.video(content, video_id)
         keys = [k for k in (video.file_key, video.thumbnail_key) if k]
@@ -184,6 +205,7 @@ class ContentService:
     async def requeue_marker(self, content_id: int) -> ARContent:
         """Queue a compile unless one is queued or running (idempotent); a compile whose lease
         lapsed (its worker died) is queued again."""
+        self.subject.require_editor()
         content = await self.repository.get(content_id)
         if content.marker_in_flight(utcnow()):
             return content

@@ -23,7 +23,13 @@ M = TypeVar("M", bound=Base)
 
 class Role(enum.StrEnum):
     superadmin = "superadmin"
-    company_admin = "company_admin"
+    company_admin = "company_admin"  # everything in its company, the team included
+    editor = "editor"  # content and projects; no users, no settings
+    viewer = "viewer"  # read-only: content, QR codes, analytics
+
+
+_EDITORS = frozenset({Role.superadmin, Role.company_admin, Role.editor})
+_TEAM_ADMINS = frozenset({Role.superadmin, Role.company_admin})
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,23 @@ class AuthSubject:
     def require_superadmin(self) -> None:
         if not self.is_superadmin:
             raise Forbidden("only a superadmin may do this")
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in _EDITORS
+
+    @property
+    def can_manage_team(self) -> bool:
+        return self.role in _TEAM_ADMINS
+
+    def require_editor(self) -> None:
+        """Content and projects change only by editors and admins; a viewer only looks."""
+        if not self.can_edit:
+            raise Forbidden("a viewer may look but not change anything")
+
+    def require_team_admin(self) -> None:
+        if not self.can_manage_team:
+            raise Forbidden("only a company admin may manage the team")
 
 
 class ScopedRepository(Generic[M]):

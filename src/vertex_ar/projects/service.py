@@ -32,6 +32,7 @@ class ProjectService:
         return await self.repository.get(project_id)
 
     async def create(self, data: ProjectCreate) -> Project:
+        self.subject.require_editor()
         company_id = self.subject.target_company(data.company_id)
         await CompanyRepository(self.session, self.subject).get(company_id)
         project = await self.repository.add(
@@ -41,6 +42,7 @@ class ProjectService:
         return project
 
     async def update(self, project_id: int, data: ProjectUpdate) -> Project:
+        self.subject.require_editor()
         project = await self.repository.get(project_id)
         for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
             setattr(project, field, value)
@@ -49,6 +51,7 @@ class ProjectService:
 
     async def delete(self, project_id: int) -> None:
         """Delete the project with its content (cascade) and then its media."""
+        self.subject.require_editor()
         project = await self.repository.get(project_id)
         await self.contents.delete_with_content(
             project, company_id=project.company_id, project_id=project.id

@@ -98,6 +98,7 @@ class RotationService:
         self, session: AsyncSession, subject: AuthSubject, cache: RotationCache | None
     ) -> None:
         self.session = session
+        self.subject = subject
         self.cache = cache
         self.contents = ContentRepository(session, subject)
         self.rules = RotationRepository(session)
@@ -110,6 +111,7 @@ class RotationService:
         return await self._with_today(content, rule)
 
     async def put(self, content_id: int, data: RotationRuleIn) -> RuleToday:
+        self.subject.require_editor()
         content = await self.contents.get(content_id)
         own = {v.id for v in content.videos}
         unknown = sorted(data.video_ids() - own)
@@ -128,6 +130,7 @@ class RotationService:
         return await self._with_today(content, rule)
 
     async def delete(self, content_id: int) -> None:
+        self.subject.require_editor()
         content = await self.contents.get(content_id)
         rule = await self.rules.rule(content.id)
         if rule is None:

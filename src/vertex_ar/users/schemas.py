@@ -24,6 +24,7 @@ class UserUpdate(Schema):
     email: EmailStr | None = None
     password: Password | None = None
     active: bool | None = None
+    role: Role | None = None
 
 
 class UserRead(Schema):

@@ -28,14 +28,18 @@ class UserService:
         self.repository = ScopedUserRepository(session, subject)
 
     async def list(self, page: PageParams) -> tuple[Sequence[User], int]:
+        self.subject.require_team_admin()
         return await self.repository.page(
             self.repository.select(), limit=page.limit, offset=page.offset
         )
 
     async def get(self, user_id: int) -> User:
+        if user_id != self.subject.user_id:
+            self.subject.require_team_admin()
         return await self.repository.get(user_id)
 
     async def create(self, data: UserCreate) -> User:
+        self.subject.require_team_admin()
         if data.role is Role.superadmin:
             self.subject.require_superadmin()
             if data.company_id is not None:
@@ -67,8 +71,14 @@ class UserService:
             raise _email_unavailable() from None
 
     async def update(self, user_id: int, data: UserUpdate) -> User:
-        user = await self.repository.get(user_id)
+        """A team admin changes the team; anyone may change their own email and password."""
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        if user_id != self.subject.user_id or changes.keys() - {"email", "password"}:
+            self.subject.require_team_admin()
+        user = await self.repository.get(user_id)
+        if "role" in changes:
+            self._check_role_change(user, changes["role"])
+            user.role = changes["role"]
         if "email" in changes and changes["email"].lower() != user.email:
             if await self.repository.email_taken(changes["email"]):
                 raise _email_unavailable()
@@ -84,7 +94,14 @@ class UserService:
         await self._commit_unique(user)
         return user
 
+    def _check_role_change(self, user: User, role: Role) -> None:
+        if user.id == self.subject.user_id and role is not user.role:
+            raise Forbidden("you cannot change your own role")
+        if (role is Role.superadmin) != (user.role is Role.superadmin):
+            raise InvalidInput("a superadmin stays one and a company user cannot become one")
+
     async def delete(self, user_id: int) -> None:
+        self.subject.require_team_admin()
         user = await self.repository.get(user_id)
         if user.id == self.subject.user_id:
             raise Forbidden("you cannot delete yourself")

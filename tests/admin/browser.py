@@ -1,0 +1,128 @@
+"""Helpers for the admin UI's browser tests: a live app on loopback, axe-core in the page."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from playwright.sync_api import ConsoleMessage, Page, Response
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from tests.support.worker import wait_for
+from vertex_ar.app import create_app
+from vertex_ar.core import migrate
+from vertex_ar.core.db import sync_url
+from vertex_ar.core.security import hash_password
+from vertex_ar.core.settings import Settings
+from vertex_ar.users.models import Role, User
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+ROOT_EMAIL, ROOT_PASSWORD = "root@example.com", "root-password"
+
+
+@dataclass
+class Live:
+    base_url: str
+    settings: Settings
+    root: httpx.Client  # the API, as the superadmin
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def bearer(http: httpx.Client, email: str, password: str) -> dict[str, str]:
+    response = http.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@contextmanager
+def live_app(folder: Path) -> Iterator[Live]:
+    """The app on a loopback port (SQLite, embedded broker) with one superadmin."""
+    port = free_port()
+    settings = Settings(
+        env="test",
+        database_url=f"sqlite+aiosqlite:///{folder / 'vertex_ar.db'}",
+        celery_broker_url="",
+        data_dir=folder / "data",
+        storage_root=folder / "data" / "storage",
+        public_base_url=f"http://127.0.0.1:{port}",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    migrate.upgrade(settings.database_url)
+    engine = create_engine(sync_url(settings.database_url))
+    with Session(engine) as session:
+        session.add(User(email=ROOT_EMAIL, password_hash=hash_password(ROOT_PASSWORD),
+                         role=Role.superadmin))  # fmt: skip
+        session.commit()
+    engine.dispose()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: server.started, 60, "the web server to start")
+    try:
+        with httpx.Client(base_url=base_url, timeout=30) as root:
+            root.headers.update(bearer(root, ROOT_EMAIL, ROOT_PASSWORD))
+            yield Live(base_url, settings, root)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations of the page as it is now.
+
+    axe is evaluated through the DevTools protocol, so the page's CSP stays on."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["html"][:200] for n in v["nodes"][:3]]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]  # fmt: skip
+
+
+def assert_accessible(page: Page) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"{page.url}: {violations}"
+
+
+def watch(page: Page) -> list[str]:
+    """Script errors, CSP refusals, failed files and server errors of the page, as they happen
+    (a 4xx the page shows as a message, like a wrong login or a refused upload, is not one)."""
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # Failed loads are judged by their responses below.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console: {message.text}")
+
+    def on_response(response: Response) -> None:
+        request = response.request
+        answered = request.method != "GET" or request.resource_type in ("document", "xhr")
+        if response.status >= 500 or (response.status >= 400 and not answered):
+            problems.append(f"{response.status} {request.method} {response.url}")
+
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", on_console)
+    page.on("response", on_response)
+    return problems
