@@ -28,7 +28,11 @@ class PublicContent:
     portrait_width: int
     portrait_height: int
     company_active: bool
+    company_name: str
     timezone: str
+    tracking_responsiveness: int
+    chroma_key_color: str | None
+    chroma_key_tolerance: float | None
 
 
 # PublicContent's fields, in order (from ARContent joined with its Project and Company).
@@ -36,7 +40,8 @@ _CONTENT_COLUMNS = (
     ARContent.id, ARContent.company_id, ARContent.unique_id, ARContent.title,
     and_(ARContent.active, Project.active), ARContent.expires_at, ARContent.marker_status,
     ARContent.marker_key, ARContent.portrait_width, ARContent.portrait_height, Company.active,
-    Company.timezone,
+    Company.name, Company.timezone, ARContent.tracking_responsiveness, ARContent.chroma_key_color,
+    ARContent.chroma_key_tolerance,
 )  # fmt: skip
 
 
