@@ -69,14 +69,6 @@ async def _answer(request: Request, unique_id: str) -> Answer:
     return await answers.get(unique_id, fresh)
 
 
-async def _branding(request: Request, unique_id: str) -> tuple[pages.PageBranding, str]:
-    """The company's look and the print's public address (its own domain if it has one)."""
-    state = request.app.state
-    async with state.database.sessions() as session:
-        service = ViewerService(session, state.settings, state.rotation_cache)
-        return await service.page_branding(await service.content(unique_id))
-
-
 @router.get("/ar/{unique_id}", response_class=HTMLResponse, include_in_schema=False)
 async def viewer_page(
     unique_id: str,
@@ -91,15 +83,13 @@ async def viewer_page(
     try:
         await check_rate(request, "viewer")
         answer = await _answer(request, unique_id)
-        branding, public_url = await _branding(request, unique_id)
         if in_app_browser(user_agent):
-            return pages.in_app_page(answer.video.title, branding, lang, public_url)
+            return pages.in_app_page(answer.video.title, answer.page, lang)
         return pages.viewer_page(
             answer.video,
-            branding,
+            answer.page,
             lang,
             settings.node_modules_dir,
-            public_url,
             settings.viewer_engine_timeout_seconds,
         )
     except AppError as exc:

@@ -18,7 +18,7 @@ from vertex_ar.core.errors import AppError
 from vertex_ar.qr.service import QRFormat, render
 from vertex_ar.viewer import assets
 from vertex_ar.viewer.i18n import TEXT, Language
-from vertex_ar.viewer.schemas import ActiveVideoRead
+from vertex_ar.viewer.schemas import ActiveVideoRead, ViewerPage
 
 TEMPLATES = Path(__file__).with_name("templates")
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
@@ -182,23 +182,13 @@ def _origins(urls: list[str | None]) -> list[str]:
     return sorted(set(found))
 
 
-@dataclass(frozen=True)
-class PageBranding:
-    """A company's look on its viewer pages (viewer.service.ViewerService.branding)."""
-
-    company_name: str
-    logo_url: str | None = None
-    accent_color: str | None = None  # validated #rrggbb
-    start_text: str | None = None
-
-
-def _accent_style(branding: PageBranding, nonce: str) -> str:
+def _accent_style(branding: ViewerPage, nonce: str) -> str:
     if not branding.accent_color or not _HEX.fullmatch(branding.accent_color):
         return ""
     return f'<style nonce="{nonce}">:root{{--accent:{branding.accent_color}}}</style>'
 
 
-def _logo(branding: PageBranding) -> str:
+def _logo(branding: ViewerPage) -> str:
     if not branding.logo_url:
         return ""
     alt = html.escape(branding.company_name)
@@ -216,12 +206,12 @@ def _qr_svg(url: str) -> str:
 
 def viewer_page(
     video: ActiveVideoRead,
-    branding: PageBranding,
+    branding: ViewerPage,
     lang: Language,
     node_modules: Path,
-    public_url: str,
     engine_timeout_seconds: float,
 ) -> HTMLResponse:
+    public_url = branding.public_url
     nonce = secrets.token_urlsafe(16)
     words = TEXT[lang]
     config = video.model_dump(mode="json") | {
@@ -272,9 +262,7 @@ def viewer_page(
     return HTMLResponse(body, headers=_security_headers(csp) | {"Vary": "Accept-Language"})
 
 
-def in_app_page(
-    title: str, branding: PageBranding, lang: Language, public_url: str
-) -> HTMLResponse:
+def in_app_page(title: str, branding: ViewerPage, lang: Language) -> HTMLResponse:
     """For apps' built-in browsers: open the link in Safari or Chrome (the URL ready to copy)."""
     nonce = secrets.token_urlsafe(16)
     body = _template("inapp.html").substitute(
@@ -285,7 +273,7 @@ def in_app_page(
         css_url=html.escape(assets.own_url("viewer.css")),
         accent_style=_accent_style(branding, nonce),
         logo=_logo(branding),
-        url=html.escape(public_url),
+        url=html.escape(branding.public_url),
     )
     media = " ".join(_origins([branding.logo_url]))
     csp = "; ".join(

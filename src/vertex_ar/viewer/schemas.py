@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,17 @@ class Tracking(BaseModel):
 class ChromaKey(BaseModel):
     color: str = Field(description="#rrggbb made transparent")
     tolerance: float = Field(description="0-1: how far from the colour still counts as it")
+
+
+@dataclass(frozen=True)
+class ViewerPage:
+    """A company's look on its viewer pages and the print's public address."""
+
+    company_name: str
+    public_url: str
+    logo_url: str | None = None
+    accent_color: str | None = None  # validated #rrggbb
+    start_text: str | None = None
 
 
 class ActiveVideoRead(BaseModel):

@@ -9,12 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.analytics.service import record_view_session
-from vertex_ar.branding.service import branding_of
-from vertex_ar.connections.routing import (
-    sessions_beside,
-    storage_for_company,
-    storage_for_connection,
-)
+from vertex_ar.connections.routing import sessions_beside, storage_for_connection
 from vertex_ar.content.models import VideoStatus
 from vertex_ar.core.clock import local_now
 from vertex_ar.core.errors import AppError, NotFound, ServiceUnavailable
@@ -24,9 +19,8 @@ from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.service import choose_today
 from vertex_ar.viewer.answers import Answer, answer_of
 from vertex_ar.viewer.media import MediaLinks
-from vertex_ar.viewer.pages import PageBranding
-from vertex_ar.viewer.repository import PublicContent, PublicContentRepository
-from vertex_ar.viewer.schemas import ActiveVideoRead, ChromaKey, Tracking
+from vertex_ar.viewer.repository import PublicContent, PublicContentRepository, Scan
+from vertex_ar.viewer.schemas import ActiveVideoRead, ChromaKey, Tracking, ViewerPage
 
 # unique_id is a UUID today; anything that cannot be one is refused before the database.
 _UNIQUE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
@@ -146,21 +140,20 @@ class ViewerService:
             urls_expire_at=datetime.fromtimestamp(links.expires, UTC),
         )
         day = local_now(content.timezone, moment).date()
-        return answer_of(read, content.timezone, day, content.expires_at)
+        return answer_of(read, content.timezone, day, content.expires_at, self._page(scan, links))
 
-    async def page_branding(self, content: PublicContent) -> tuple[PageBranding, str]:
-        """The company's look and the public address of this content (its own domain if set)."""
-        branding = await branding_of(self.session, content.company_id)
-        base = self.settings.public_base_url
+    def _page(self, scan: Scan, links: MediaLinks) -> ViewerPage:
+        content, branding = scan.content, scan.branding
+        base = (branding.public_base_url if branding else None) or self.settings.public_base_url
+        public_url = viewer_url(base, content.unique_id)
         if branding is None:
-            return PageBranding(content.company_name), viewer_url(base, content.unique_id)
+            return ViewerPage(content.company_name, public_url)
         logo = None
         if branding.logo_key and branding.logo_mime:
-            storage = await storage_for_company(self.session, self.settings, content.company_id)
-            links = MediaLinks(self.settings, storage, datetime.now(UTC).timestamp())
             logo = links.url(branding.logo_key, branding.logo_mime)
-        look = PageBranding(content.company_name, logo, branding.accent_color, branding.start_text)
-        return look, viewer_url(branding.public_base_url or base, content.unique_id)
+        return ViewerPage(
+            content.company_name, public_url, logo, branding.accent_color, branding.start_text
+        )
 
     async def record_session(
         self, unique_id: str, data: ViewSessionIn, user_agent: str | None
