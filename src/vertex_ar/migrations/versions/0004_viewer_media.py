@@ -2,7 +2,7 @@
 of videos (status, sizes, alpha packing), labels and original names, view-session paths
 
 Revision ID: 0004_viewer_media
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 16:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_viewer_media"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
