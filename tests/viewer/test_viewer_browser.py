@@ -62,7 +62,7 @@ PORTRAIT = (480, 640)  # width, height of the print's image
 VIEWPORT = {"width": 480, "height": 640}  # a phone held upright
 POSE = Pose(scale=0.8, rotation_deg=8.0, tilt_x_deg=15.0)
 FEED_FPS = 5  # MindAR tracks at ~4 fps on SwiftShader; more frames only make the file bigger
-PRINT_SECONDS, AWAY_SECONDS = 16, 5  # the feed: the print, then the bare table, looping
+PRINT_SECONDS, AWAY_SECONDS = 30, 5  # the feed: the print, then the bare table, looping
 # Mean distance of the plane's corners from where they belong, in CSS pixels; MindAR's own
 # pose error on such a feed is ~1-3 video pixels (x 1.33 here).
 MAX_PLANE_ERROR_PX = 8.0
