@@ -94,8 +94,8 @@ def test_cli_first_admin_and_admin_create(tmp_path: Path) -> None:
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     duplicate = _cli(
-        "admin", "create", "--email", "second@agency.example.com", "--password", "another-long-passphrase-91",
-        cwd=tmp_path, env=env,
+        "admin", "create", "--email", "second@agency.example.com",
+        "--password", "another-long-passphrase-91", cwd=tmp_path, env=env,
     )  # fmt: skip
     assert duplicate.returncode == 1
     assert "already exists" in duplicate.stderr

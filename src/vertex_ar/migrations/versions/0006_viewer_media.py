@@ -1,7 +1,7 @@
 """viewer and media: company branding, per-content tracking feel and chroma key, web renditions
 of videos (status, sizes, alpha packing), labels and original names, view-session paths
 
-Revision ID: 0004_viewer_media
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 16:30:00
 """
@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_viewer_media"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
