@@ -25,8 +25,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY src ./src
 RUN uv sync --frozen --no-dev --no-editable
 
-# --- Runtime: the virtualenv, the viewer assets, ffmpeg (web renditions of uploaded videos, in the
-# worker), curl for the health check.
+# --- Runtime: the virtualenv, the viewer assets, ffmpeg for video metadata, curl for the health check.
 FROM python:3.11-slim AS runtime
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from vertex_ar.admin.endpoints import router as admin_router
 from vertex_ar.analytics.endpoints import router as analytics_router
 from vertex_ar.auth.endpoints import router as auth_router
-from vertex_ar.branding.endpoints import router as branding_router
 from vertex_ar.companies.endpoints import router as companies_router
 from vertex_ar.connections.endpoints import oauth_router as storage_oauth_router
 from vertex_ar.connections.endpoints import router as storage_router
@@ -23,7 +22,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     viewer_router,  # first: every scan is matched against the routes before it (issue 15)
     auth_router,
     companies_router,
-    branding_router,
     users_router,
     projects_router,
     content_router,

@@ -1,7 +1,6 @@
 """Every mapped model, imported once so that metadata (Alembic, tests) sees all tables."""
 
 from vertex_ar.analytics.models import ARViewSession
-from vertex_ar.branding.models import CompanyBranding
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import PendingDelete, StorageConnection
 from vertex_ar.content.models import ARContent, Video, VideoRotationRule
@@ -22,7 +21,6 @@ __all__ = [
     "ARViewSession",
     "Base",
     "Company",
-    "CompanyBranding",
     "Notification",
     "PendingDelete",
     "Project",

@@ -25,11 +25,10 @@ from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
-from vertex_ar.media import job as media_job
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import create_celery
-from vertex_ar.tasks.dispatch import COMPILE_MARKER, RENDER_VIDEO
+from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
 
 log = structlog.get_logger(__name__)
@@ -77,21 +76,6 @@ def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
             run_job(lambda session: mark_failed(session, content_id, error))
             raise
         # Exponential backoff: 2, 4, 8, 16, 32 s.
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
-    return None if status is None else status.value
-
-
-@celery_app.task(name=RENDER_VIDEO, bind=True, max_retries=MARKER_MAX_RETRIES)
-def render_video(self: Task[Any, Any], video_id: int) -> str | None:
-    """A video's web rendition (ffmpeg); final failures are stored on the video with a reason."""
-    settings = get_settings()
-    try:
-        status = run_job(lambda session: media_job.render_video(session, settings, video_id))
-    except (StorageError, OperationalError) as exc:
-        if self.request.retries >= MARKER_MAX_RETRIES:
-            error = f"storage or database unavailable: {exc}"
-            run_job(lambda session: media_job.mark_failed(session, video_id, error))
-            raise
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
     return None if status is None else status.value
 

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from tests.support import media
 from tests.support.tenants import Tenant
 from vertex_ar.connections.routing import platform_storage
-from vertex_ar.content.models import ARContent, MarkerStatus, Video, VideoStatus
+from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import new_key
 
@@ -55,16 +55,10 @@ async def make_content(tenant: Tenant, videos: list[bytes], **fields: Any) -> di
 
 
 async def mark_ready(app: FastAPI, content: dict[str, Any], marker: bytes = b"") -> str:
-    """Stand in for the marker and media workers: store `.mind` bytes and mark the content
-    ready, and its videos ready as uploaded (no rendition: the viewer plays the original).
+    """Stand in for the marker worker: store `.mind` bytes and mark the content ready.
 
-    The API tests only sign links to the file; the browser tests run the real worker.
+    The API tests only sign links to the file; the browser test compiles a real one.
     """
-    async with app.state.database.sessions() as session:
-        await session.execute(
-            update(Video).where(Video.content_id == content["id"]).values(status=VideoStatus.ready)
-        )
-        await session.commit()
     settings = app.state.settings
     key = new_key(content["company_id"], "markers", "mind")
     data = marker or b"MIND" + secrets.token_bytes(64)

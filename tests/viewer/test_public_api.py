@@ -3,22 +3,17 @@ signed links, the viewer page and the files it loads."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import brotli
 import httpx
 
 from tests.support.api import Api
 from tests.support.content import make_content, mark_ready, ready_content, set_content
 from tests.support.tenants import Tenant
 from vertex_ar.content.models import MarkerStatus
-from vertex_ar.viewer.assets import page_files
-from vertex_ar.viewer.compressed import compress
 
 
 async def _both(client: httpx.AsyncClient, unique_id: str) -> tuple[httpx.Response, httpx.Response]:
@@ -157,7 +152,7 @@ async def test_viewer_page_loads_mindar_and_three_from_our_server(
     import_map = json.loads(
         re.search(r'<script type="importmap"[^>]*>(.*?)</script>', page.text, re.S).group(1)  # type: ignore[union-attr]
     )["imports"]
-    assert import_map["three"] == "/ar-assets/vendor/three@0.158.0/build/three.module.min.js"
+    assert import_map["three"] == "/ar-assets/vendor/three@0.158.0/build/three.module.js"
     assert import_map["three/addons/"] == "/ar-assets/vendor/three@0.158.0/examples/jsm/"
     config = json.loads(
         re.search(r'<script type="application/json" id="viewer-config">(.*?)</script>',
@@ -192,9 +187,6 @@ async def test_viewer_page_loads_mindar_and_three_from_our_server(
 async def test_only_the_viewers_files_are_served(client: httpx.AsyncClient) -> None:
     refused = [
         "/ar-assets/vendor/three@0.158.0/package.json",
-        "/ar-assets/vendor/three@0.158.0/build/three.module.js",  # the page loads the .min.js
-        "/ar-assets/vendor/three@0.158.0/examples/jsm/controls/OrbitControls.js",  # unused
-        "/ar-assets/vendor/mind-ar@1.2.5/dist/mindar-image-aframe.prod.js",  # unused
         "/ar-assets/vendor/three@0.157.0/build/three.module.js",  # not the installed version
         "/ar-assets/vendor/three@0.158.0/src/Three.js",
         "/ar-assets/vendor/three@0.158.0/examples/jsm/%2e%2e/%2e%2e/package.json",
@@ -208,33 +200,6 @@ async def test_only_the_viewers_files_are_served(client: httpx.AsyncClient) -> N
     for url in refused:
         response = await client.get(url)
         assert response.status_code == 404, url
-
-
-async def test_static_files_go_precompressed(app: Any, client: httpx.AsyncClient) -> None:
-    """Brotli or gzip as the client accepts, made once per file and served from the copy; the
-    same immutable caching either way."""
-    settings = app.state.settings
-    url = "/ar-assets/vendor/three@0.158.0/build/three.module.min.js"
-    original = (settings.node_modules_dir / "three/build/three.module.min.js").read_bytes()
-    for source in page_files(settings.node_modules_dir):
-        compress(source, settings.data_dir / "asset-cache")
-    cases: list[tuple[str, str | None, Callable[[bytes], bytes]]] = [
-        ("gzip, deflate, br, zstd", "br", brotli.decompress),
-        ("gzip;q=1.0, br;q=0", "gzip", gzip.decompress),
-        ("identity", None, bytes),
-    ]
-    for accept, encoding, decode in cases:
-        request = client.build_request("GET", url, headers={"Accept-Encoding": accept})
-        response = await client.send(request, stream=True)
-        wire = b"".join([chunk async for chunk in response.aiter_raw()])  # as sent, not decoded
-        await response.aclose()
-        assert response.status_code == 200
-        assert response.headers.get("content-encoding") == encoding, accept
-        assert response.headers["vary"] == "Accept-Encoding"
-        assert "immutable" in response.headers["cache-control"]
-        assert decode(wire) == original
-        if encoding:
-            assert len(wire) < len(original) / 3, (encoding, len(wire))
 
 
 async def test_openapi_documents_the_public_api(client: httpx.AsyncClient) -> None:

@@ -251,7 +251,7 @@ async def _content_values(ctx: Context, content: ARContent) -> dict[str, Any]:
             for v in videos
             if v.thumbnail_key
         },
-        "viewer_url": viewer_url(ctx.settings.public_base_url, content.unique_id),
+        "viewer_url": viewer_url(ctx.settings, content.unique_id),
         "rule": rule,
         "schedule_rows": SCHEDULE_ROWS,
         "timezone": timezone,

@@ -31,7 +31,4 @@ class ARViewSession(Base):
     time_to_detection_ms: Mapped[float | None] = mapped_column(Float)
     found: Mapped[bool] = mapped_column(default=False)
     user_agent: Mapped[str | None] = mapped_column(String(500))
-    # How the visitor saw the content: "ar", or a fallback player and why (see ViewerPath).
-    viewer_path: Mapped[str | None] = mapped_column(String(32))
-    engine_start_ms: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,15 +15,6 @@ class DeviceType(enum.StrEnum):
     other = "other"
 
 
-class ViewerPath(enum.StrEnum):
-    """How the visitor saw the content: in AR, or in the plain player and why."""
-
-    ar = "ar"
-    fallback_no_webgl = "fallback_no_webgl"
-    fallback_webgl_lost = "fallback_webgl_lost"
-    fallback_engine_timeout = "fallback_engine_timeout"
-
-
 class ViewSessionIn(BaseModel):
     """One viewer session, as the page reports it (once, on leave or after 30 s)."""
 
@@ -36,10 +27,6 @@ class ViewSessionIn(BaseModel):
     )
     fps: float | None = Field(default=None, ge=0, le=240, description="tracking frames/second")
     duration_seconds: float = Field(ge=0, le=86_400, description="time on the page")
-    viewer_path: ViewerPath | None = Field(default=None, description="AR or which fallback")
-    engine_start_ms: float | None = Field(
-        default=None, ge=0, le=3_600_000, description="from the Start tap to the tracker running"
-    )
 
     @model_validator(mode="after")
     def _detection_needs_a_find(self) -> ViewSessionIn:
@@ -58,8 +45,6 @@ class ViewSessionRead(Schema):
     fps: float | None
     duration_seconds: float | None
     user_agent: str | None
-    viewer_path: str | None
-    engine_start_ms: float | None
     created_at: datetime
 
 

@@ -43,8 +43,6 @@ async def record_view_session(
             time_to_detection_ms=data.time_to_detection_ms,
             fps=data.fps,
             duration_seconds=data.duration_seconds,
-            viewer_path=data.viewer_path.value if data.viewer_path else None,
-            engine_start_ms=data.engine_start_ms,
             user_agent=user_agent[:USER_AGENT_CHARS] if user_agent else None,
         )
     )

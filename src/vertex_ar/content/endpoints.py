@@ -1,22 +1,14 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.connections.routing import RoutedStorage
-from vertex_ar.content.models import ARContent, MarkerStatus
-from vertex_ar.content.schemas import (
-    ContentFields,
-    ContentRead,
-    ContentUpdate,
-    VideoRead,
-    VideoUpdate,
-)
+from vertex_ar.content.models import MarkerStatus
+from vertex_ar.content.schemas import ContentFields, ContentRead, ContentUpdate, VideoRead
 from vertex_ar.content.service import MAX_VIDEOS_PER_UPLOAD, ContentFilters, ContentService
 from vertex_ar.content.uploads import (
     FileField,
@@ -26,9 +18,8 @@ from vertex_ar.content.uploads import (
     upload_folder,
 )
 from vertex_ar.core.deps import SessionDep, SettingsDep
-from vertex_ar.core.errors import InvalidInput, ServiceUnavailable, invalid_input
+from vertex_ar.core.errors import InvalidInput, invalid_input
 from vertex_ar.core.schemas import Page, PageParams, page_of
-from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.viewer.ratelimit import RateLimiter
 
@@ -88,7 +79,7 @@ async def create_content(
                 details=[{"field": "portrait", "message": "exactly one file required"}],
             )
         content = await service.create(content_fields, portraits[0], form.files.get("video", []))
-    return await _read(service, content)
+    return ContentRead.model_validate(content)
 
 
 @router.get("")
@@ -99,20 +90,17 @@ async def list_content(
     marker_status: MarkerStatus | None = None,
 ) -> Page[ContentRead]:
     items, total = await service.find(ContentFilters(project_id, marker_status), page)
-    listed = page_of(ContentRead, items, total, page)
-    for item in listed.items:
-        item.viewer_url = _viewer_url(await service.public_base_url(item.company_id), item)
-    return listed
+    return page_of(ContentRead, items, total, page)
 
 
 @router.get("/{content_id}")
 async def get_content(content_id: int, service: ServiceDep) -> ContentRead:
-    return await _read(service, await service.get(content_id))
+    return ContentRead.model_validate(await service.get(content_id))
 
 
 @router.patch("/{content_id}")
 async def update_content(content_id: int, data: ContentUpdate, service: ServiceDep) -> ContentRead:
-    return await _read(service, await service.update(content_id, data))
+    return ContentRead.model_validate(await service.update(content_id, data))
 
 
 @router.delete("/{content_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -150,77 +138,4 @@ async def generate_marker(content_id: int, request: Request, service: ServiceDep
     content = await service.get(content_id)
     limiter: RateLimiter = request.app.state.rate_limiter
     await limiter.check("marker", f"company-{content.company_id}")
-    return await _read(service, await service.requeue_marker(content_id))
-
-
-@router.put(
-    "/{content_id}/portrait",
-    openapi_extra=multipart_schema(
-        files={"portrait": "The new target image: JPEG, PNG or WebP"}, required=["portrait"]
-    ),
-)
-async def replace_portrait(
-    content_id: int, request: Request, service: ServiceDep, settings: SettingsDep
-) -> ContentRead:
-    """A new print image for the same QR code: the marker is recompiled; until it is ready the
-    viewer keeps the old one."""
-    await service.get(content_id)  # another tenant's id is a 404 before any byte is stored
-    await service.release_connection()
-    async with upload_folder(settings) as folder:
-        form = await receive_multipart(
-            request,
-            folder,
-            {"portrait": FileField(settings.max_image_bytes)},
-            settings.upload_idle_seconds,
-        )
-        portraits = form.files.get("portrait", [])
-        if len(portraits) != 1:
-            raise InvalidInput(
-                "Invalid input: portrait (exactly one image file is required)",
-                details=[{"field": "portrait", "message": "exactly one file required"}],
-            )
-        content = await service.replace_portrait(content_id, portraits[0])
-    return await _read(service, content)
-
-
-@router.patch("/{content_id}/videos/{video_id}")
-async def update_video(
-    content_id: int, video_id: int, data: VideoUpdate, service: ServiceDep
-) -> VideoRead:
-    return VideoRead.model_validate(await service.update_video(content_id, video_id, data))
-
-
-@router.get("/{content_id}/videos/{video_id}/download", response_class=StreamingResponse)
-async def download_video(
-    content_id: int,
-    video_id: int,
-    service: ServiceDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    rendition: bool = False,
-) -> StreamingResponse:
-    """The original as uploaded (its own name), or with `rendition=true` the web rendition."""
-    file = await service.video_file(content_id, video_id, rendition)
-    storage = RoutedStorage(session, settings)
-    try:
-        size = await storage.size(file.key)
-    except StorageError as exc:
-        raise ServiceUnavailable(f"media storage is unavailable: {exc}") from exc
-    return StreamingResponse(
-        storage.get_stream(file.key),
-        media_type=file.mime,
-        headers={
-            "Content-Length": str(size),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file.filename)}",
-        },
-    )
-
-
-def _viewer_url(base: str, content: ContentRead) -> str:
-    return f"{base.rstrip('/')}/ar/{content.unique_id}"
-
-
-async def _read(service: ContentService, content: ARContent) -> ContentRead:
-    read = ContentRead.model_validate(content)
-    read.viewer_url = _viewer_url(await service.public_base_url(content.company_id), read)
-    return read
+    return ContentRead.model_validate(await service.requeue_marker(content_id))

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vertex_ar.core.db import Base, TimestampMixin
@@ -15,20 +15,6 @@ class MarkerStatus(enum.StrEnum):
     processing = "processing"
     ready = "ready"
     failed = "failed"
-
-
-class VideoStatus(enum.StrEnum):
-    processing = "processing"  # the web rendition is being made
-    ready = "ready"
-    failed = "failed"
-
-
-class AlphaPacking(enum.StrEnum):
-    side_by_side = "side_by_side"  # colour left, alpha (as grey) right, in one H.264 frame
-
-
-# Per-content "stable ↔ responsive" tracking (0 = steadiest, 100 = follows fastest).
-DEFAULT_TRACKING_RESPONSIVENESS = 30
 
 
 class ARContent(TimestampMixin, Base):
@@ -68,12 +54,6 @@ class ARContent(TimestampMixin, Base):
     qr_key: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
-    tracking_responsiveness: Mapped[int] = mapped_column(
-        default=DEFAULT_TRACKING_RESPONSIVENESS, server_default=str(DEFAULT_TRACKING_RESPONSIVENESS)
-    )
-    # Green-screen footage: pixels near this colour (#rrggbb) become transparent in the viewer.
-    chroma_key_color: Mapped[str | None] = mapped_column(String(7))
-    chroma_key_tolerance: Mapped[float | None] = mapped_column(Float)
 
     def marker_in_flight(self, now: datetime) -> bool:
         """A compile is queued or running and its lease has not lapsed."""
@@ -105,23 +85,6 @@ class Video(TimestampMixin, Base):
     width: Mapped[int | None]
     height: Mapped[int | None]
     thumbnail_key: Mapped[str | None] = mapped_column(String(500))
-    label: Mapped[str | None] = mapped_column(String(200))
-    original_name: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[VideoStatus] = mapped_column(
-        Enum(VideoStatus, native_enum=False, length=16),
-        default=VideoStatus.ready,
-        server_default=VideoStatus.ready.value,
-    )
-    status_reason: Mapped[str | None] = mapped_column(Text)
-    # The web rendition the viewer plays (the original stays for download).
-    rendition_key: Mapped[str | None] = mapped_column(String(500))
-    rendition_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
-    rendition_bitrate: Mapped[int | None] = mapped_column(Integer)  # bits per second
-    rendition_width: Mapped[int | None] = mapped_column(Integer)
-    rendition_height: Mapped[int | None] = mapped_column(Integer)
-    alpha_packing: Mapped[AlphaPacking | None] = mapped_column(
-        Enum(AlphaPacking, native_enum=False, length=16)
-    )
 
     content: Mapped[ARContent] = relationship(back_populates="videos")
 

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.branding.models import CompanyBranding
 from vertex_ar.companies.models import Company
 from vertex_ar.content.models import ARContent, Video
 from vertex_ar.core.clock import zone
@@ -39,15 +38,10 @@ def content_keys(content: ARContent) -> list[str]:
     """Every storage object that belongs to one AR content item."""
     keys = [content.portrait_key, content.marker_key, content.qr_key]
     for video in content.videos:
-        keys += [video.file_key, video.thumbnail_key, video.rendition_key]
+        keys += [video.file_key, video.thumbnail_key]
     return [k for k in keys if k]
 
 
 async def media_keys_of_company(session: AsyncSession, company_id: int) -> list[str]:
-    """Every stored object of a company: its content's media and its branding logo."""
     rows = await session.scalars(select(ARContent).where(ARContent.company_id == company_id))
-    keys = [key for content in rows for key in content_keys(content)]
-    branding = await session.get(CompanyBranding, company_id)
-    if branding is not None and branding.logo_key:
-        keys.append(branding.logo_key)
-    return keys
+    return [key for content in rows for key in content_keys(content)]

@@ -13,7 +13,6 @@ import structlog
 from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.branding.service import branding_of
 from vertex_ar.connections.routing import RoutedStorage
 from vertex_ar.content.media import (
     IMAGE_TYPES,
@@ -22,12 +21,12 @@ from vertex_ar.content.media import (
     validate_image,
     validate_video,
 )
-from vertex_ar.content.models import ARContent, MarkerStatus, Video, VideoStatus
+from vertex_ar.content.models import ARContent, MarkerStatus, Video
 from vertex_ar.content.repository import ContentRepository, content_keys
-from vertex_ar.content.schemas import ContentFields, ContentUpdate, VideoUpdate
+from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.uploads import ReceivedFile
 from vertex_ar.core.db import Base, utcnow
-from vertex_ar.core.errors import InvalidInput, NotFound, ServiceUnavailable
+from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
@@ -40,13 +39,6 @@ from vertex_ar.tasks.dispatch import TaskQueue
 log = structlog.get_logger(__name__)
 
 MAX_VIDEOS_PER_UPLOAD = 10
-
-
-@dataclass(frozen=True)
-class VideoFile:
-    key: str
-    mime: str
-    filename: str
 
 
 @dataclass(frozen=True)
@@ -73,7 +65,6 @@ class ContentService:
         self.settings = settings
         self.storage = storage
         self.repository = ContentRepository(session, subject)
-        self._bases: dict[int, str] = {}
 
     async def find(
         self, filters: ContentFilters, page: PageParams
@@ -144,14 +135,13 @@ class ContentService:
             await self.session.commit()
         log.info("content.created", content_id=content.id, videos=len(content.videos))
         await self._queue_marker(content)
-        await self._queue_renditions(content.videos)
         return content
 
     async def update(self, content_id: int, data: ContentUpdate) -> ARContent:
         self.subject.require_editor()
         content = await self.repository.get(content_id)
         for field, value in data.model_dump(exclude_unset=True).items():
-            if value is None and field in ("title", "active", "tracking_responsiveness"):
+            if value is None and field in ("title", "active"):
                 continue
             if field == "expires_at":
                 value = await self.repository.in_company_zone(value, content.company_id)
@@ -179,10 +169,6 @@ class ContentService:
         keys = [
             key for content in await self.session.scalars(stmt) for key in content_keys(content)
         ]
-        if project_id is None:  # the company goes: its logo too
-            branding = await branding_of(self.session, company_id)
-            if branding is not None and branding.logo_key:
-                keys.append(branding.logo_key)
         await self.storage.resolve(company_id)  # the company's backend, looked up while it exists
         await self.session.delete(owner)
         await self.session.commit()
@@ -203,67 +189,13 @@ class ContentService:
             content.videos.extend(added)
             await self.session.commit()
         await invalidate_rotation(self.settings, content.id)
-        await self._queue_renditions(added)
         return added
-
-    async def update_video(self, content_id: int, video_id: int, data: VideoUpdate) -> Video:
-        content = await self.repository.get(content_id)
-        video = await self.repository.video(content, video_id)
-        if "label" in data.model_fields_set:
-            video.label = data.label
-        await self.session.commit()
-        return video
-
-    async def video_file(self, content_id: int, video_id: int, rendition: bool) -> VideoFile:
-        """A video's original (as uploaded) or its web rendition, for download."""
-        content = await self.repository.get(content_id)
-        video = await self.repository.video(content, video_id)
-        stem = (video.original_name or f"video-{video.id}").rsplit(".", 1)[0] or "video"
-        if rendition:
-            if video.rendition_key is None:
-                raise NotFound("this video has no web rendition (yet)")
-            return VideoFile(video.rendition_key, "video/mp4", f"{stem}-web.mp4")
-        name = video.original_name or f"{stem}.{VIDEO_TYPES.get(video.mime, 'bin')}"
-        return VideoFile(video.file_key, video.mime, name)
-
-    async def replace_portrait(self, content_id: int, portrait: ReceivedFile) -> ARContent:
-        """A new target image: same unique_id and QR; the old marker serves until the new one
-        is compiled (viewer.service serves any stored marker)."""
-        content = await self.repository.get(content_id)
-        image = await anyio.to_thread.run_sync(
-            validate_image, portrait.path, "portrait", self.settings.max_image_pixels
-        )
-        old_key = content.portrait_key
-        async with StagedWrites(self.storage) as staged:
-            content.portrait_key = new_key(content.company_id, "portraits", IMAGE_TYPES[image.mime])
-            await self._store(staged.put_file, content.portrait_key, image.path)
-            content.portrait_mime = image.mime
-            content.portrait_width = image.width
-            content.portrait_height = image.height
-            content.marker_status = MarkerStatus.pending
-            content.marker_error = None
-            content.marker_quality = None
-            content.marker_claim = None  # a compile of the old portrait must not store its result
-            content.marker_lease_until = self._queue_lease()
-            await self.session.commit()
-        await self.storage.delete(old_key)
-        log.info("content.portrait_replaced", content_id=content.id)
-        await self._queue_marker(content)
-        return content
-
-    async def public_base_url(self, company_id: int) -> str:
-        """Where this company's viewer links point: its own domain (branding) or the platform."""
-        if company_id not in self._bases:
-            branding = await branding_of(self.session, company_id)
-            custom = branding.public_base_url if branding else None
-            self._bases[company_id] = custom or self.settings.public_base_url
-        return self._bases[company_id]
 
     async def delete_video(self, content_id: int, video_id: int) -> None:
         self.subject.require_editor()
         content = await self.repository.get(content_id)
         video = await self.repository.video(content, video_id)
-        keys = [k for k in (video.file_key, video.thumbnail_key, video.rendition_key) if k]
+        keys = [k for k in (video.file_key, video.thumbnail_key) if k]
         content.videos.remove(video)
         await self.session.commit()
         await invalidate_rotation(self.settings, content.id)
@@ -288,25 +220,20 @@ class ContentService:
     def _queue_lease(self) -> datetime:
         return utcnow() + timedelta(seconds=self.settings.marker_queue_seconds)
 
-    async def _validate_video(self, video: ReceivedFile) -> tuple[ReceivedFile, VideoInfo]:
+    async def _validate_video(self, video: ReceivedFile) -> tuple[Path, VideoInfo]:
         info = await anyio.to_thread.run_sync(
             validate_video, video.path, video.field, self.settings.max_video_pixels
         )
-        return video, info
+        return video.path, info
 
     async def _store_video(
-        self, staged: StagedWrites, content: ARContent, upload: ReceivedFile, info: VideoInfo
+        self, staged: StagedWrites, content: ARContent, path: Path, info: VideoInfo
     ) -> Video:
-        path = upload.path
         file_key = new_key(content.company_id, "videos", VIDEO_TYPES[info.mime])
         thumbnail_key = new_key(content.company_id, "thumbnails", "jpg")
-        name = upload.filename or None
         video = Video(
             file_key=file_key,
             thumbnail_key=thumbnail_key,
-            original_name=name,
-            label=name.rsplit(".", 1)[0][:200] if name else None,
-            status=VideoStatus.processing,  # until the worker made its web rendition
             mime=info.mime,
             size_bytes=(await anyio.Path(path).stat()).st_size,
             duration_seconds=info.duration_seconds,
@@ -323,18 +250,6 @@ class ContentService:
             await put(key, path)
         except StorageError as exc:
             raise ServiceUnavailable(f"media storage is unavailable: {exc}") from exc
-
-    async def _queue_renditions(self, videos: Sequence[Video]) -> None:
-        for video in videos:
-            try:
-                await anyio.to_thread.run_sync(self.tasks.render_video, video.id)
-            except Exception as exc:
-                log.error("rendition.enqueue_failed", video_id=video.id, error=str(exc))
-                video.status = VideoStatus.failed
-                video.status_reason = (
-                    f"could not queue the web rendition ({exc.__class__.__name__})"
-                )
-                await self.session.commit()
 
     async def _queue_marker(self, content: ARContent) -> None:
         try:

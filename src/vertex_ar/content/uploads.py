@@ -48,14 +48,6 @@ class ReceivedFile:
     path: Path
     size: int
     named: bool  # browsers send an unnamed empty part for a file input left empty
-    filename: str = ""  # as the client named it: shown and offered on download, never a path
-
-
-def display_name(raw: bytes) -> str:
-    """A client's file name made safe to show: last path segment, no control characters."""
-    name = raw.decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:255]
 
 
 @dataclass
@@ -123,8 +115,7 @@ class _PartWriter:
         path = self.folder / f"part-{self.parts}"
         # Plain writes on the event loop: chunks are small and land in the page cache.
         self._file = path.open("wb")
-        raw_name = params[b"filename"]
-        self._received = ReceivedFile(name, path, 0, raw_name != b"", display_name(raw_name))
+        self._received = ReceivedFile(name, path, 0, params[b"filename"] != b"")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]

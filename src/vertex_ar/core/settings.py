@@ -105,9 +105,6 @@ class Settings(BaseSettings):
     # Behind the project's Nginx only: for media on the platform's local disk, /media checks the
     # link and answers `X-Accel-Redirect: /_media/<key>`; Nginx sends the file (sendfile, Range).
     media_x_accel: bool = False
-    # Past this (from the camera being granted), a tracker that has not started (TF.js still
-    # compiling shaders on some phones) gives way to the plain video player.
-    viewer_engine_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     # MindAR and three.js are served from the npm-installed packages in this folder.
     node_modules_dir: Path = Path("node_modules")
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.branding.service import branding_of
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.core.errors import InvalidInput
 from vertex_ar.core.settings import Settings
@@ -53,8 +52,8 @@ class QRCode:
     filename: str
 
 
-def viewer_url(base_url: str, unique_id: str) -> str:
-    return f"{base_url.rstrip('/')}/ar/{unique_id}"
+def viewer_url(settings: Settings, unique_id: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/ar/{unique_id}"
 
 
 def render(url: str, fmt: QRFormat, size: int | None = None) -> bytes:
@@ -87,7 +86,5 @@ class QRService:
 
     async def code(self, content_id: int, fmt: QRFormat, size: int | None) -> QRCode:
         content = await self.contents.get(content_id)
-        branding = await branding_of(self.contents.session, content.company_id)
-        base = (branding.public_base_url if branding else None) or self.settings.public_base_url
-        data = render(viewer_url(base, content.unique_id), fmt, size)
+        data = render(viewer_url(self.settings, content.unique_id), fmt, size)
         return QRCode(data, MEDIA_TYPES[fmt], f"vertex-ar-{content.unique_id}.{fmt.value}")

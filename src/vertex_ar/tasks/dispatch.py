@@ -10,7 +10,6 @@ from vertex_ar.core.settings import Settings
 from vertex_ar.tasks.config import create_celery
 
 COMPILE_MARKER = "markers.compile"
-RENDER_VIDEO = "media.render"
 
 
 class TaskQueue:
@@ -22,10 +21,6 @@ class TaskQueue:
 
     def compile_marker(self, content_id: int) -> None:
         self.celery.send_task(COMPILE_MARKER, args=[content_id], queue="markers")
-
-    def render_video(self, video_id: int) -> None:
-        # The default queue: every worker command line already consumes it.
-        self.celery.send_task(RENDER_VIDEO, args=[video_id], queue="default")
 
     def ping_broker(self) -> None:
         """Raise when the broker cannot be reached."""

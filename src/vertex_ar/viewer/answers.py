@@ -30,14 +30,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction
 
-from vertex_ar.branding.models import CompanyBranding
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import StorageConnection
 from vertex_ar.content.models import ARContent, Video, VideoRotationRule
 from vertex_ar.core.clock import local_now
 from vertex_ar.core.settings import Settings
 from vertex_ar.projects.models import Project
-from vertex_ar.viewer.schemas import ActiveVideoRead, ViewerPage
+from vertex_ar.viewer.schemas import ActiveVideoRead
 from vertex_ar.viewer.signing import expiry_for
 
 log = structlog.get_logger(__name__)
@@ -46,15 +45,7 @@ GENERATION_KEY = "vertex_ar:viewer:generation"
 GENERATION_FILE = "viewer-generation"
 TIMEOUT_SECONDS = 0.5
 MAX_ANSWERS = 50_000
-_WATCHED = (
-    ARContent,
-    Video,
-    VideoRotationRule,
-    Company,
-    CompanyBranding,
-    Project,
-    StorageConnection,
-)
+_WATCHED = (ARContent, Video, VideoRotationRule, Company, Project, StorageConnection)
 _CHANGED = "vertex_ar.viewer_changed"
 
 
@@ -67,7 +58,6 @@ class Answer:
     timezone: str
     day: date
     content_expires_at: datetime | None
-    page: ViewerPage  # what the HTML page adds: the company's look and the public address
 
 
 class Generations:
@@ -209,11 +199,7 @@ class ViewerAnswers:
 
 
 def answer_of(
-    video: ActiveVideoRead,
-    timezone: str,
-    day: date,
-    expires_at: datetime | None,
-    page: ViewerPage,
+    video: ActiveVideoRead, timezone: str, day: date, expires_at: datetime | None
 ) -> Answer:
     """``day``: the local day the video was chosen for."""
-    return Answer(video, video.model_dump_json().encode(), timezone, day, expires_at, page)
+    return Answer(video, video.model_dump_json().encode(), timezone, day, expires_at)

@@ -28,17 +28,11 @@ class VendorPackage:
     allowed: re.Pattern[str]  # package-relative paths the page may load
 
 
-# MindAR's image-three build and its bare imports (`three`, `three/addons/...`); page_files()
-# narrows this to the files the page really loads.
+# Only what MindAR's image-three build and its bare imports (`three`, `three/addons/...`) need.
 _ALLOWED = {
     "mind-ar": re.compile(rf"dist/{_SEGMENT}\.js"),
-    "three": re.compile(
-        rf"build/three\.module\.min\.js|examples/jsm/(?:{_SEGMENT}/)*{_SEGMENT}\.js"
-    ),
+    "three": re.compile(rf"build/three\.module\.js|examples/jsm/(?:{_SEGMENT}/)*{_SEGMENT}\.js"),
 }
-MINDAR_ENTRY = "dist/mindar-image-three.prod.js"
-THREE_ENTRY = "build/three.module.min.js"  # the same module as three.module.js, minified
-_IMPORT = re.compile(r"""(?:from|import)\s*\(?\s*["'](\./[^"']+|three/addons/[^"']+)["']""")
 
 
 class AssetsMissing(Exception):
@@ -58,41 +52,10 @@ def vendor_packages(node_modules: Path) -> dict[str, VendorPackage]:
     return packages
 
 
-@lru_cache(maxsize=4)
-def used_vendor_files(node_modules: Path) -> frozenset[tuple[str, str]]:
-    """(package, path) of every vendor file the page loads: the two entries and, followed
-    through their static imports, MindAR's chunks and the three.js addons it needs."""
-    packages = vendor_packages(node_modules)
-    found = {("three", THREE_ENTRY)}
-    queue = [("mind-ar", MINDAR_ENTRY)]
-    while queue:
-        name, path = queue.pop()
-        if (name, path) in found:
-            continue
-        found.add((name, path))
-        source = (packages[name].root / path).read_text(encoding="utf-8", errors="replace")
-        for spec in _IMPORT.findall(source):
-            if spec.startswith("three/addons/"):
-                queue.append(("three", "examples/jsm/" + spec.removeprefix("three/addons/")))
-            else:
-                folder = path.rsplit("/", 1)[0]
-                queue.append((name, f"{folder}/{spec.removeprefix('./')}"))
-    return frozenset(found)
-
-
-def page_files(node_modules: Path) -> list[Path]:
-    """Every static file the viewer page may load (ours and the vendors')."""
-    packages = vendor_packages(node_modules)
-    vendor = [packages[name].root / path for name, path in sorted(used_vendor_files(node_modules))]
-    return [STATIC_DIR / name for name in OWN_FILES] + vendor
-
-
 def vendor_file(node_modules: Path, name: str, version: str, path: str) -> Path | None:
-    """The file behind a vendor URL, or None when it is not one the viewer loads."""
+    """The file behind a vendor URL, or None when it is not one the viewer may load."""
     package = vendor_packages(node_modules).get(name)
     if package is None or package.version != version or not package.allowed.fullmatch(path):
-        return None
-    if (name, path) not in used_vendor_files(node_modules):
         return None
     file = (package.root / path).resolve()
     if not file.is_relative_to(package.root) or not file.is_file():
@@ -108,9 +71,11 @@ def vendor_url(node_modules: Path, name: str, path: str) -> str:
 def import_map(node_modules: Path) -> dict[str, dict[str, str]]:
     return {
         "imports": {
-            "three": vendor_url(node_modules, "three", THREE_ENTRY),
+            "three": vendor_url(node_modules, "three", "build/three.module.js"),
             "three/addons/": vendor_url(node_modules, "three", "examples/jsm/"),
-            "mindar-image-three": vendor_url(node_modules, "mind-ar", MINDAR_ENTRY),
+            "mindar-image-three": vendor_url(
+                node_modules, "mind-ar", "dist/mindar-image-three.prod.js"
+            ),
         }
     }
 

@@ -6,7 +6,6 @@ reverse proxy, run uvicorn with --proxy-headers so that the client IP is the vis
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -16,12 +15,9 @@ from pydantic import ValidationError
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
-from vertex_ar.core.settings import Settings
 from vertex_ar.rotation.endpoints import CacheDep
-from vertex_ar.viewer import assets, compressed, pages
+from vertex_ar.viewer import assets, pages
 from vertex_ar.viewer.answers import Answer, ViewerAnswers
-from vertex_ar.viewer.clients import in_app_browser
-from vertex_ar.viewer.i18n import pick_language
 from vertex_ar.viewer.media import accel_response, open_media, range_response
 from vertex_ar.viewer.ratelimit import Bucket, RateLimiter
 from vertex_ar.viewer.schemas import ActiveVideoRead, session_body_schema
@@ -30,7 +26,6 @@ from vertex_ar.viewer.signing import verify
 
 SESSION_BODY_LIMIT = 4096
 VENDOR_CACHE = "public, max-age=31536000, immutable"
-ASSET_CACHE = "asset-cache"  # under DATA_DIR: brotli and gzip copies (viewer.compressed)
 
 
 router = APIRouter(tags=["viewer (public)"])
@@ -70,27 +65,13 @@ async def _answer(request: Request, unique_id: str) -> Answer:
 
 
 @router.get("/ar/{unique_id}", response_class=HTMLResponse, include_in_schema=False)
-async def viewer_page(
-    unique_id: str,
-    request: Request,
-    settings: SettingsDep,
-    user_agent: Annotated[str | None, Header()] = None,
-    accept_language: Annotated[str | None, Header()] = None,
-) -> HTMLResponse:
-    """The AR page of a print, an "open in your browser" page for apps' built-in browsers, or
-    a page that says why it cannot be shown."""
-    lang = pick_language(accept_language)
+async def viewer_page(unique_id: str, request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The AR page of a print, or a page that says why it cannot be shown."""
     try:
         await check_rate(request, "viewer")
         answer = await _answer(request, unique_id)
-        if in_app_browser(user_agent):
-            return pages.in_app_page(answer.video.title, answer.page, lang)
         return pages.viewer_page(
-            answer.video,
-            answer.page,
-            lang,
-            settings.node_modules_dir,
-            settings.viewer_engine_timeout_seconds,
+            answer.video, settings.node_modules_dir, f"/api/ar/{unique_id}/track-session"
         )
     except AppError as exc:
         return pages.message_page(pages.message_for(exc))
@@ -171,54 +152,28 @@ async def media(
     return range_response(media_object, range_header, if_range, head=request.method == "HEAD")
 
 
-def _static(
-    source: Path, media_type: str, cache_control: str, settings: Settings, accept: str | None
-) -> FileResponse:
-    """A static file as brotli or gzip when the client takes it and the copy exists."""
-    variant = compressed.best_variant(source, settings.data_dir / ASSET_CACHE, accept)
-    headers = {
-        "Cache-Control": cache_control,
-        "Vary": "Accept-Encoding",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if variant.encoding:
-        headers["Content-Encoding"] = variant.encoding
-    return FileResponse(variant.path, media_type=media_type, headers=headers)
-
-
 @router.get("/ar-assets/vendor/{package}@{version}/{path:path}", include_in_schema=False)
 async def vendor_asset(
-    package: str,
-    version: str,
-    path: str,
-    settings: SettingsDep,
-    accept_encoding: Annotated[str | None, Header()] = None,
+    package: str, version: str, path: str, settings: SettingsDep
 ) -> FileResponse:
-    """MindAR and three.js files from node_modules: only those the viewer page loads."""
+    """MindAR and three.js files from node_modules: only those the viewer page imports."""
     try:
         file = assets.vendor_file(settings.node_modules_dir, package, version, path)
     except assets.AssetsMissing as exc:
         raise NotFound(str(exc)) from exc
     if file is None:
         raise NotFound("no such viewer asset")
-    return _static(file, "text/javascript", VENDOR_CACHE, settings, accept_encoding)
+    return FileResponse(file, media_type="text/javascript", headers={"Cache-Control": VENDOR_CACHE})
 
 
 @router.get("/ar-assets/{name}", include_in_schema=False)
-async def own_asset(
-    name: str,
-    settings: SettingsDep,
-    v: str | None = None,
-    accept_encoding: Annotated[str | None, Header()] = None,
-) -> FileResponse:
+async def own_asset(name: str, v: str | None = None) -> FileResponse:
     if name not in assets.OWN_FILES:
         raise NotFound("no such viewer asset")
     # A hashed URL may be cached for good; an unhashed or outdated one must be revalidated.
     fresh = v == assets.own_version(name)
-    return _static(
+    return FileResponse(
         assets.STATIC_DIR / name,
-        assets.OWN_FILES[name],
-        VENDOR_CACHE if fresh else "no-cache",
-        settings,
-        accept_encoding,
+        media_type=assets.OWN_FILES[name],
+        headers={"Cache-Control": VENDOR_CACHE if fresh else "no-cache"},
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +14,10 @@ from urllib.parse import urlsplit
 from fastapi.responses import HTMLResponse
 
 from vertex_ar.core.errors import AppError
-from vertex_ar.qr.service import QRFormat, render
 from vertex_ar.viewer import assets
-from vertex_ar.viewer.i18n import TEXT, Language
-from vertex_ar.viewer.schemas import ActiveVideoRead, ViewerPage
+from vertex_ar.viewer.schemas import ActiveVideoRead
 
 TEMPLATES = Path(__file__).with_name("templates")
-_HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @dataclass(frozen=True)
@@ -67,13 +63,6 @@ NO_VIDEO = Message(
     "No video has been added to this print yet. Please try again later.",
     refresh_seconds=60,
 )
-VIDEO_PROCESSING = Message(
-    503,
-    "not-ready",
-    "Almost ready",
-    "The video for this print is being prepared for phones. This page reloads by itself.",
-    refresh_seconds=15,
-)
 RATE_LIMITED = Message(
     429, "rate-limited", "Too many requests", "Please wait a moment, then reload the page."
 )
@@ -105,8 +94,6 @@ def message_for(error: AppError) -> Message:
     if error.code == "not_ready":
         if details.get("reason") == "no_video":
             return NO_VIDEO
-        if details.get("reason") == "video_processing":
-            return VIDEO_PROCESSING
         if details.get("marker_status") == "failed":
             return MARKER_FAILED
         return NOT_READY
@@ -182,66 +169,21 @@ def _origins(urls: list[str | None]) -> list[str]:
     return sorted(set(found))
 
 
-def _accent_style(branding: ViewerPage, nonce: str) -> str:
-    if not branding.accent_color or not _HEX.fullmatch(branding.accent_color):
-        return ""
-    return f'<style nonce="{nonce}">:root{{--accent:{branding.accent_color}}}</style>'
-
-
-def _logo(branding: ViewerPage) -> str:
-    if not branding.logo_url:
-        return ""
-    alt = html.escape(branding.company_name)
-    return f'<img class="logo" src="{html.escape(branding.logo_url)}" alt="{alt}">'
-
-
-def _words(lang: Language) -> dict[str, str]:
-    return {name: html.escape(text) for name, text in TEXT[lang].items()}
-
-
-def _qr_svg(url: str) -> str:
-    svg = render(url, QRFormat.svg, 240).decode()
-    return svg[svg.index("<svg") :]  # inline: no XML declaration
-
-
-def viewer_page(
-    video: ActiveVideoRead,
-    branding: ViewerPage,
-    lang: Language,
-    node_modules: Path,
-    engine_timeout_seconds: float,
-) -> HTMLResponse:
-    public_url = branding.public_url
+def viewer_page(video: ActiveVideoRead, node_modules: Path, session_url: str) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
-    words = TEXT[lang]
     config = video.model_dump(mode="json") | {
-        "session_url": f"/api/ar/{video.unique_id}/track-session",
+        "session_url": session_url,
         "active_video_url": f"/api/ar/{video.unique_id}/active-video",
-        "lang": lang,
-        "text": words,
-        "engine_timeout_ms": round(engine_timeout_seconds * 1000),
     }
-    start_text = branding.start_text or words["start_text"]
     body = _template("viewer.html").substitute(
-        _words(lang),
-        lang=lang,
         title=html.escape(video.title),
         nonce=nonce,
         css_url=html.escape(assets.own_url("viewer.css")),
         js_url=html.escape(assets.own_url("viewer.js")),
         import_map=_script_json(assets.import_map(node_modules)),
         config=_script_json(config),
-        accent_style=_accent_style(branding, nonce),
-        logo=_logo(branding),
-        start_text=html.escape(start_text),
-        qr_svg=_qr_svg(public_url),
-        public_url=html.escape(public_url),
-        update_title_js=_script_json(words["update_title"]),
-        update_text_js=_script_json(words["update_text"]),
-        stalled_title_js=_script_json(words["stalled_title"]),
-        stalled_text_js=_script_json(words["stalled_text"]),
     )
-    media = " ".join(_origins([video.url, video.poster, video.marker_url, branding.logo_url]))
+    media = " ".join(_origins([video.url, video.poster, video.marker_url]))
     # MindAR runs its tracker in workers built from data: URLs and fetches the target through
     # a blob: URL; tfjs compiles WebGL shaders, not JavaScript, so no 'unsafe-eval'.
     csp = "; ".join(
@@ -259,33 +201,4 @@ def viewer_page(
             "form-action 'none'",
         ]
     )
-    return HTMLResponse(body, headers=_security_headers(csp) | {"Vary": "Accept-Language"})
-
-
-def in_app_page(title: str, branding: ViewerPage, lang: Language) -> HTMLResponse:
-    """For apps' built-in browsers: open the link in Safari or Chrome (the URL ready to copy)."""
-    nonce = secrets.token_urlsafe(16)
-    body = _template("inapp.html").substitute(
-        _words(lang),
-        lang=lang,
-        title=html.escape(title),
-        nonce=nonce,
-        css_url=html.escape(assets.own_url("viewer.css")),
-        accent_style=_accent_style(branding, nonce),
-        logo=_logo(branding),
-        url=html.escape(branding.public_url),
-    )
-    media = " ".join(_origins([branding.logo_url]))
-    csp = "; ".join(
-        [
-            "default-src 'none'",
-            f"script-src 'nonce-{nonce}'",
-            f"style-src 'self' 'nonce-{nonce}'",
-            f"img-src 'self' {media}".rstrip(),
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
-    return HTMLResponse(
-        body, headers=_security_headers(csp) | {"Vary": "Accept-Language, User-Agent"}
-    )
+    return HTMLResponse(body, headers=_security_headers(csp))

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.branding.models import CompanyBranding
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import StorageConnection
 from vertex_ar.content.models import ARContent, MarkerStatus, Video, VideoRotationRule
@@ -29,11 +28,7 @@ class PublicContent:
     portrait_width: int
     portrait_height: int
     company_active: bool
-    company_name: str
     timezone: str
-    tracking_responsiveness: int
-    chroma_key_color: str | None
-    chroma_key_tolerance: float | None
 
 
 # PublicContent's fields, in order (from ARContent joined with its Project and Company).
@@ -41,8 +36,7 @@ _CONTENT_COLUMNS = (
     ARContent.id, ARContent.company_id, ARContent.unique_id, ARContent.title,
     and_(ARContent.active, Project.active), ARContent.expires_at, ARContent.marker_status,
     ARContent.marker_key, ARContent.portrait_width, ARContent.portrait_height, Company.active,
-    Company.name, Company.timezone, ARContent.tracking_responsiveness, ARContent.chroma_key_color,
-    ARContent.chroma_key_tolerance,
+    Company.timezone,
 )  # fmt: skip
 
 
@@ -53,7 +47,6 @@ class Scan:
 
     content: PublicContent
     connection: StorageConnection | None
-    branding: CompanyBranding | None
     rule: VideoRotationRule | None
     videos: list[Video]
 
@@ -75,11 +68,10 @@ class PublicContentRepository:
     async def scan(self, unique_id: str) -> Scan | None:
         """One row per video (one with no video), every row carrying the content's columns."""
         stmt = (
-            select(*_CONTENT_COLUMNS, StorageConnection, CompanyBranding, VideoRotationRule, Video)
+            select(*_CONTENT_COLUMNS, StorageConnection, VideoRotationRule, Video)
             .join(Project, Project.id == ARContent.project_id)
             .join(Company, Company.id == ARContent.company_id)
             .outerjoin(StorageConnection, StorageConnection.id == Company.storage_connection_id)
-            .outerjoin(CompanyBranding, CompanyBranding.company_id == ARContent.company_id)
             .outerjoin(VideoRotationRule, VideoRotationRule.content_id == ARContent.id)
             .outerjoin(Video, Video.content_id == ARContent.id)
             .where(ARContent.unique_id == unique_id)
@@ -88,6 +80,6 @@ class PublicContentRepository:
         rows = (await self.session.execute(stmt)).all()
         if not rows:
             return None
-        *columns, connection, branding, rule, _ = rows[0]
+        *columns, connection, rule, _ = rows[0]
         videos: list[Video] = [row.Video for row in rows if row.Video is not None]
-        return Scan(PublicContent(*columns), connection, branding, rule, videos)
+        return Scan(PublicContent(*columns), connection, rule, videos)

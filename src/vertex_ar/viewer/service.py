@@ -10,34 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.analytics.service import record_view_session
 from vertex_ar.connections.routing import sessions_beside, storage_for_connection
-from vertex_ar.content.models import VideoStatus
+from vertex_ar.content.models import MarkerStatus
 from vertex_ar.core.clock import local_now
 from vertex_ar.core.errors import AppError, NotFound, ServiceUnavailable
 from vertex_ar.core.settings import Settings
-from vertex_ar.qr.service import viewer_url
 from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.service import choose_today
 from vertex_ar.viewer.answers import Answer, answer_of
 from vertex_ar.viewer.media import MediaLinks
-from vertex_ar.viewer.repository import PublicContent, PublicContentRepository, Scan
-from vertex_ar.viewer.schemas import ActiveVideoRead, ChromaKey, Tracking, ViewerPage
+from vertex_ar.viewer.repository import PublicContent, PublicContentRepository
+from vertex_ar.viewer.schemas import ActiveVideoRead
 
 # unique_id is a UUID today; anything that cannot be one is refused before the database.
 _UNIQUE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 MARKER_MIME = "application/octet-stream"
-RENDITION_MIME = "video/mp4"
 POSTER_MIME = "image/jpeg"
-
-
-def tracking_filter(responsiveness: int) -> Tracking:
-    """Map "stable ↔ responsive" onto MindAR's one-euro filter, log-linearly between MindAR's
-    documented anti-jitter setting (0: minCF 1e-4, beta 1e-3) and its defaults (100: 1e-3, 1e3)."""
-    r = min(100, max(0, responsiveness)) / 100
-    return Tracking(
-        responsiveness=round(r * 100),
-        filter_min_cf=round(10 ** (-4 + r), 8),
-        filter_beta=round(10 ** (-3 + 6 * r), 6),
-    )
 
 
 class Gone(AppError):
@@ -89,8 +76,7 @@ class ViewerService:
         scan = await self.contents.scan(unique_id) if _UNIQUE_ID.fullmatch(unique_id) else None
         content = _showable(scan.content if scan is not None else None, moment)
         assert scan is not None  # _showable raised otherwise
-        # A replaced portrait keeps its old marker serving until the new one is ready.
-        if content.marker_key is None:
+        if content.marker_status is not MarkerStatus.ready or content.marker_key is None:
             raise NotReady(
                 "this AR experience is not ready yet",
                 details={"reason": "marker", "marker_status": content.marker_status.value},
@@ -100,60 +86,27 @@ class ViewerService:
         )
         if video is None:
             raise NotReady("this AR experience has no video yet", details={"reason": "no_video"})
-        if video.status is VideoStatus.processing:
-            raise NotReady(
-                "the video is still being prepared for phones",
-                details={"reason": "video_processing"},
-            )
         storage = storage_for_connection(
             self.settings, scan.connection, sessions_beside(self.session)
         )
         links = MediaLinks(self.settings, storage, moment.timestamp())
-        # The web rendition; a video from before renditions (or whose rendition failed) plays as
-        # uploaded.
-        rendition = video.rendition_key is not None
-        chroma = None
-        if content.chroma_key_color:
-            chroma = ChromaKey(
-                color=content.chroma_key_color, tolerance=content.chroma_key_tolerance or 0.3
-            )
         read = ActiveVideoRead(
             unique_id=content.unique_id,
             title=content.title,
             video_id=video.id,
-            url=links.url(video.rendition_key, RENDITION_MIME)
-            if video.rendition_key
-            else links.url(video.file_key, video.mime),
-            mime=RENDITION_MIME if rendition else video.mime,
-            width=video.rendition_width if rendition else video.width,
-            height=video.rendition_height if rendition else video.height,
+            url=links.url(video.file_key, video.mime),
+            mime=video.mime,
+            width=video.width,
+            height=video.height,
             duration=video.duration_seconds,
             poster=links.url(video.thumbnail_key, POSTER_MIME) if video.thumbnail_key else None,
             marker_url=links.url(content.marker_key, MARKER_MIME),
             target_width=content.portrait_width,
             target_height=content.portrait_height,
-            rendition_size_bytes=video.rendition_size_bytes if rendition else video.size_bytes,
-            rendition_bitrate=video.rendition_bitrate,
-            alpha_packing=video.alpha_packing.value if video.alpha_packing else None,
-            chroma_key=chroma,
-            tracking=tracking_filter(content.tracking_responsiveness),
             urls_expire_at=datetime.fromtimestamp(links.expires, UTC),
         )
         day = local_now(content.timezone, moment).date()
-        return answer_of(read, content.timezone, day, content.expires_at, self._page(scan, links))
-
-    def _page(self, scan: Scan, links: MediaLinks) -> ViewerPage:
-        content, branding = scan.content, scan.branding
-        base = (branding.public_base_url if branding else None) or self.settings.public_base_url
-        public_url = viewer_url(base, content.unique_id)
-        if branding is None:
-            return ViewerPage(content.company_name, public_url)
-        logo = None
-        if branding.logo_key and branding.logo_mime:
-            logo = links.url(branding.logo_key, branding.logo_mime)
-        return ViewerPage(
-            content.company_name, public_url, logo, branding.accent_color, branding.start_text
-        )
+        return answer_of(read, content.timezone, day, content.expires_at)
 
     async def record_session(
         self, unique_id: str, data: ViewSessionIn, user_agent: str | None

@@ -1,1 +1,0 @@
-"""Per-company look of the public viewer: logo, accent colour, start text, public address."""

@@ -1,1 +1,0 @@
-"""Web renditions of uploaded videos (ffmpeg): what phones play, apart from the original."""
