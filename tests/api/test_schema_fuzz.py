@@ -76,10 +76,15 @@ def request_kwargs(case: Any, headers: dict[str, str]) -> dict[str, Any]:
     return dict(kwargs)
 
 
+# The app's own 503s: a missing dependency or configuration, and a print whose marker or video is
+# not ready yet (the viewer's documented answer while the worker compiles).
+DELIBERATE_503 = {"service_unavailable", "not_ready"}
+
+
 def is_server_error(answer: httpx.Response) -> bool:
-    """A 5xx, except the app's own 503 that names a missing dependency or configuration."""
+    """A 5xx, except the app's own deliberate 503s."""
     if answer.status_code == 503:
-        return answer.json().get("error", {}).get("code") != "service_unavailable"
+        return answer.json().get("error", {}).get("code") not in DELIBERATE_503
     return answer.status_code >= 500
 
 
