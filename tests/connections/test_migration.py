@@ -70,7 +70,11 @@ async def test_migrate_local_to_s3_resumes_after_interruption(
     bucket, prefix = s3_config["bucket"], s3_config["prefix"]
     listed = s3_direct.list_objects_v2(Bucket=bucket).get("Contents", [])
     copied_before = {o["Key"] for o in listed if not o["Key"].endswith("/")}
-    assert copied_before == {prefix + key for key in keys[:2]}
+    # The endpoint died part-way: a non-empty strict prefix of the objects (in key order) went up.
+    # How many depends on the objects' sizes and the requests' headers (a multipart marker of
+    # 1.3 MB sends ~20 part requests), so the count is not pinned.
+    assert 0 < len(copied_before) < len(keys)
+    assert copied_before == {prefix + key for key in keys[: len(copied_before)]}
 
     # Resume with the real command line, as an operator would; old copies deleted at the end.
     s3_proxy.restore()
