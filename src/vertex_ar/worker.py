@@ -95,7 +95,9 @@ def purge_storage_deletes() -> int:
 
 @worker_ready.connect
 def _start_heartbeat(**_: Any) -> None:
-    _heartbeat["stop"] = start_heartbeat_thread(get_settings(), _database().sessions)
+    # An engine of its own: the thread runs its own event loop, apart from the tasks' loops.
+    database = Database(get_settings().database_url, pooled=False)
+    _heartbeat["stop"] = start_heartbeat_thread(get_settings(), database.sessions)
 
 
 @worker_shutdown.connect
