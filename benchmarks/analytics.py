@@ -28,7 +28,7 @@ import psycopg
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import Engine, make_url
 
-import vertex_ar.models  # noqa: F401 - every table mapped before the first flush  # noqa: F401 - every table mapped before the first flush
+import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.analytics.service import AnalyticsService, OverviewQuery, SessionsQuery
 from vertex_ar.companies.models import Company
