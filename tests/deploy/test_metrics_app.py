@@ -199,7 +199,7 @@ def test_uvicorn_workers_are_aggregated(tmp_path: Path) -> None:
     env: dict[str, Any] = {
         **os.environ, "ENV": "test", "DATABASE_URL": url, "DATA_DIR": str(tmp_path),
         "STORAGE_ROOT": str(tmp_path / "storage"), "PROMETHEUS_MULTIPROC_DIR": str(prom),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "WARNING", "NODE_MODULES_DIR": str(REPO / "node_modules"),
     }  # fmt: skip
     cmd = [
         str(REPO / "deploy" / "docker-entrypoint.sh"), sys.executable, "-m", "uvicorn",
@@ -216,6 +216,7 @@ def test_uvicorn_workers_are_aggregated(tmp_path: Path) -> None:
                     break
             except httpx.TransportError:
                 pass
+            assert server.poll() is None, f"uvicorn exited with {server.returncode}"
             assert time.monotonic() < deadline, "uvicorn did not come up"
             time.sleep(0.3)
         # New connections until both workers have answered (bounded): the kernel picks the worker.
