@@ -153,15 +153,23 @@ class MindARHarness:
 
     Each feed needs its own Chromium process (the fake-camera file is a launch flag).
     ``startup_timeout_s`` bounds page load + tfjs/WebGL warm-up (slow on a loaded machine);
-    ``timeout_s`` bounds detection + ``samples`` tracked poses once MindAR processes video.
+    ``timeout_s`` bounds detection + ``settle`` + ``samples`` tracked poses once MindAR processes
+    video; the first ``settle`` poses after detection are not sampled (the one-euro filter is still
+    catching up with the tracker there, so they measure lag, not placement).
     """
 
     def __init__(
-        self, *, timeout_s: float = 60.0, startup_timeout_s: float = 120.0, samples: int = 10
+        self,
+        *,
+        timeout_s: float = 60.0,
+        startup_timeout_s: float = 120.0,
+        samples: int = 10,
+        settle: int = 10,
     ) -> None:
         self.timeout_s = timeout_s
         self.startup_timeout_s = startup_timeout_s
         self.samples = samples
+        self.settle = settle
         self._ids = itertools.count()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.targets = {}
@@ -201,7 +209,7 @@ class MindARHarness:
     ) -> TrackingResult:
         """Open the viewer on ``feed`` (Y4M) with target 0 of ``mind``; wait for detection.
 
-        Waits for the viewer to start, then until ``samples`` poses were reported after
+        Waits for the viewer to start, then until ``samples`` settled poses were reported after
         ``onTargetFound`` or ``timeout_s`` (default the harness's) passed. ``true_corners``
         (4, 2) gives :attr:`TrackingResult.corner_error_px`.
         """
@@ -224,7 +232,8 @@ class MindARHarness:
             page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
             page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
             page.goto(
-                f"{self.base_url}/?mind={target_url}&samples={self.samples}", wait_until="commit"
+                f"{self.base_url}/?mind={target_url}&samples={self.samples}&settle={self.settle}",
+                wait_until="commit",
             )
             # Timeouts are outcomes (not started / not found), read from the state below.
             with contextlib.suppress(PlaywrightError):
