@@ -38,12 +38,12 @@ from vertex_ar.core.clock import local_now
 from vertex_ar.core.deps import SettingsDep
 from vertex_ar.core.errors import AppError, InvalidInput, NotFound
 from vertex_ar.core.schemas import PageParams
+from vertex_ar.core.static_assets import IMMUTABLE
 from vertex_ar.qr.service import QRFormat, viewer_url
 from vertex_ar.rotation.repository import RotationRepository
 from vertex_ar.rotation.service import plan_of
 
 router = APIRouter(route_class=AdminRoute, include_in_schema=False)
-STATIC_CACHE = "public, max-age=31536000, immutable"
 PAGE_SIZE = 20
 MARKER_POLL_SECONDS = 2
 EXPIRING_SOON = timedelta(days=7)
@@ -421,14 +421,7 @@ async def content_qr(
 
 @router.get("/admin/static/{name}")
 async def own_asset(name: str, v: str | None = None) -> Response:
-    if name not in assets.OWN_FILES:
-        raise NotFound("no such file")
-    fresh = v == assets.own_version(name)
-    return FileResponse(
-        assets.STATIC_DIR / name,
-        media_type=assets.OWN_FILES[name],
-        headers={"Cache-Control": STATIC_CACHE if fresh else "no-cache"},
-    )
+    return assets.OWN_FILES.response(name, v)
 
 
 @router.get("/admin/vendor/{package}@{version}/{path:path}")
@@ -437,7 +430,7 @@ async def vendor_asset(package: str, version: str, path: str, settings: Settings
         file, media_type = assets.vendor_file(settings.node_modules_dir, package, version, path)
     except assets.AssetsMissing as exc:
         raise NotFound(str(exc)) from exc
-    return FileResponse(file, media_type=media_type, headers={"Cache-Control": STATIC_CACHE})
+    return FileResponse(file, media_type=media_type, headers={"Cache-Control": IMMUTABLE})
 
 
 def _docs_page(title: str, body: str) -> HTMLResponse:
@@ -457,7 +450,7 @@ async def swagger_ui(settings: SettingsDep) -> HTMLResponse:
         "Vertex AR API",
         f'<link rel="stylesheet" href="{css}"></head><body><main id="swagger-ui" '
         f'data-openapi="/openapi.json"></main><script src="{bundle}"></script>'
-        f'<script src="{assets.own_url("api-docs.js")}"></script></body>',
+        f'<script src="{assets.OWN_FILES.url("api-docs.js")}"></script></body>',
     )
 
 
@@ -468,7 +461,7 @@ async def redoc(settings: SettingsDep) -> HTMLResponse:
         "Vertex AR API — ReDoc",
         f'</head><body><main id="redoc" data-openapi="/openapi.json"></main>'
         f'<script src="{bundle}"></script>'
-        f'<script src="{assets.own_url("api-docs.js")}"></script></body>',
+        f'<script src="{assets.OWN_FILES.url("api-docs.js")}"></script></body>',
     )
 
 

@@ -52,7 +52,7 @@ def environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    env.globals["static_url"] = assets.own_url
+    env.globals["static_url"] = assets.OWN_FILES.url
     env.filters["datetime"] = _datetime
     env.filters["filesize"] = _filesize
     return env

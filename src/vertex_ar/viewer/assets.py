@@ -7,16 +7,19 @@ cache them for a year; our own files carry a content hash for the same reason.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-STATIC_DIR = Path(__file__).with_name("static")
+from vertex_ar.core.static_assets import AssetsMissing, OwnFiles, installed_version
+
 ASSETS_PATH = "/ar-assets"
-OWN_FILES = {"viewer.js": "text/javascript", "viewer.css": "text/css"}
+OWN_FILES = OwnFiles(
+    Path(__file__).with_name("static"),
+    ASSETS_PATH,
+    {"viewer.js": "text/javascript", "viewer.css": "text/css"},
+)
 _SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 
 
@@ -34,9 +37,7 @@ _ALLOWED = {
     "three": re.compile(rf"build/three\.module\.js|examples/jsm/(?:{_SEGMENT}/)*{_SEGMENT}\.js"),
 }
 
-
-class AssetsMissing(Exception):
-    """node_modules lacks a package the viewer needs (run `make assets`)."""
+__all__ = ["OWN_FILES", "AssetsMissing", "import_map", "vendor_file", "vendor_url"]
 
 
 @lru_cache(maxsize=4)
@@ -44,11 +45,8 @@ def vendor_packages(node_modules: Path) -> dict[str, VendorPackage]:
     packages = {}
     for name, allowed in _ALLOWED.items():
         root = (node_modules / name).resolve()
-        try:
-            version = json.loads((root / "package.json").read_text())["version"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise AssetsMissing(f"{name} is not installed in {node_modules}") from exc
-        packages[name] = VendorPackage(name, str(version), root, allowed)
+        version = installed_version(node_modules, name)
+        packages[name] = VendorPackage(name, version, root, allowed)
     return packages
 
 
@@ -78,18 +76,3 @@ def import_map(node_modules: Path) -> dict[str, dict[str, str]]:
             ),
         }
     }
-
-
-@lru_cache(maxsize=8)
-def _digest(path: Path, mtime_ns: int) -> str:
-    del mtime_ns  # part of the cache key only: an edited file gets a new hash
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
-
-def own_version(name: str) -> str:
-    path = STATIC_DIR / name
-    return _digest(path, path.stat().st_mtime_ns)
-
-
-def own_url(name: str) -> str:
-    return f"{ASSETS_PATH}/{name}?v={own_version(name)}"

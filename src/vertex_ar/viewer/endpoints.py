@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
+from vertex_ar.core.static_assets import IMMUTABLE
 from vertex_ar.rotation.endpoints import CacheDep
 from vertex_ar.viewer import assets, pages
 from vertex_ar.viewer.answers import Answer, ViewerAnswers
@@ -25,7 +26,6 @@ from vertex_ar.viewer.service import ViewerService
 from vertex_ar.viewer.signing import verify
 
 SESSION_BODY_LIMIT = 4096
-VENDOR_CACHE = "public, max-age=31536000, immutable"
 
 
 router = APIRouter(tags=["viewer (public)"])
@@ -163,17 +163,9 @@ async def vendor_asset(
         raise NotFound(str(exc)) from exc
     if file is None:
         raise NotFound("no such viewer asset")
-    return FileResponse(file, media_type="text/javascript", headers={"Cache-Control": VENDOR_CACHE})
+    return FileResponse(file, media_type="text/javascript", headers={"Cache-Control": IMMUTABLE})
 
 
 @router.get("/ar-assets/{name}", include_in_schema=False)
 async def own_asset(name: str, v: str | None = None) -> FileResponse:
-    if name not in assets.OWN_FILES:
-        raise NotFound("no such viewer asset")
-    # A hashed URL may be cached for good; an unhashed or outdated one must be revalidated.
-    fresh = v == assets.own_version(name)
-    return FileResponse(
-        assets.STATIC_DIR / name,
-        media_type=assets.OWN_FILES[name],
-        headers={"Cache-Control": VENDOR_CACHE if fresh else "no-cache"},
-    )
+    return assets.OWN_FILES.response(name, v)

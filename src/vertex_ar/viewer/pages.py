@@ -138,7 +138,7 @@ def message_page(message: Message, headers: dict[str, str] | None = None) -> HTM
         text=html.escape(message.text),
         state=message.state,
         refresh=refresh,
-        css_url=html.escape(assets.own_url("viewer.css")),
+        css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
     )
     csp = "; ".join(
         ["default-src 'none'", "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"]
@@ -178,8 +178,8 @@ def viewer_page(video: ActiveVideoRead, node_modules: Path, session_url: str) ->
     body = _template("viewer.html").substitute(
         title=html.escape(video.title),
         nonce=nonce,
-        css_url=html.escape(assets.own_url("viewer.css")),
-        js_url=html.escape(assets.own_url("viewer.js")),
+        css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
+        js_url=html.escape(assets.OWN_FILES.url("viewer.js")),
         import_map=_script_json(assets.import_map(node_modules)),
         config=_script_json(config),
     )
