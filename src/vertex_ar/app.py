@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -16,6 +17,7 @@ from vertex_ar.core.errors import install_error_handlers
 from vertex_ar.core.logging import RequestIdMiddleware, configure_logging
 from vertex_ar.core.security import configure_password_hashing
 from vertex_ar.core.settings import Settings, get_settings
+from vertex_ar.health.probes import CachedProbe
 from vertex_ar.observability.endpoints import install_metrics
 from vertex_ar.rotation.cache import RotationCache, cache_from_settings
 from vertex_ar.tasks.dispatch import TaskQueue
@@ -34,6 +36,7 @@ class AppState:
     rotation_cache: RotationCache | None  # None without REDIS_CACHE_URL
     rate_limiter: RateLimiter
     viewer_answers: ViewerAnswers
+    storage_probe: CachedProbe[dict[str, Any]]  # the health check's storage probes, shared
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -43,6 +46,7 @@ class AppState:
             rotation_cache=cache_from_settings(settings),
             rate_limiter=RateLimiter.from_settings(settings),
             viewer_answers=ViewerAnswers.from_settings(settings),
+            storage_probe=CachedProbe(settings.health_probe_ttl_seconds),
         )
 
     async def aclose(self) -> None:

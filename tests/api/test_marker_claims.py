@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from tests.api.test_queues import _queue_depths
 from tests.support import media
+from tests.support.api import Api
 from tests.support.content import create_content, set_content
 from tests.support.tenants import Tenant
 from vertex_ar.content.marker_job import compile_content_marker, requeue_stale_markers
@@ -74,7 +75,7 @@ async def test_generate_marker_requeues_a_stale_compile_only(
 
 
 async def test_stale_compiles_are_requeued_and_reported(
-    app: FastAPI, settings: Settings, tenant_a: Tenant
+    app: FastAPI, settings: Settings, tenant_a: Tenant, superadmin: Api
 ) -> None:
     stuck = (await create_content(tenant_a)).json()
     running = (await create_content(tenant_a)).json()
@@ -90,7 +91,7 @@ async def test_stale_compiles_are_requeued_and_reported(
         marker_status=MarkerStatus.processing,
         marker_lease_until=utcnow() + timedelta(minutes=1),
     )
-    health = (await tenant_a.admin.http.get("/api/health/status")).json()
+    health = (await superadmin.get("/api/health/status")).json()
     assert health["checks"]["markers"] == {"ok": False, "stale": 1}, health
     assert health["status"] != "ok"
 
@@ -101,7 +102,7 @@ async def test_stale_compiles_are_requeued_and_reported(
     assert queued_markers(settings) == before + 1
     assert (await content_row(app, stuck["id"])).marker_status is MarkerStatus.pending
     assert (await content_row(app, running["id"])).marker_status is MarkerStatus.processing
-    health = (await tenant_a.admin.http.get("/api/health/status")).json()
+    health = (await superadmin.get("/api/health/status")).json()
     assert health["checks"]["markers"] == {"ok": True, "stale": 0}
 
 
@@ -113,7 +114,7 @@ def fast_sweep(settings: Settings) -> Settings:
 
 
 async def test_a_live_worker_requeues_the_compile_of_a_dead_one(
-    fast_sweep: Settings, app: FastAPI, tenant_a: Tenant
+    fast_sweep: Settings, app: FastAPI, tenant_a: Tenant, superadmin: Api
 ) -> None:
     """The worker's heartbeat thread sweeps: an item left `processing` by a killed worker goes
     back to the queue within a sweep, and health turns ok again."""
@@ -139,7 +140,7 @@ async def test_a_live_worker_requeues_the_compile_of_a_dead_one(
     assert row.marker_status is MarkerStatus.pending
     assert row.marker_claim is None
     assert queued_markers(fast_sweep) == before + 1
-    health = (await tenant_a.admin.http.get("/api/health/status")).json()
+    health = (await superadmin.get("/api/health/status")).json()
     assert health["checks"]["markers"] == {"ok": True, "stale": 0}
 
 

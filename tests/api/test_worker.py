@@ -112,5 +112,4 @@ async def test_health_503_when_a_dependency_is_down(
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "down"
-    assert body["checks"][broken]["ok"] is False
-    assert body["checks"][broken]["error"]
+    assert body["checks"][broken] == {"ok": False}  # the error text is for a superadmin

@@ -3,6 +3,7 @@ and connecting a Yandex Disk through OAuth with the state checked against CSRF."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -247,7 +248,6 @@ async def test_refreshed_yandex_token_is_saved(
 @pytest.mark.parametrize("kind", ["s3", "yandex_disk"])
 async def test_health_reports_tenant_backends(
     kind: str,
-    client: httpx.AsyncClient,
     superadmin: Api,
     backend_configs: dict[str, dict[str, Any]],
     s3_proxy: Any,
@@ -255,7 +255,7 @@ async def test_health_reports_tenant_backends(
 ) -> None:
     connection_id = await connect(superadmin, kind, backend_configs[kind], name=f"{kind} main")
     await tenant_on(superadmin, "Health", connection_id)
-    report = (await client.get("/api/health/status")).json()
+    report = (await superadmin.get("/api/health/status")).json()
     assert report["checks"]["storage"]["ok"] is True  # the platform's own disk
     backends = report["checks"]["storage_backends"]
     assert backends["ok"] is True
@@ -268,9 +268,39 @@ async def test_health_reports_tenant_backends(
     else:
         yandex.down = True
     try:
-        down = await client.get("/api/health/status")
+        down = await superadmin.get("/api/health/status")
     finally:
         yandex.down = False
     assert down.json()["status"] in ("degraded", "down")
     entry = down.json()["checks"]["storage_backends"]["backends"][0]
     assert entry["ok"] is False and entry["error"]
+
+
+async def test_anonymous_health_is_an_aggregate_from_cached_probes(
+    client: httpx.AsyncClient,
+    superadmin: Api,
+    backend_configs: dict[str, dict[str, Any]],
+    yandex: FakeYandexDisk,
+) -> None:
+    """An anonymous caller learns ok/degraded/down and one flag per check, never a backend's name
+    or error; its calls reuse the last storage probes instead of writing into every tenant's
+    backend each time, while a superadmin's call probes afresh."""
+    connection_id = await connect(superadmin, "yandex_disk", backend_configs["yandex_disk"])
+    await tenant_on(superadmin, "Cached", connection_id)
+    first = await client.get("/api/health/status")
+    assert first.json()["checks"]["storage_backends"] == {"ok": True}
+    assert all(set(check) == {"ok"} for check in first.json()["checks"].values()), first.text
+
+    yandex.down = True
+    try:
+        cached = await client.get("/api/health/status")  # within HEALTH_PROBE_TTL_SECONDS
+        assert cached.json()["checks"]["storage_backends"] == {"ok": True}
+        fresh = await superadmin.get("/api/health/status")
+    finally:
+        yandex.down = False
+    detail = fresh.json()["checks"]["storage_backends"]["backends"][0]
+    assert detail["ok"] is False and detail["error"]
+    after = (await client.get("/api/health/status")).json()
+    assert after["status"] == "degraded"
+    assert after["checks"]["storage_backends"] == {"ok": False}
+    assert "yandex" not in json.dumps(after).lower()

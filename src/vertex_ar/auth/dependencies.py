@@ -38,6 +38,17 @@ async def current_subject(
     return AuthSubject(user.id, user.email, user.role, user.company_id)
 
 
+async def optional_subject(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AuthSubject | None:
+    """None for an anonymous call; a bearer token, if sent, must be valid."""
+    if credentials is None:
+        return None
+    return await current_subject(session, settings, credentials)
+
+
 async def superadmin_subject(
     subject: Annotated[AuthSubject, Depends(current_subject)],
 ) -> AuthSubject:
@@ -47,3 +58,4 @@ async def superadmin_subject(
 
 Subject = Annotated[AuthSubject, Depends(current_subject)]
 SuperadminSubject = Annotated[AuthSubject, Depends(superadmin_subject)]
+OptionalSubject = Annotated[AuthSubject | None, Depends(optional_subject)]

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     marker_rate_per_minute: int = Field(default=10, gt=0)
     marker_rate_burst: int = Field(default=20, gt=0)
     worker_heartbeat_seconds: int = Field(default=15, gt=0)
+    # Anonymous /api/health/status reuses storage probes this long (a superadmin's call is fresh).
+    health_probe_ttl_seconds: float = Field(default=15, ge=0)
     expiry_check_seconds: int = Field(default=24 * 3600, gt=0)
 
     # Public viewer: signed media links expire; token buckets per client IP (Redis-backed when
