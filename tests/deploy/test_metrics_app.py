@@ -98,7 +98,7 @@ async def test_business_numbers_come_from_the_database(
         await session.flush()
         contents = [
             ARContent(
-                company_id=active.id, project_id=project.id, unique_id=f"u{i}", title=f"T{i}",
+                company_id=active.id, project_id=project.id, unique_id=f"u{i}", title=f"Words {i}",
                 portrait_key=f"{active.id}/portraits/{i}.jpg", portrait_mime="image/jpeg",
                 portrait_width=10, portrait_height=10, marker_status=status,
             )
@@ -123,8 +123,10 @@ async def test_business_numbers_come_from_the_database(
     assert value(text, "vertex_ar_ar_content", marker_status="failed") == 1
     assert value(text, "vertex_ar_ar_views_total", device_type="mobile") == 4
     assert value(text, "vertex_ar_ar_views_total", device_type="desktop") == 1
-    assert value(text, "vertex_ar_ar_content_views_24h", unique_id="u0", title="T0") == 3
-    assert value(text, "vertex_ar_ar_content_views_24h", unique_id="u1", title="T1") == 1
+    top = "vertex_ar_ar_content_views_24h"
+    assert value(text, top, company_id=str(active.id), unique_id="u0") == 3
+    assert value(text, top, company_id=str(active.id), unique_id="u1") == 1
+    assert "Words" not in text  # no tenant's titles leave the platform
     seen = value(text, "vertex_ar_celery_worker_heartbeat_timestamp_seconds", hostname="celery@w1")
     assert seen is not None and abs(seen - (now.timestamp() - 7)) < 1
     assert value(text, "vertex_ar_scrape_source_up", source="storage") == 1
@@ -172,6 +174,33 @@ async def test_metrics_survive_a_dead_broker(tmp_path: Path) -> None:
     assert value(response.text, "vertex_ar_scrape_source_up", source="broker") == 0
     assert value(response.text, "vertex_ar_scrape_source_up", source="database") == 1
     assert value(response.text, "vertex_ar_celery_queue_length", queue="markers") is None
+
+
+@pytest.mark.parametrize(
+    ("client_host", "allowed", "answered"),
+    [
+        ("203.0.113.9", "127.0.0.0/8,10.0.0.0/8", False),  # the internet
+        ("10.1.2.3", "127.0.0.0/8,10.0.0.0/8", True),  # the monitoring network
+        ("::ffff:10.1.2.3", "10.0.0.0/8", True),  # the same client on a dual-stack socket
+        ("10.1.2.3", "127.0.0.1/32", False),  # an operator who narrowed it
+    ],
+)
+async def test_metrics_answer_the_monitoring_network_only(
+    settings: Settings, client_host: str, allowed: str, answered: bool
+) -> None:
+    settings = settings.model_copy(update={"metrics_allowed_networks": allowed})
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, client=(client_host, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get("/metrics")
+    assert response.status_code == (200 if answered else 404)
+    assert ("vertex_ar_http_requests_total" in response.text) is answered
+
+
+def test_metrics_networks_are_checked_at_start() -> None:
+    with pytest.raises(ValueError, match="CIDR"):
+        Settings(metrics_allowed_networks="10.0.0.0/8,intranet", _env_file=None)  # type: ignore[call-arg]
 
 
 def _free_port() -> int:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vertex_ar.core.passwords import password_problem
@@ -18,6 +19,13 @@ DEV_ADMIN_PASSWORD = "admin-change-me"  # noqa: S105
 # Argon2 cost of new password hashes: "strong" is RFC 9106's low-memory profile (64 MiB, 3 passes);
 # "cheap" (argon2's CHEAPEST) exists for the test suite, which creates users by the dozen.
 PasswordHashProfile = Literal["strong", "cheap"]
+
+
+def _parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"not a comma-separated list of networks (CIDR): {exc}") from exc
 
 
 class Settings(BaseSettings):
@@ -91,6 +99,9 @@ class Settings(BaseSettings):
     marker_rate_per_minute: int = Field(default=10, gt=0)
     marker_rate_burst: int = Field(default=20, gt=0)
     worker_heartbeat_seconds: int = Field(default=15, gt=0)
+    # /metrics answers these client networks only (comma-separated CIDRs; others get 404):
+    # loopback and the private ranges a compose network or a monitoring LAN uses.
+    metrics_allowed_networks: str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
     # Anonymous /api/health/status reuses storage probes this long (a superadmin's call is fresh).
     health_probe_ttl_seconds: float = Field(default=15, ge=0)
     expiry_check_seconds: int = Field(default=24 * 3600, gt=0)
@@ -109,6 +120,16 @@ class Settings(BaseSettings):
     media_x_accel: bool = False
     # MindAR and three.js are served from the npm-installed packages in this folder.
     node_modules_dir: Path = Path("node_modules")
+
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    @property
+    def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return _parse_networks(self.metrics_allowed_networks)
 
     @model_validator(mode="after")
     def _refuse_unsafe_values(self) -> Settings:

@@ -75,19 +75,21 @@ async def business_families(session: AsyncSession) -> list[Metric]:
     top = GaugeMetricFamily(
         TOP_CONTENT_VIEWS,
         f"View sessions in the last 24 h of the {TOP_CONTENT_LIMIT} most viewed AR contents.",
-        labels=["unique_id", "title"],
+        # Ids only: metrics leave the tenants' trust boundary (Prometheus, Grafana, their users),
+        # titles are the tenants' words; the admin UI resolves an id for those allowed to see it.
+        labels=["company_id", "unique_id"],
     )
     n_views = func.count(ARViewSession.id).label("n")
     most_viewed = await session.execute(
-        select(ARContent.unique_id, ARContent.title, n_views)
+        select(ARContent.company_id, ARContent.unique_id, n_views)
         .join(ARViewSession, ARViewSession.content_id == ARContent.id)
         .where(ARViewSession.created_at >= since)
-        .group_by(ARContent.id, ARContent.unique_id, ARContent.title)
+        .group_by(ARContent.id, ARContent.company_id, ARContent.unique_id)
         .order_by(n_views.desc())
         .limit(TOP_CONTENT_LIMIT)
     )
-    for unique_id, title, n in most_viewed.all():
-        top.add_metric([unique_id, title], int(n))
+    for company_id, unique_id, n in most_viewed.all():
+        top.add_metric([str(company_id), unique_id], int(n))
 
     heartbeats = GaugeMetricFamily(
         WORKER_HEARTBEAT, "Last heartbeat of each Celery worker (Unix time).", labels=["hostname"]
