@@ -59,4 +59,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
 ENTRYPOINT ["vertex-ar-entrypoint"]
 # uvicorn reads the worker count from WEB_CONCURRENCY (4 by default, above). Only Nginx reaches
 # the app (its port is not published), so forwarded headers are trusted from the compose network.
-CMD ["uvicorn", "--factory", "vertex_ar.app:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]
+# uvicorn's access log would print signed media tokens (query strings): the app logs each request
+# itself, without the query.
+CMD ["uvicorn", "--factory", "vertex_ar.app:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*", "--no-access-log"]

@@ -84,6 +84,7 @@ def test_port_health_check_and_server(stages: list[Stage]) -> None:
     words = cmd.words()
     assert words[:3] == ["uvicorn", "--factory", "vertex_ar.app:app"]
     assert "--workers" not in words  # from WEB_CONCURRENCY, so operators can change it by env
+    assert "--no-access-log" in words  # its lines carry signed media tokens in query strings
     copies = {i.words()[-1]: i.words() for i in runtime.all("COPY")}
     assert copies["/usr/local/bin/vertex-ar-entrypoint"][0] == "deploy/docker-entrypoint.sh"
 
