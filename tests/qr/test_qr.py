@@ -20,10 +20,14 @@ Grid = npt.NDArray[np.uint8]
 
 
 def decode(image: Grid) -> str:
-    """OpenCV's QR decoder on a greyscale image (dark modules = 0)."""
-    text, points, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    assert points is not None, "no QR code found"
-    return str(text)
+    """The text of the QR code in a greyscale image (dark modules = 0), by either of OpenCV's
+    detectors: the classic one misses about 1 in 40 perfect codes of our URLs (its finder-pattern
+    search; measured on 900 random ones), the ArUco-based one reads those."""
+    for detector in (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()):
+        text, points, _ = detector.detectAndDecode(image)
+        if points is not None and text:
+            return str(text)
+    raise AssertionError("no QR code found")
 
 
 def upscale(modules: Grid, px: int = 8) -> Grid:
