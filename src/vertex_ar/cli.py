@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from vertex_ar.core.settings import get_settings
 
@@ -24,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     from vertex_ar.users import cli as users_cli
 
     parser = argparse.ArgumentParser(prog="vertex-ar", description=__doc__)
+    parser.set_defaults(creates_database=False)  # only commands that make one say otherwise
     commands = parser.add_subparsers(dest="command", required=True)
     _register_operator_commands(commands)
     users_cli.register(commands)
@@ -35,8 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        _share_metrics_through_files()
     if args.command != "marker":  # the marker compiler needs no database: keep it fast
         import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
+
+        problem = None if args.creates_database else _missing_database(get_settings().database_url)
+        if problem:
+            print(f"vertex-ar: {problem}", file=sys.stderr)
+            return 2
     handler: Handler = args.handler
     return handler(args)
 
@@ -46,7 +57,7 @@ def _register_operator_commands(commands: Any) -> None:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     up = db_commands.add_parser("upgrade", help="migrate to a revision (default: head)")
     up.add_argument("revision", nargs="?", default="head")
-    up.set_defaults(handler=_db_upgrade)
+    up.set_defaults(handler=_db_upgrade, creates_database=True)
     down = db_commands.add_parser("downgrade", help="migrate down to a revision")
     down.add_argument("revision")
     down.set_defaults(handler=_db_downgrade)
@@ -60,6 +71,21 @@ def _register_operator_commands(commands: Any) -> None:
 
     worker = commands.add_parser("worker", help="run a Celery worker (all queues) with beat")
     worker.set_defaults(handler=_worker)
+
+
+def _missing_database(database_url: str) -> str | None:
+    """Why a command would run on no database: an SQLite file that does not exist (a relative
+    default resolved in the wrong folder would otherwise become a fresh, empty database)."""
+    prefix, _, path = database_url.partition(":///")
+    if not prefix.startswith("sqlite") or not path or path.startswith(":memory:"):
+        return None
+    file = Path(path.split("?", 1)[0])
+    if file.exists():
+        return None
+    return (
+        f"no database at {file.resolve()}; run vertex-ar in the folder `make run` ran in, set "
+        "DATABASE_URL (and DATA_DIR, STORAGE_ROOT), or create one with `vertex-ar db upgrade`"
+    )
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -92,11 +118,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from vertex_ar.core.logging import configure_logging
-    from vertex_ar.core.metrics import (
-        MULTIPROC_ENV,
-        multiprocess_dir,
-        reset_multiprocess_dir,
-    )
+    from vertex_ar.core.metrics import multiprocess_dir, reset_multiprocess_dir
     from vertex_ar.core.processes import start_group, stop_group
 
     settings = get_settings()
@@ -107,9 +129,15 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["PUBLIC_BASE_URL"] = f"http://{public_host}:{args.port}"
         get_settings.cache_clear()
         settings = get_settings()
-    if not multiprocess_dir():
-        # Web workers and the embedded Celery worker share their metrics through files.
-        os.environ[MULTIPROC_ENV] = str((settings.data_dir / "prometheus").resolve())
+    metrics_dir = multiprocess_dir()
+    # Refuse before touching anything a running server uses: its metrics folder above all.
+    problem = _port_taken(args.host, args.port)
+    lock = _hold_lock(Path(f"{metrics_dir}.lock")) if metrics_dir else None
+    if metrics_dir and lock is None:
+        problem = f"another `vertex-ar serve` is running with the metrics folder {metrics_dir}"
+    if problem:
+        print(f"vertex-ar serve: {problem}", file=sys.stderr)
+        return 1
     reset_multiprocess_dir()  # stale files of a previous run would count twice
     worker = None
     if settings.embedded_broker and not args.no_worker:
@@ -137,6 +165,39 @@ def _serve(args: argparse.Namespace) -> int:
         if worker is not None:
             stop_group(worker)
     return 0
+
+
+def _share_metrics_through_files() -> None:
+    """The web process and the embedded Celery worker write their metrics to files that /metrics
+    adds up. prometheus_client picks memory or files when it is first imported, so this runs
+    before anything imports it (tests/api/test_operations.py sees the files)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = (get_settings().data_dir / "prometheus").resolve()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
+def _hold_lock(path: Path) -> IO[bytes] | None:
+    """An exclusive lock on ``path`` held until this process (and its children) exit, or None
+    when another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from pydantic import ValidationError
@@ -174,6 +175,7 @@ def test_serve_starts_and_stops_with_its_worker(tmp_path: Path) -> None:
         assert body.get("status") == "ok", (tmp_path / "serve.log").read_text()[-3000:]
         children = _children(serve.pid)
         assert any("celery" in cmd for cmd in children.values()), children
+        _second_serve_is_refused(tmp_path, env, port)
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=120)  # worker grace (20 s) + kill wait, with room for a loaded machine
@@ -182,6 +184,44 @@ def test_serve_starts_and_stops_with_its_worker(tmp_path: Path) -> None:
     # now, zombies aside (reparented, waiting for init to reap them).
     alive = {pid: cmd for pid, cmd in children.items() if _alive(pid)}
     assert alive == {}, f"orphaned processes after serve exited: {alive}"
+
+
+def _second_serve_is_refused(tmp_path: Path, env: dict[str, str], port: int) -> None:
+    """Another `serve` on the same data folder (any port), or on the busy port, stops at once
+    with one line, and leaves the running server's metrics files alone."""
+    metrics = tmp_path / "data" / "prometheus"
+    assert httpx.get(f"http://127.0.0.1:{port}/api/companies").status_code == 401  # counted
+    before = sorted(p.name for p in metrics.glob("*.db"))
+    assert before, "the running server has written no metrics yet"
+    elsewhere = {**env, "DATA_DIR": str(tmp_path / "other"), "STORAGE_ROOT": str(tmp_path / "o")}
+    for second_env, second_port, expected in [
+        (env, port + 1 if port < 65535 else port - 1, "another `vertex-ar serve` is running"),
+        (env, port, "another `vertex-ar serve` is running"),
+        (elsewhere, port, f"cannot listen on 127.0.0.1:{port}"),
+    ]:
+        command = [sys.executable, "-m", "vertex_ar.cli", "serve", "--no-worker"]
+        second = subprocess.run(
+            [*command, "--port", str(second_port)],
+            cwd=tmp_path, env=second_env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert second.returncode == 1, second.stderr[-2000:]
+        assert second.stderr.strip().count("\n") == 0 and expected in second.stderr, second.stderr
+    assert sorted(p.name for p in metrics.glob("*.db")) == before
+
+
+def test_cli_in_a_folder_without_the_database_refuses(tmp_path: Path) -> None:
+    """Run where no `var/` is, the CLI names the database it did not find instead of creating
+    an empty one there and failing on its missing tables."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DATABASE_URL", "DATA_DIR", "STORAGE_ROOT"}}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "vertex_ar.cli", "admin", "ensure"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == result.stderr.strip().splitlines()[0], result.stderr
+    assert f"no database at {tmp_path / 'var' / 'vertex_ar.db'}" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing created
 
 
 def _alive(pid: int) -> bool:
