@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, event, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
+    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
@@ -43,6 +45,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def upsert_insert(session: AsyncSession, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    """INSERT for `model` with ON CONFLICT clauses, in the session's SQL dialect (both have one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def utcnow() -> datetime:

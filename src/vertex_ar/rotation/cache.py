@@ -3,10 +3,10 @@
 Only the *choice* is cached (a video id); the content row is read fresh on every lookup, so
 switching content off, expiry and a new marker apply at once without touching the cache.
 
-Invalidation bumps a per-content generation counter that is part of every cached field, so a
-lookup that resolved from the old rule and stores its answer after the change can never be
-read back (no stale write-after-invalidate race). Redis errors never fail a lookup: the
-viewer falls back to the database.
+Each field is keyed by a per-content generation counter, which invalidation bumps, and by a
+digest of the rule and videos the choice was made from: a request that read the old rule and
+stores its choice after the change (even after the bump) can never have it read back. Redis
+errors never fail a lookup: the viewer falls back to the database.
 """
 
 from __future__ import annotations
@@ -51,10 +51,13 @@ class RotationCache:
             )
         )
 
-    async def lookup(self, content_id: int, day: date) -> tuple[str, int | None]:
-        """(generation, cached video id or None). A Redis failure reads as a miss."""
+    async def lookup(self, content_id: int, day: date, inputs: str) -> tuple[str, int | None]:
+        """(generation, cached video id or None) of the choice made from ``inputs`` (a digest of
+        the rule and videos) on ``day``. A Redis failure reads as a miss."""
         try:
-            generation, value = await self._lookup(keys=list(_keys(content_id)), args=[str(day)])
+            generation, value = await self._lookup(
+                keys=list(_keys(content_id)), args=[f"{day}:{inputs}"]
+            )
         except RedisError as exc:
             log.warning("rotation.cache_unavailable", error=str(exc))
             return "", None
@@ -62,14 +65,20 @@ class RotationCache:
         return generation, int(value) if value is not None else None
 
     async def store(
-        self, content_id: int, generation: str, day: date, video_id: int, ttl_seconds: int
+        self,
+        content_id: int,
+        generation: str,
+        day: date,
+        inputs: str,
+        video_id: int,
+        ttl_seconds: int,
     ) -> None:
         if not generation:
             return  # the lookup failed: don't write what could not be checked
         _, days = _keys(content_id)
         try:
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.hset(days, f"{generation}:{day}", str(video_id))
+                pipe.hset(days, f"{generation}:{day}:{inputs}", str(video_id))
                 pipe.expire(days, max(60, ttl_seconds))
                 await pipe.execute()
         except RedisError as exc:

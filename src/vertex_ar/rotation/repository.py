@@ -4,12 +4,14 @@ through it (the caller first loads the content with a ContentRepository)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
-from vertex_ar.content.models import Video, VideoRotationRule
+from vertex_ar.content.models import RotationType, Video, VideoRotationRule
+from vertex_ar.core.db import upsert_insert, utcnow
 
 
 class RotationRepository:
@@ -34,9 +36,32 @@ class RotationRepository:
         )
         return timezone or "UTC"
 
-    async def save(self, rule: VideoRotationRule) -> None:
-        self.session.add(rule)
-        await self.session.flush()
+    async def replace(
+        self,
+        content_id: int,
+        type: RotationType,
+        config: dict[str, Any],
+        default_video_id: int | None,
+    ) -> VideoRotationRule:
+        """Create or overwrite the content's one rule in one statement: concurrent first saves
+        cannot both insert (the last one wins)."""
+        now = utcnow()
+        columns = {"type": type, "config": config, "default_video_id": default_video_id}
+        statement = upsert_insert(self.session, VideoRotationRule).values(
+            content_id=content_id, created_at=now, updated_at=now, **columns
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[VideoRotationRule.content_id], set_={**columns, "updated_at": now}
+            )
+        )
+        rule = await self.session.scalar(
+            select(VideoRotationRule)
+            .where(VideoRotationRule.content_id == content_id)
+            .execution_options(populate_existing=True)
+        )
+        assert rule is not None  # just written, in this transaction
+        return rule
 
     async def delete(self, rule: VideoRotationRule) -> None:
         await self.session.delete(rule)

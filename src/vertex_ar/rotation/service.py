@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -66,16 +68,27 @@ async def choose_today(
     local = local_now(timezone, now)
     day = local.date()
     generation = ""
+    inputs = _inputs_digest(rule, by_id)
     if cache is not None:
-        generation, cached = await cache.lookup(content_id, day)
+        generation, cached = await cache.lookup(content_id, day, inputs)
         if cached is not None and cached in by_id:
             return by_id[cached]
     chosen = resolve_video(plan_of(rule), set(by_id), content_id, day)
     if chosen is None:
         return None
     if cache is not None:
-        await cache.store(content_id, generation, day, chosen, seconds_left_today(local))
+        await cache.store(content_id, generation, day, inputs, chosen, seconds_left_today(local))
     return by_id[chosen]
+
+
+def _inputs_digest(rule: VideoRotationRule | None, videos: Iterable[int]) -> str:
+    """What the choice is made of (the rule and the video ids), as a short digest. A request that
+    read the rule just before another one changed it may read the generation just after that
+    change's bump; its choice then lands under the old digest, where no reader of the new rule
+    looks."""
+    plan = [rule.type, rule.config, rule.default_video_id] if rule is not None else None
+    text = json.dumps([plan, sorted(videos)], sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -120,11 +133,12 @@ class RotationService:
                 f"videos {unknown} are not videos of AR content {content_id}",
                 details={"unknown_video_ids": unknown, "video_ids": sorted(own)},
             )
-        rule = await self.rules.rule(content.id) or VideoRotationRule(content_id=content.id)
-        rule.type = data.type
-        rule.config = data.config.model_dump(mode="json", exclude_none=True)
-        rule.default_video_id = data.default_video_id
-        await self.rules.save(rule)
+        rule = await self.rules.replace(
+            content.id,
+            data.type,
+            data.config.model_dump(mode="json", exclude_none=True),
+            data.default_video_id,
+        )
         await self.session.commit()
         await self._invalidate(content.id)
         return await self._with_today(content, rule)

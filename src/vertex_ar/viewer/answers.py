@@ -28,7 +28,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import event
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import StorageConnection
@@ -130,6 +130,15 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
             return
 
 
+def _on_statement(state: ORMExecuteState) -> None:
+    """Bulk INSERT / UPDATE / DELETE statements (an upsert, say) bypass the flush above."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and issubclass(mapper.class_, _WATCHED):
+        state.session.info[_CHANGED] = True
+
+
 def _after_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         _bump()
@@ -147,6 +156,7 @@ def watch_commits(settings: Settings) -> None:
     _targets.add((settings.redis_cache_url, generation_file(settings)))
     for name, listener in (
         ("after_flush", _after_flush),
+        ("do_orm_execute", _on_statement),
         ("after_commit", _after_commit),
         ("after_rollback", _after_rollback),
     ):
