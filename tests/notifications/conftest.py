@@ -14,7 +14,7 @@ from tests.notifications.fakes import (
 )
 from vertex_ar.core.settings import Settings
 
-BOT_TOKEN = "123456:test-token-AAAA"  # noqa: S105 - the fake's token
+BOT_TOKEN = "123456:test-token-AAAA"
 
 
 @pytest.fixture

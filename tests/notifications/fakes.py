@@ -106,7 +106,7 @@ def telegram_server(token: str) -> Iterator[tuple[FakeTelegram, str]]:
     fake = FakeTelegram(token)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             status, body = fake.answer(self.path, self.rfile.read(length))
             data = json.dumps(body).encode()
