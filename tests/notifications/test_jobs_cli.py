@@ -25,7 +25,7 @@ def _cli(settings: Settings, cwd: Path, *args: str) -> subprocess.CompletedProce
         TELEGRAM_API_URL=settings.telegram_api_url, PUBLIC_BASE_URL=settings.public_base_url,
         LOG_LEVEL="WARNING",
     )  # fmt: skip
-    return subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+    return subprocess.run(
         [sys.executable, "-m", "vertex_ar.cli", *args],
         env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
