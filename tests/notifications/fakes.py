@@ -40,6 +40,8 @@ class SmtpRecorder:
         while self.stall.is_set():
             self.stalled.set()
             await asyncio.sleep(0.05)
+        if server.transport is None or server.transport.is_closing():
+            return "421 4.4.2 the client went away"  # never accepted: nothing recorded
         with self.lock:
             if self.refusals:
                 return self.refusals.pop(0)
