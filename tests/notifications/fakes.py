@@ -73,6 +73,7 @@ class FakeTelegram:
         self.token = token
         self.messages: list[dict[str, Any]] = []
         self.answers: list[tuple[int, dict[str, Any]]] = []
+        self.chat_answers: dict[str, tuple[int, dict[str, Any]]] = {}  # always, for that chat
         self.calls = 0
         self.lock = threading.Lock()
 
@@ -84,6 +85,8 @@ class FakeTelegram:
             if self.answers:
                 return self.answers.pop(0)
             request = json.loads(body)
+            if str(request.get("chat_id")) in self.chat_answers:
+                return self.chat_answers[str(request["chat_id"])]
             if "chat_id" not in request or not request.get("text"):
                 return 400, {"ok": False, "error_code": 400, "description": "Bad Request"}
             message = {

@@ -134,8 +134,9 @@ async def test_test_message_reports_each_channel(
 ) -> None:
     await configure(tenant_a.admin, tenant_a.company_id,
                     telegram_chat_ids=["-100123", "-100999"], locale="ru")  # fmt: skip
-    kicked = telegram_error(403, "Forbidden: bot was kicked from the group chat")
-    bot.answers = [(200, {"ok": True, "result": {"message_id": 1}}), kicked]
+    bot.chat_answers["-100999"] = telegram_error(
+        403, "Forbidden: bot was kicked from the group chat"
+    )
     response = await tenant_a.admin.post(f"/api/companies/{tenant_a.company_id}/notifications/test")
     assert response.status_code == 200, response.text
     channels = {c["channel"]: c for c in response.json()["channels"]}
@@ -146,6 +147,18 @@ async def test_test_message_reports_each_channel(
     assert [(r["recipient"], r["ok"]) for r in telegram] == [("-100123", True), ("-100999", False)]
     assert "403" in telegram[1]["error"] and "kicked" in telegram[1]["error"]
     assert len(mail.messages) == 1 and "проверка" in mail.messages[0]["Subject"]
+    assert [m["chat"]["id"] for m in bot.messages] == ["-100123"]
+
+
+async def test_no_thresholds_no_warnings(
+    app: FastAPI, tenant_a: Tenant, clips: list[bytes], mail: SmtpRecorder
+) -> None:
+    await configure(tenant_a.admin, tenant_a.company_id, expiry_warning_days=[])
+    settings = (await _settings(tenant_a.admin, tenant_a.company_id)).json()
+    assert settings["expiry_warning_days"] == []
+    await expiring(tenant_a, clips, 1)
+    assert (await run(app, "expiry-warnings"))["warned"] == {}
+    assert mail.messages == []
 
 
 async def test_test_message_without_channels_says_so(

@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.core.db import utcnow
 from vertex_ar.core.settings import Settings
 from vertex_ar.notifications.channels import (
-    ChannelOff,
     DeliveryError,
     Email,
     email_configured,
@@ -280,9 +279,7 @@ async def send_due(
         error: DeliveryError | None = None
         try:
             await deliver(settings, delivery, notification)
-        except ChannelOff as exc:
-            error = exc
-        except DeliveryError as exc:
+        except DeliveryError as exc:  # ChannelOff too: the channel was switched off since
             error = exc
         await _finish(session, settings, delivery, claim, error, report)
     if report.sent or report.failed or report.retrying:

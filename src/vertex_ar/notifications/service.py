@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Sequence
 
@@ -87,17 +88,12 @@ class NotificationService:
         prefs = await preferences(self.session, company.id)
         locale = locale_of(prefs)
         text = templates.test_message(locale, company.name)
-        emails: list[TestResult] = []
-        for address in prefs.emails if prefs else []:
-            local_part = f"vertex-ar.test-{secrets.token_hex(8)}"
-            email = Email(address, text.subject, text.body, message_id(self.settings, local_part))
-            emails.append(await self._attempt("email", address, send_email(self.settings, email)))
-        chats: list[TestResult] = []
-        for chat in prefs.telegram_chat_ids if prefs else []:
-            message = templates.telegram_text(locale, text)
-            chats.append(
-                await self._attempt("telegram", chat, send_telegram(self.settings, chat, message))
-            )
+        recipients = (prefs.emails, prefs.telegram_chat_ids) if prefs else ([], [])
+        # At once, not one after another: an unreachable server costs one timeout, not one each.
+        emails, chats = await asyncio.gather(
+            asyncio.gather(*(self._email(address, text) for address in recipients[0])),
+            asyncio.gather(*(self._telegram(chat, locale, text) for chat in recipients[1])),
+        )
         return TestReport(
             channels=[
                 self._channel("email", email_configured(self.settings), emails, "SMTP_HOST"),
@@ -107,13 +103,21 @@ class NotificationService:
             ]
         )
 
-    @staticmethod
-    async def _attempt(channel: str, recipient: str, sending: object) -> TestResult:
+    async def _email(self, address: str, text: templates.Text) -> TestResult:
+        local_part = f"vertex-ar.test-{secrets.token_hex(8)}"
+        email = Email(address, text.subject, text.body, message_id(self.settings, local_part))
         try:
-            await sending  # type: ignore[misc]
+            await send_email(self.settings, email)
         except DeliveryError as exc:
-            return TestResult(channel=channel, recipient=recipient, ok=False, error=str(exc))
-        return TestResult(channel=channel, recipient=recipient, ok=True)
+            return TestResult(channel="email", recipient=address, ok=False, error=str(exc))
+        return TestResult(channel="email", recipient=address, ok=True)
+
+    async def _telegram(self, chat: str, locale: str, text: templates.Text) -> TestResult:
+        try:
+            await send_telegram(self.settings, chat, templates.telegram_text(locale, text))
+        except DeliveryError as exc:
+            return TestResult(channel="telegram", recipient=chat, ok=False, error=str(exc))
+        return TestResult(channel="telegram", recipient=chat, ok=True)
 
     @staticmethod
     def _channel(
