@@ -3,6 +3,7 @@ and used-up attempts end as `failed`; a lapsed claim (a sender that died) is tak
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -124,3 +125,35 @@ def test_backoff_doubles_up_to_six_hours() -> None:
     assert [backoff(base, n, None).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
     assert backoff(base, 30, None) == timedelta(hours=6)
     assert backoff(base, 1, 600).total_seconds() == 600  # Telegram's retry_after wins
+
+
+async def test_a_slow_server_keeps_its_senders_claim(
+    app: FastAPI, tenant_a: Tenant, clips: list[bytes], mail: SmtpRecorder
+) -> None:
+    """A send that outlasts the lease renews it: a second sender meanwhile takes nothing, and the
+    message goes out once."""
+    app.state.settings = app.state.settings.model_copy(update={"notification_lease_seconds": 6})
+    await configure(tenant_a.admin, tenant_a.company_id, telegram_chat_ids=[])
+    await expiring(tenant_a, clips, 1)
+    mail.refusals = ["451 4.3.0 later"]
+    await run(app, "expiry-warnings")
+    async with app.state.database.sessions() as session:
+        await session.execute(update(OutboxDelivery).values(next_attempt_at=utcnow()))
+        await session.commit()
+    mail.stall.set()
+    first = asyncio.create_task(run(app, "send-notifications"))
+    await until(lambda: asyncio.to_thread(mail.stalled.wait, 0.2), 60, "the send to stall")
+    claimed = (await deliveries(app))[0].lease_until
+    assert claimed is not None
+
+    async def renewed() -> bool:
+        lease = (await deliveries(app))[0].lease_until
+        return lease is not None and lease > claimed
+
+    await until(renewed, 60, "the sender to renew its lease")
+    assert (await run(app, "send-notifications"))["sent"] == 0  # a second sender: nothing to take
+    mail.stall.clear()
+    assert (await first)["sent"] == 1
+    assert len(mail.messages) == 1
+    row = (await deliveries(app))[0]
+    assert (row.status, row.attempts) == (DeliveryStatus.sent, 2)

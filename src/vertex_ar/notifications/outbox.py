@@ -5,11 +5,12 @@ UNIQUE key, and rows are inserted with "on conflict do nothing": Beat firing twi
 running the same job at once, make one row, and the second run finds nothing new to tell.
 
 Sending: a sender claims one due delivery at a time (an UPDATE that only succeeds while the row is
-due and unclaimed, or its last claim's lease has lapsed), sends it, and marks it sent under that
-claim. A failure sets the next attempt after an exponential backoff (NOTIFICATION_RETRY_SECONDS,
-doubled each time, at most 6 hours; longer if Telegram says `retry_after`) until
-NOTIFICATION_MAX_ATTEMPTS, then `failed`; a permanent refusal (SMTP 5xx, Telegram 400/401/403) is
-`failed` at once.
+due and unclaimed, or its last claim's lease has lapsed), sends it while renewing the lease every
+third of NOTIFICATION_LEASE_SECONDS (a slow server is not a dead sender), and marks it sent under
+that claim. A lease lapses only when its sender stopped. A failure sets the next attempt after an
+exponential backoff (NOTIFICATION_RETRY_SECONDS, doubled each time, at most 6 hours; longer if
+Telegram says `retry_after`) until NOTIFICATION_MAX_ATTEMPTS, then `failed`; a permanent refusal
+(SMTP 5xx, Telegram 400/401/403) is `failed` at once.
 
 At-least-once window, honestly: if the process dies after the server accepted a message but before
 the `sent` commit (milliseconds, one UPDATE), the lease lapses and another sender sends it again.
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 import structlog
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -196,6 +198,26 @@ async def _give_up_on_lost(session: AsyncSession, settings: Settings) -> None:
     await session.commit()
 
 
+async def _renew_lease(
+    session: AsyncSession, settings: Settings, delivery_id: int, claim: str, done: anyio.Event
+) -> None:
+    """Push the lease ahead while a send is slow (a server that answers late is not a dead
+    sender); stops, between commits, once `done` is set. The session is idle meanwhile."""
+    lease = settings.notification_lease_seconds
+    while True:
+        with anyio.move_on_after(lease / 3):
+            await done.wait()
+        if done.is_set():
+            return
+        await session.execute(
+            update(OutboxDelivery)
+            .where(OutboxDelivery.id == delivery_id, OutboxDelivery.claim == claim)
+            .values(lease_until=utcnow() + timedelta(seconds=lease))
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
 def backoff(settings: Settings, attempts: int, retry_after: float | None) -> timedelta:
     delay = timedelta(seconds=settings.notification_retry_seconds * 2 ** max(attempts - 1, 0))
     delay = min(delay, MAX_BACKOFF)
@@ -266,7 +288,11 @@ async def send_due(
     due = await session.scalars(
         select(OutboxDelivery.id).where(_due(utcnow())).order_by(OutboxDelivery.id).limit(limit)
     )
-    for delivery_id in due.all():
+    due_ids = due.all()
+    # Every write below starts a transaction of its own: on SQLite a transaction that read first
+    # cannot write once another sender has committed (SQLITE_BUSY_SNAPSHOT).
+    await session.commit()
+    for delivery_id in due_ids:
         claim = await _claim(session, settings, delivery_id)
         if claim is None:
             continue  # another sender has it, or it is no longer due
@@ -274,13 +300,19 @@ async def send_due(
         notification = (
             await session.get(Notification, delivery.notification_id) if delivery else None
         )
+        await session.commit()
         if delivery is None or notification is None:
             continue  # deleted with its company meanwhile
         error: DeliveryError | None = None
-        try:
-            await deliver(settings, delivery, notification)
-        except DeliveryError as exc:  # ChannelOff too: the channel was switched off since
-            error = exc
+        done = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(_renew_lease, session, settings, delivery.id, claim, done)
+            try:
+                await deliver(settings, delivery, notification)
+            except DeliveryError as exc:  # ChannelOff too: the channel was switched off since
+                error = exc
+            finally:
+                done.set()
         await _finish(session, settings, delivery, claim, error, report)
     if report.sent or report.failed or report.retrying:
         log.info("notification.sent", **report.as_dict())
