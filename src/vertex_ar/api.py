@@ -12,6 +12,8 @@ from vertex_ar.connections.endpoints import oauth_router as storage_oauth_router
 from vertex_ar.connections.endpoints import router as storage_router
 from vertex_ar.content.endpoints import router as content_router
 from vertex_ar.health.endpoints import router as health_router
+from vertex_ar.notifications.endpoints import router as notifications_router
+from vertex_ar.notifications.endpoints import settings_router as notification_settings_router
 from vertex_ar.projects.endpoints import router as projects_router
 from vertex_ar.qr.endpoints import router as qr_router
 from vertex_ar.rotation.endpoints import router as rotation_router
@@ -31,5 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     rotation_router,
     qr_router,
     analytics_router,
+    notification_settings_router,
+    notifications_router,
     admin_router,  # the web UI, /docs and /redoc
 )

@@ -24,6 +24,7 @@ Handler = Callable[[argparse.Namespace], int]
 def build_parser() -> argparse.ArgumentParser:
     from vertex_ar.connections import cli as storage_cli
     from vertex_ar.markers import cli as marker_cli
+    from vertex_ar.tasks import cli as jobs_cli
     from vertex_ar.users import cli as users_cli
 
     parser = argparse.ArgumentParser(prog="vertex-ar", description=__doc__)
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_cli.register(commands)
     marker_cli.register(commands)
     storage_cli.register(commands)
+    jobs_cli.register(commands)
     return parser
 
 

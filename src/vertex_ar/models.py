@@ -5,7 +5,12 @@ from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import PendingDelete, StorageConnection
 from vertex_ar.content.models import ARContent, Video, VideoRotationRule
 from vertex_ar.core.db import Base
-from vertex_ar.notifications.models import Notification
+from vertex_ar.notifications.models import (
+    Notification,
+    NotificationEvent,
+    NotificationSettings,
+    OutboxDelivery,
+)
 from vertex_ar.projects.models import Project
 from vertex_ar.tasks.models import WorkerHeartbeat
 from vertex_ar.users.models import User
@@ -22,6 +27,9 @@ __all__ = [
     "Base",
     "Company",
     "Notification",
+    "NotificationEvent",
+    "NotificationSettings",
+    "OutboxDelivery",
     "PendingDelete",
     "Project",
     "StorageConnection",

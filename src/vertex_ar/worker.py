@@ -1,7 +1,7 @@
 """The worker: its Celery app and the task wrappers (`celery -A vertex_ar.worker worker`).
 
-Each task is a thin wrapper that runs one domain job (`content.marker_job`, `content.expiry`,
-`connections.routing`) in one session. The web process sends tasks by name (`tasks.dispatch`) and
+Each task is a thin wrapper that runs one domain job (`content.marker_job`, or a periodic job of
+`tasks.jobs`) in one session. The web process sends tasks by name (`tasks.dispatch`) and
 never imports this module.
 """
 
@@ -19,8 +19,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
-from vertex_ar.connections.routing import purge_pending_deletes
-from vertex_ar.content.expiry import deactivate_expired
 from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
@@ -30,6 +28,7 @@ from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import create_celery
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
+from vertex_ar.tasks.jobs import JOBS, Job
 
 log = structlog.get_logger(__name__)
 _heartbeat: dict[str, Any] = {}
@@ -80,17 +79,20 @@ def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
     return None if status is None else status.value
 
 
-@celery_app.task(name="maintenance.deactivate_expired")
-def deactivate_expired_content() -> int:
-    count = run_job(deactivate_expired)
-    log.info("content.expired_deactivated", count=count)
-    return count
+def _periodic(job: Job) -> None:
+    """The Celery task Beat sends for one of `tasks.jobs.JOBS` (the CLI runs the same code)."""
+
+    def run() -> Any:
+        result = run_job(lambda session: job.run(session, get_settings()))
+        log.info("job.done", job=job.name, result=result)
+        return result
+
+    run.__name__ = job.name.replace("-", "_")
+    celery_app.task(name=job.task)(run)
 
 
-@celery_app.task(name="maintenance.purge_storage_deletes")
-def purge_storage_deletes() -> int:
-    """Deletes that failed while a storage backend was down (see connections.routing)."""
-    return run_job(lambda session: purge_pending_deletes(session, get_settings()))
+for _job in JOBS.values():
+    _periodic(_job)
 
 
 @worker_ready.connect

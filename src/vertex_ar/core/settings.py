@@ -106,6 +106,27 @@ class Settings(BaseSettings):
     health_probe_ttl_seconds: float = Field(default=15, ge=0)
     expiry_check_seconds: int = Field(default=24 * 3600, gt=0)
 
+    # Notifications (vertex_ar.notifications): email over SMTP and Telegram's Bot API. An empty
+    # SMTP_HOST or TELEGRAM_BOT_TOKEN switches that channel off (its deliveries say so).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Vertex AR <noreply@vertex-ar.local>"
+    smtp_starttls: bool = True
+    telegram_bot_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    # How often Beat looks for content about to expire (one message per company and day at most)
+    # and how often it sends due deliveries and retries failed ones.
+    expiry_warning_check_seconds: int = Field(default=3600, gt=0)
+    notification_send_seconds: int = Field(default=30, gt=0)
+    # A failed delivery is retried after RETRY_SECONDS, then twice as long each time (at most
+    # 6 hours apart), MAX_ATTEMPTS in all; a sender's claim on a delivery lasts LEASE_SECONDS.
+    notification_max_attempts: int = Field(default=8, ge=1)
+    notification_retry_seconds: int = Field(default=60, gt=0)
+    notification_lease_seconds: int = Field(default=120, ge=2)
+    notification_timeout_seconds: float = Field(default=30.0, gt=0)
+
     # Public viewer: signed media links expire; token buckets per client IP (Redis-backed when
     # REDIS_CACHE_URL is set, so every web process shares them; in-process otherwise).
     media_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)

@@ -80,6 +80,14 @@ def create_celery(settings: Settings) -> Celery:
                 "task": "maintenance.deactivate_expired",
                 "schedule": timedelta(seconds=settings.expiry_check_seconds),
             },
+            "expiry-warnings": {
+                "task": "notifications.expiry_warnings",
+                "schedule": timedelta(seconds=settings.expiry_warning_check_seconds),
+            },
+            "send-notifications": {
+                "task": "notifications.send",
+                "schedule": timedelta(seconds=settings.notification_send_seconds),
+            },
             "purge-deferred-storage-deletes": {
                 "task": "maintenance.purge_storage_deletes",
                 "schedule": timedelta(minutes=10),

@@ -1,0 +1,113 @@
+"""Message texts in English and Russian: plain text, the same for email and Telegram."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Locale = Literal["en", "ru"]
+LOCALES: tuple[Locale, ...] = ("en", "ru")
+
+# Telegram refuses texts over 4096 characters; the inbox and the email keep the whole list.
+TELEGRAM_MAX_CHARS = 4000
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "expiry_subject": "Vertex AR: {count} AR item(s) of {company} expire soon",
+        "expiry_intro": (
+            "These AR items of {company} expire soon. After that their QR codes show "
+            '"switched off" until the expiry date is extended.'
+        ),
+        "expiry_item": "- {title}\n  {link}\n  expires on {date} (in {days} day(s))",
+        "expired_subject": (
+            "Vertex AR: {count} AR item(s) of {company} expired and were switched off"
+        ),
+        "expired_intro": (
+            "These AR items of {company} have expired and were switched off: their QR codes "
+            'show "switched off" now.'
+        ),
+        "expired_item": "- {title}\n  {link}\n  expired on {date}",
+        "customer": "  customer: {contacts}",
+        "test_subject": "Vertex AR: test notification for {company}",
+        "test_body": (
+            "This is a test message from Vertex AR for {company}: notifications reach you here."
+        ),
+        "truncated": "... the full list is in the notification inbox.",
+    },
+    "ru": {
+        "expiry_subject": "Vertex AR: скоро истекает срок AR-материалов {company} ({count})",
+        "expiry_intro": (
+            "У этих AR-материалов {company} скоро истекает срок. После этого их QR-коды "
+            "будут показывать «отключено», пока срок не продлят."
+        ),
+        "expiry_item": "- {title}\n  {link}\n  срок до {date} (осталось дней: {days})",
+        "expired_subject": "Vertex AR: срок AR-материалов {company} истёк, они отключены ({count})",
+        "expired_intro": (
+            "Срок этих AR-материалов {company} истёк, и они отключены: их QR-коды "
+            "показывают «отключено»."
+        ),
+        "expired_item": "- {title}\n  {link}\n  срок истёк {date}",
+        "customer": "  клиент: {contacts}",
+        "test_subject": "Vertex AR: проверка уведомлений для {company}",
+        "test_body": (
+            "Это проверочное сообщение Vertex AR для {company}: уведомления приходят сюда."
+        ),
+        "truncated": "... полный список — во входящих уведомлениях.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    title: str
+    link: str
+    date: str  # in the company's time zone
+    days: int
+    contacts: str  # "" when the content names no customer
+
+
+@dataclass(frozen=True)
+class Text:
+    subject: str
+    body: str
+
+
+def text(locale: str, name: str, **values: object) -> str:
+    return _TEXTS[locale if locale in _TEXTS else "en"][name].format(**values)
+
+
+def _listing(locale: str, company: str, items: Sequence[ItemLine], kind: str) -> Text:
+    lines = [text(locale, f"{kind}_intro", company=company), ""]
+    for item in items:
+        lines.append(
+            text(locale, f"{kind}_item", title=item.title, link=item.link, date=item.date,
+                 days=item.days)
+        )  # fmt: skip
+        if item.contacts:
+            lines.append(text(locale, "customer", contacts=item.contacts))
+    subject = text(locale, f"{kind}_subject", company=company, count=len(items))
+    return Text(subject, "\n".join(lines) + "\n")
+
+
+def expiry_warning(locale: str, company: str, items: Sequence[ItemLine]) -> Text:
+    return _listing(locale, company, items, "expiry")
+
+
+def expired(locale: str, company: str, items: Sequence[ItemLine]) -> Text:
+    return _listing(locale, company, items, "expired")
+
+
+def test_message(locale: str, company: str) -> Text:
+    return Text(
+        text(locale, "test_subject", company=company), text(locale, "test_body", company=company)
+    )
+
+
+def telegram_text(locale: str, message: Text) -> str:
+    full = f"{message.subject}\n\n{message.body}"
+    if len(full) <= TELEGRAM_MAX_CHARS:
+        return full
+    tail = "\n" + text(locale, "truncated")
+    cut = full[: TELEGRAM_MAX_CHARS - len(tail)]
+    return cut[: cut.rfind("\n")] + tail if "\n" in cut else cut + tail
