@@ -1,8 +1,8 @@
 """The worker: its Celery app and the task wrappers (`celery -A vertex_ar.worker worker`).
 
 Each task is a thin wrapper that runs one domain job (`content.marker_job`, `content.expiry`,
-`connections.routing`) in one session. The web process sends tasks by name (`tasks.dispatch`) and
-never imports this module.
+`connections.routing`, `trash.purge`) in one session. The web process sends tasks by name
+(`tasks.dispatch`) and never imports this module.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import create_celery
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
+from vertex_ar.trash.purge import purge_expired_trash
 
 log = structlog.get_logger(__name__)
 _heartbeat: dict[str, Any] = {}
@@ -91,6 +92,14 @@ def deactivate_expired_content() -> int:
 def purge_storage_deletes() -> int:
     """Deletes that failed while a storage backend was down (see connections.routing)."""
     return run_job(lambda session: purge_pending_deletes(session, get_settings()))
+
+
+@celery_app.task(name="maintenance.purge_trash")
+def purge_trash() -> int:
+    """Items in the trash for more than TRASH_RETENTION_DAYS: rows and media deleted."""
+    count = run_job(lambda session: purge_expired_trash(session, get_settings()))
+    log.info("trash.purge_done", count=count)
+    return count
 
 
 @worker_ready.connect

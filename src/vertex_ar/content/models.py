@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vertex_ar.core.db import Base, TimestampMixin
+from vertex_ar.core.db import Base, TimestampMixin, TrashMixin
 
 
 class MarkerStatus(enum.StrEnum):
@@ -17,7 +17,7 @@ class MarkerStatus(enum.StrEnum):
     failed = "failed"
 
 
-class ARContent(TimestampMixin, Base):
+class ARContent(TrashMixin, TimestampMixin, Base):
     __tablename__ = "ar_content"
     __table_args__ = (
         Index("ix_ar_content_company_status", "company_id", "marker_status"),
@@ -63,15 +63,17 @@ class ARContent(TimestampMixin, Base):
             and self.marker_lease_until > now
         )
 
+    # The videos outside the trash; a trashed video keeps its row until it is restored or purged.
     videos: Mapped[list[Video]] = relationship(
         back_populates="content",
+        primaryjoin="and_(ARContent.id == Video.content_id, Video.deleted_at.is_(None))",
         cascade="all, delete-orphan",
         order_by="Video.id",
         lazy="selectin",
     )
 
 
-class Video(TimestampMixin, Base):
+class Video(TrashMixin, TimestampMixin, Base):
     __tablename__ = "videos"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     marker_rate_burst: int = Field(default=20, gt=0)
     worker_heartbeat_seconds: int = Field(default=15, gt=0)
     expiry_check_seconds: int = Field(default=24 * 3600, gt=0)
+    # Deleted items stay in the trash (restorable) this many days; then Beat purges them.
+    trash_retention_days: int = Field(default=30, ge=1)
+    trash_purge_seconds: int = Field(default=3600, gt=0)
 
     # Public viewer: signed media links expire; token buckets per client IP (Redis-backed when
     # REDIS_CACHE_URL is set, so every web process shares them; in-process otherwise).

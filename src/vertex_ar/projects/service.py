@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.audit.service import record
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.content.service import ContentService
 from vertex_ar.core.schemas import PageParams
@@ -11,6 +12,7 @@ from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.projects.models import Project
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.projects.schemas import ProjectCreate, ProjectUpdate
+from vertex_ar.trash.operations import trash_project
 
 
 class ProjectService:
@@ -50,9 +52,10 @@ class ProjectService:
         return project
 
     async def delete(self, project_id: int) -> None:
-        """Delete the project with its content (cascade) and then its media."""
+        """Move the project to the trash with its content (the viewer answers 410 for it)."""
         self.subject.require_editor()
         project = await self.repository.get(project_id)
-        await self.contents.delete_with_content(
-            project, company_id=project.company_id, project_id=project.id
-        )
+        await trash_project(self.session, project, self.subject)
+        record(self.session, self.subject, "delete", kind="project", item_id=project.id,
+               company_id=project.company_id, label=project.name)  # fmt: skip
+        await self.session.commit()

@@ -80,6 +80,10 @@ def create_celery(settings: Settings) -> Celery:
                 "task": "maintenance.deactivate_expired",
                 "schedule": timedelta(seconds=settings.expiry_check_seconds),
             },
+            "purge-trash": {
+                "task": "maintenance.purge_trash",
+                "schedule": timedelta(seconds=settings.trash_purge_seconds),
+            },
             "purge-deferred-storage-deletes": {
                 "task": "maintenance.purge_storage_deletes",
                 "schedule": timedelta(minutes=10),
