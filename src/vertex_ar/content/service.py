@@ -10,7 +10,7 @@ from pathlib import Path
 
 import anyio
 import structlog
-from sqlalchemy import or_
+from sqlalchemy import and_, not_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.audit.service import record
@@ -26,6 +26,7 @@ from vertex_ar.content.models import ARContent, MarkerStatus, Video
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.uploads import ReceivedFile
+from vertex_ar.core.clock import utc_now
 from vertex_ar.core.db import utcnow
 from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
 from vertex_ar.core.schemas import PageParams
@@ -86,8 +87,12 @@ class ContentService:
             stmt = stmt.where(or_(*(c.icontains(filters.search, autoescape=True) for c in columns)))
         if filters.expires_before is not None:
             stmt = stmt.where(ARContent.expires_at < filters.expires_before)
-        if filters.active is not None:
-            stmt = stmt.where(ARContent.active == filters.active)
+        if filters.active is not None:  # as the viewer sees it: expired is off
+            live = and_(
+                ARContent.active.is_(True),
+                or_(ARContent.expires_at.is_(None), ARContent.expires_at > utc_now()),
+            )
+            stmt = stmt.where(live if filters.active else not_(live))
         return await self.repository.page(stmt, limit=page.limit, offset=page.offset)
 
     async def get(self, content_id: int) -> ARContent:
