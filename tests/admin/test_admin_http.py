@@ -216,3 +216,49 @@ async def test_api_errors_read_next_to_their_form(app: Any, tenant_a: Tenant) ->
         )
         assert empty.status_code == 422
         assert 'id="p-name-error"' in empty.text or 'id="p-company-error"' in empty.text
+
+
+async def test_delete_button_moves_to_the_trash_page_and_restore_brings_it_back(
+    app: Any, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    content = (await create_content(tenant_a, title="Poster in the bin")).json()
+    async with await _browser(app) as http:
+        assert (
+            await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        ).is_redirect
+        token = await _csrf(http, f"/admin/content/{content['id']}")
+        deleted = await http.post(
+            f"/admin/content/{content['id']}/delete", data={"csrf_token": token}
+        )
+        assert deleted.status_code == 303
+        assert (await tenant_a.admin.get(f"/api/ar-content/{content['id']}")).status_code == 404
+        listed = await http.get("/admin/trash")
+        assert listed.status_code == 200
+        assert 'href="/admin/trash" aria-current="page"' in listed.text
+        assert "Poster in the bin" in listed.text
+        restore = f"/admin/trash/content/{content['id']}/restore"
+        assert f'action="{restore}"' in listed.text
+        token = await _csrf(http, "/admin/trash")
+        assert (await http.post(restore, data={})).status_code == 403  # no CSRF token
+        restored = await http.post(restore, data={"csrf_token": token})
+        assert restored.status_code == 200
+        assert "Restored." in restored.text
+        assert "The trash is empty." in restored.text
+        assert (await tenant_a.admin.get(f"/api/ar-content/{content['id']}")).status_code == 200
+        again = await http.post(restore, data={"csrf_token": token})
+        assert again.status_code == 409
+        assert "not in the trash" in again.text
+
+    # Another tenant's trash page shows none of it.
+    assert (await tenant_a.admin.delete(f"/api/ar-content/{content['id']}")).status_code == 204
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@beta-posters.example.com", "tenant-password")
+        other = await http.get("/admin/trash")
+        assert other.status_code == 200
+        assert "Poster in the bin" not in other.text
+        token = await _csrf(http, "/admin/trash")
+        stolen = await http.post(
+            f"/admin/trash/content/{content['id']}/restore", data={"csrf_token": token}
+        )
+        assert stolen.status_code == 404
+    assert (await tenant_a.admin.get(f"/api/ar-content/{content['id']}")).status_code == 404
