@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from vertex_ar.core.clock import has_expired
 from vertex_ar.core.db import Base, TimestampMixin, TrashMixin
 
 
@@ -54,6 +55,11 @@ class ARContent(TrashMixin, TimestampMixin, Base):
     qr_key: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def expired(self) -> bool:
+        """Past its expiry moment now (the stored `active` flag follows with the daily job)."""
+        return has_expired(self.expires_at)
 
     def marker_in_flight(self, now: datetime) -> bool:
         """A compile is queued or running and its lease has not lapsed."""
