@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
-from tests.support.api import Api
+from tests.support.api import Api, login
 from tests.support.content import ready_content, storage_files, storage_path
 from tests.support.tenants import Tenant
 from vertex_ar.analytics.models import ARViewSession
@@ -167,8 +167,16 @@ async def test_tenants_see_and_restore_only_their_own_trash(
     assert (await b.post(f"/api/trash/video/{video_id}/restore")).status_code == 404
     assert (await b.delete(f"/api/trash/content/{content['id']}")).status_code == 403
     assert (await tenant_a.admin.delete(f"/api/trash/content/{content['id']}")).status_code == 403
-    assert (await b.get("/api/audit")).json()["total"] == 0
-    assert (await tenant_a.admin.get("/api/audit")).json()["total"] == 1
+    a_log = (await tenant_a.admin.get("/api/audit")).json()["items"]
+    b_log = (await b.get("/api/audit")).json()["items"]
+    assert ("delete", "content", content["id"]) in {
+        (e["action"], e["item_kind"], e["item_id"]) for e in a_log
+    }
+    assert {e["company_id"] for e in a_log} == {tenant_a.company_id}
+    assert {e["company_id"] for e in b_log} == {tenant_b.company_id}
+    assert "Poster" not in {e["item_label"] for e in b_log}
+    foreign = await b.get("/api/audit", params={"company_id": tenant_a.company_id})
+    assert foreign.status_code == 404
 
     # A superadmin sees every tenant's trash, or one company's.
     every = (await superadmin.get("/api/trash")).json()
@@ -272,3 +280,36 @@ async def test_beat_purges_after_the_retention_period(
 
     schedule = create_celery(settings).conf.beat_schedule
     assert schedule["purge-trash"]["task"] == "maintenance.purge_trash"
+
+
+async def test_audit_log_says_who_did_what_and_only_admins_read_it(
+    app: Any, superadmin: Api, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    admin = tenant_a.admin
+    content = await ready_content(app, tenant_a, [clips[0]], title="Logged poster")
+    patched = await admin.patch(f"/api/ar-content/{content['id']}", json={"title": "Renamed"})
+    assert patched.status_code == 200
+    editor = await admin.post(
+        "/api/users",
+        json={"email": "ed@alpha.example.com", "password": "editor-password", "role": "editor"},
+    )
+    assert editor.status_code == 201
+    assert (await admin.delete(f"/api/ar-content/{content['id']}")).status_code == 204
+    me = (await admin.get("/api/auth/me")).json()
+
+    log = (await admin.get("/api/audit")).json()["items"]
+    rows = [(e["action"], e["item_kind"], e["item_id"], e["item_label"]) for e in log]
+    assert rows[:4] == [
+        ("delete", "content", content["id"], "Renamed"),
+        ("create", "user", editor.json()["id"], "ed@alpha.example.com (editor)"),
+        ("update", "content", content["id"], "Renamed (title)"),
+        ("create", "content", content["id"], "Logged poster"),
+    ]
+    assert {(e["user_id"], e["user_email"]) for e in log[:4]} == {(me["id"], me["email"])}
+    assert all(e["created_at"] for e in log)
+
+    # An editor changes content but does not read the log; a superadmin reads every company's.
+    editor_api = await login(admin.http, "ed@alpha.example.com", "editor-password")
+    assert (await editor_api.get("/api/audit")).status_code == 403
+    every = (await superadmin.get("/api/audit", params={"company_id": tenant_a.company_id})).json()
+    assert every["items"][0]["item_id"] == content["id"]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.audit.models import AuditEntry
 from vertex_ar.audit.repository import AuditRepository
 from vertex_ar.core.errors import NotFound
-from vertex_ar.core.schemas import PageParams
+from vertex_ar.core.schemas import PageParams, Schema
 from vertex_ar.core.tenancy import AuthSubject
 
 
@@ -37,6 +37,12 @@ def record(
             item_label=label[:300],
         )
     )
+
+
+def changed(label: str, data: Schema) -> str:
+    """A label for an update: the item and the names of the fields the request set (never
+    their values: a password stays out of the log)."""
+    return f"{label} ({', '.join(sorted(data.model_dump(exclude_unset=True)))})"
 
 
 class AuditService:

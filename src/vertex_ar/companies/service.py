@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.audit.service import record
+from vertex_ar.audit.service import changed, record
 from vertex_ar.companies.models import Company
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
@@ -60,6 +60,8 @@ class CompanyService:
             Company(name=data.name, slug=slug, timezone=data.timezone)
         )
         await provision_company(self.session, self.settings, company.id)
+        record(self.session, self.subject, "create", kind="company", item_id=company.id,
+               company_id=company.id, label=company.name)  # fmt: skip
         await self.session.commit()
         return company
 
@@ -79,6 +81,8 @@ class CompanyService:
         for field, value in changes.items():
             if value is not None:
                 setattr(company, field, value)
+        record(self.session, self.subject, "update", kind="company", item_id=company.id,
+               company_id=company.id, label=changed(company.name, data))  # fmt: skip
         await self.session.commit()
         return company
 

@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import and_, not_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.audit.service import record
+from vertex_ar.audit.service import changed, record
 from vertex_ar.connections.routing import RoutedStorage
 from vertex_ar.content.media import (
     IMAGE_TYPES,
@@ -139,6 +139,9 @@ class ContentService:
             for path, info in checked:
                 content.videos.append(await self._store_video(staged, content, path, info))
             self.session.add(content)
+            await self.session.flush()
+            record(self.session, self.subject, "create", kind="content", item_id=content.id,
+                   company_id=content.company_id, label=content.title)  # fmt: skip
             await self.session.commit()
         log.info("content.created", content_id=content.id, videos=len(content.videos))
         await self._queue_marker(content)
@@ -153,6 +156,8 @@ class ContentService:
             if field == "expires_at":
                 value = await self.repository.in_company_zone(value, content.company_id)
             setattr(content, field, value)
+        record(self.session, self.subject, "update", kind="content", item_id=content.id,
+               company_id=content.company_id, label=changed(content.title, data))  # fmt: skip
         await self.session.commit()
         return content
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.audit.service import record
+from vertex_ar.audit.service import changed, record
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.content.service import ContentService
 from vertex_ar.core.schemas import PageParams
@@ -40,6 +40,8 @@ class ProjectService:
         project = await self.repository.add(
             Project(company_id=company_id, name=data.name, description=data.description)
         )
+        record(self.session, self.subject, "create", kind="project", item_id=project.id,
+               company_id=company_id, label=project.name)  # fmt: skip
         await self.session.commit()
         return project
 
@@ -48,6 +50,8 @@ class ProjectService:
         project = await self.repository.get(project_id)
         for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
             setattr(project, field, value)
+        record(self.session, self.subject, "update", kind="project", item_id=project.id,
+               company_id=project.company_id, label=changed(project.name, data))  # fmt: skip
         await self.session.commit()
         return project
 
