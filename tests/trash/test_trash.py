@@ -83,6 +83,7 @@ async def test_deleted_project_switches_the_code_off_until_restored(
     trash = (await admin.get("/api/trash")).json()
     assert trash["total"] == 1  # the project; its content went along and is not listed apart
     (item,) = trash["items"]
+    assert item["deleted_by_email"] == "admin@alpha-prints.example.com"
     assert (item["kind"], item["id"], item["company_id"]) == (
         "project", tenant_a.project_id, tenant_a.company_id,
     )  # fmt: skip

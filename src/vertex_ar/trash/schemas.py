@@ -14,4 +14,5 @@ class TrashItemRead(Schema):
     content_id: int | None  # a video's content
     deleted_at: datetime
     deleted_by_user_id: int | None
+    deleted_by_email: str | None  # None once that user is gone
     purge_after: datetime  # Beat purges it (and its media) after this moment

@@ -24,6 +24,7 @@ from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.rotation.cache import invalidate_rotation
 from vertex_ar.trash.operations import TrashKind, restore_rows
 from vertex_ar.trash.purge import TrashRow, company_of, label_of, purge_row
+from vertex_ar.users.models import User
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class TrashItem:
     content_id: int | None
     deleted_at: datetime
     deleted_by_user_id: int | None
+    deleted_by_email: str | None  # None once that user is gone
     purge_after: datetime
 
 
@@ -55,29 +57,33 @@ class TrashService:
             TrashKind.content: scope(
                 select(_kind("content"), ARContent.id, ARContent.company_id,
                        ARContent.title.label("label"), null().label("content_id"),
-                       ARContent.deleted_at, ARContent.deleted_by_user_id)
+                       ARContent.deleted_at, ARContent.deleted_by_user_id, User.email)
+                .outerjoin(User, User.id == ARContent.deleted_by_user_id)
                 .where(ARContent.deleted_at.is_not(None), ARContent.trashed_with.is_(None)),
                 ARContent.company_id,
             ),
             TrashKind.video: scope(
                 select(_kind("video"), Video.id, ARContent.company_id,
                        ARContent.title.label("label"), Video.content_id, Video.deleted_at,
-                       Video.deleted_by_user_id)
+                       Video.deleted_by_user_id, User.email)
                 .join(ARContent, ARContent.id == Video.content_id)
+                .outerjoin(User, User.id == Video.deleted_by_user_id)
                 .where(Video.deleted_at.is_not(None)),
                 ARContent.company_id,
             ),
             TrashKind.project: scope(
                 select(_kind("project"), Project.id, Project.company_id,
                        Project.name.label("label"), null().label("content_id"),
-                       Project.deleted_at, Project.deleted_by_user_id)
+                       Project.deleted_at, Project.deleted_by_user_id, User.email)
+                .outerjoin(User, User.id == Project.deleted_by_user_id)
                 .where(Project.deleted_at.is_not(None), Project.trashed_with.is_(None)),
                 Project.company_id,
             ),
             TrashKind.company: scope(
                 select(_kind("company"), Company.id, Company.id.label("company_id"),
                        Company.name.label("label"), null().label("content_id"),
-                       Company.deleted_at, Company.deleted_by_user_id)
+                       Company.deleted_at, Company.deleted_by_user_id, User.email)
+                .outerjoin(User, User.id == Company.deleted_by_user_id)
                 .where(Company.deleted_at.is_not(None)),
                 Company.id,
             ),
@@ -117,6 +123,7 @@ class TrashService:
                 content_id=row.content_id,
                 deleted_at=row.deleted_at,
                 deleted_by_user_id=row.deleted_by_user_id,
+                deleted_by_email=row.email,
                 purge_after=row.deleted_at + retention,
             )
             for row in rows.all()
