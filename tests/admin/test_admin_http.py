@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.api import Api, login
-from tests.support.content import create_content
+from tests.support.content import create_content, storage_files
 from tests.support.tenants import Tenant, make_tenant
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -262,3 +262,29 @@ async def test_delete_button_moves_to_the_trash_page_and_restore_brings_it_back(
         )
         assert stolen.status_code == 404
     assert (await tenant_a.admin.get(f"/api/ar-content/{content['id']}")).status_code == 404
+
+
+async def test_superadmin_deletes_for_good_from_the_trash_page(
+    app: Any, superadmin: Api, tenant_a: Tenant, settings: Any
+) -> None:
+    content = (await create_content(tenant_a, title="Gone for good")).json()
+    assert (await tenant_a.admin.delete(f"/api/ar-content/{content['id']}")).status_code == 204
+    purge = f"/admin/trash/content/{content['id']}/purge"
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        page = await http.get("/admin/trash")
+        assert "Gone for good" in page.text
+        assert f'action="{purge}"' not in page.text  # a company admin restores only
+        token = await _csrf(http, "/admin/trash")
+        assert (await http.post(purge, data={"csrf_token": token})).status_code == 403
+    assert storage_files(settings) != []
+    async with await _browser(app) as http:
+        await _log_in(http, "root@example.com", "root-password")
+        page = await http.get("/admin/trash")
+        assert f'action="{purge}"' in page.text
+        token = await _csrf(http, "/admin/trash")
+        done = await http.post(purge, data={"csrf_token": token})
+        assert done.status_code == 200
+        assert "Deleted for good." in done.text
+        assert "Gone for good" not in done.text
+    assert storage_files(settings) == []

@@ -364,3 +364,15 @@ async def restore_from_trash(ctx: Ctx, kind: TrashKind, item_id: int) -> Respons
     except AppError as exc:
         return await _trash_page(ctx, {"error": exc.message}, status_code=exc.status_code)
     return await _trash_page(ctx, {"restored": True})
+
+
+@router.post("/admin/trash/{kind}/{item_id}/purge")
+async def purge_from_trash(ctx: Ctx, kind: TrashKind, item_id: int) -> Response:
+    """Superadmin: delete one item and its files for good, now."""
+    form = await ctx.request.form()
+    try:
+        check_csrf(ctx.request, ctx.settings, text(form, CSRF_FIELD))
+        await services.trash(ctx).purge(kind, item_id)
+    except AppError as exc:
+        return await _trash_page(ctx, {"error": exc.message}, status_code=exc.status_code)
+    return await _trash_page(ctx, {"purged": True})
