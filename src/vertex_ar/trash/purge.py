@@ -66,22 +66,22 @@ async def _keys(session: AsyncSession, kind: TrashKind, row: TrashRow) -> list[s
 
 async def purge_row(
     session: AsyncSession, kind: TrashKind, row: TrashRow, subject: AuthSubject | None
-) -> int:
+) -> list[int]:
     """Delete one trashed row (and what belongs to it) and queue its media's deletion; commits.
-    Returns how many storage objects were queued."""
+    Returns the queued deletes' ids (`purge_pending_deletes` then deletes the objects)."""
     company_id = await company_of(session, kind, row)
     keys = await _keys(session, kind, row)
     connection_id = await session.scalar(
         select(Company.storage_connection_id).where(Company.id == company_id)
     )
-    for key in keys:
-        session.add(PendingDelete(connection_id=connection_id, key=key, last_error=None))
+    queued = [PendingDelete(connection_id=connection_id, key=key, last_error=None) for key in keys]
+    session.add_all(queued)
     record(session, subject, "purge", kind=kind.value, item_id=row.id,
            company_id=company_id, label=label_of(row))  # fmt: skip
     await session.delete(row)
     await session.commit()
     log.info("trash.purged", kind=kind.value, item_id=row.id, media=len(keys))
-    return len(keys)
+    return [pending.id for pending in queued]
 
 
 async def purge_expired_trash(
@@ -90,7 +90,7 @@ async def purge_expired_trash(
     """Purge every item deleted on its own more than TRASH_RETENTION_DAYS ago (Beat's job;
     idempotent), then delete the queued media. Returns how many items were purged."""
     cutoff = (now or utcnow()) - timedelta(days=settings.trash_retention_days)
-    purged = 0
+    purged, queued = 0, []
     for kind in PURGE_ORDER:
         model = TRASH_MODELS[kind]
         ids = (
@@ -102,7 +102,9 @@ async def purge_expired_trash(
             row: TrashRow | None = await session.get(model, item_id, populate_existing=True)
             if row is None or row.deleted_at is None:  # taken along by an earlier purge
                 continue
-            await purge_row(session, kind, row, None)
+            queued += await purge_row(session, kind, row, None)
             purged += 1
-    await purge_pending_deletes(session, settings)
+    # This run's objects; older deferred deletes keep their own retry job.
+    for start in range(0, len(queued), 500):
+        await purge_pending_deletes(session, settings, ids=queued[start : start + 500])
     return purged
