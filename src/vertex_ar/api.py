@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from vertex_ar.admin.endpoints import router as admin_router
 from vertex_ar.analytics.endpoints import router as analytics_router
+from vertex_ar.audit.endpoints import router as audit_router
 from vertex_ar.auth.endpoints import router as auth_router
 from vertex_ar.companies.endpoints import router as companies_router
 from vertex_ar.connections.endpoints import oauth_router as storage_oauth_router
@@ -17,6 +18,7 @@ from vertex_ar.notifications.endpoints import settings_router as notification_se
 from vertex_ar.projects.endpoints import router as projects_router
 from vertex_ar.qr.endpoints import router as qr_router
 from vertex_ar.rotation.endpoints import router as rotation_router
+from vertex_ar.trash.endpoints import router as trash_router
 from vertex_ar.users.endpoints import router as users_router
 from vertex_ar.viewer.endpoints import router as viewer_router
 
@@ -35,5 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     analytics_router,
     notification_settings_router,
     notifications_router,
+    trash_router,
+    audit_router,
     admin_router,  # the web UI, /docs and /redoc
 )

@@ -1,6 +1,7 @@
 """Every mapped model, imported once so that metadata (Alembic, tests) sees all tables."""
 
 from vertex_ar.analytics.models import ARViewSession
+from vertex_ar.audit.models import AuditEntry
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import PendingDelete, StorageConnection
 from vertex_ar.content.models import ARContent, Video, VideoRotationRule
@@ -24,6 +25,7 @@ for _table in Base.metadata.tables.values():
 __all__ = [
     "ARContent",
     "ARViewSession",
+    "AuditEntry",
     "Base",
     "Company",
     "Notification",

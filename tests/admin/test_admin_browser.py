@@ -241,7 +241,7 @@ def test_every_page_is_accessible(live: Live, browser: Browser, scheme: str) -> 
     content = live.root.get("/api/ar-content").json()["items"]
     pages = ["/admin", "/admin/content", "/admin/content/new", "/admin/projects",
              "/admin/analytics", "/admin/team", "/admin/companies", "/admin/storage",
-             "/admin/profile", "/admin/content/999999"]  # fmt: skip
+             "/admin/profile", "/admin/trash", "/admin/content/999999"]  # fmt: skip
     pages += [f"/admin/content/{item['id']}" for item in content[:1]]
     for path in pages:
         page.goto(live.base_url + path)
@@ -289,4 +289,35 @@ def test_editor_cannot_reach_team_or_settings(live: Live, browser: Browser) -> N
             api.patch(f"/api/companies/{company['id']}", json={"active": False}).status_code == 403
         )
         assert api.post("/api/projects", json={"name": "Allowed"}).status_code == 201
+    context.close()
+
+
+def test_restore_from_the_trash_page(live: Live, browser: Browser) -> None:
+    company = live.root.post("/api/companies", json={"name": "Trash Co"}).json()
+    project = live.root.post(
+        "/api/projects", json={"name": "Bin campaign", "company_id": company["id"]}
+    ).json()
+    created = live.root.post(
+        "/api/ar-content",
+        data={"project_id": str(project["id"]), "title": "Poster to restore"},
+        files=[("portrait", ("p.png", media.textured_image(), "image/png"))],
+    )
+    assert created.status_code == 201, created.text
+    content = created.json()
+    assert live.root.delete(f"/api/ar-content/{content['id']}").status_code == 204
+
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch(page)
+    _log_in(page, live.base_url, ROOT_EMAIL, ROOT_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Trash").click()
+    expect(page.get_by_role("heading", name="Trash", level=1)).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="Poster to restore")
+    expect(row).to_contain_text("Trash Co")
+    assert_accessible(page)
+    row.get_by_role("button", name="Restore").click()
+    expect(page.get_by_role("status")).to_have_text("Restored.")
+    expect(page.get_by_role("row").filter(has_text="Poster to restore")).to_have_count(0)
+    assert live.root.get(f"/api/ar-content/{content['id']}").status_code == 200
+    assert not problems, problems
     context.close()

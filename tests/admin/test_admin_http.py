@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.api import Api, login
-from tests.support.content import create_content
+from tests.support.content import create_content, storage_files
 from tests.support.tenants import Tenant, make_tenant
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -216,3 +216,75 @@ async def test_api_errors_read_next_to_their_form(app: Any, tenant_a: Tenant) ->
         )
         assert empty.status_code == 422
         assert 'id="p-name-error"' in empty.text or 'id="p-company-error"' in empty.text
+
+
+async def test_delete_button_moves_to_the_trash_page_and_restore_brings_it_back(
+    app: Any, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    content = (await create_content(tenant_a, title="Poster in the bin")).json()
+    async with await _browser(app) as http:
+        assert (
+            await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        ).is_redirect
+        token = await _csrf(http, f"/admin/content/{content['id']}")
+        deleted = await http.post(
+            f"/admin/content/{content['id']}/delete", data={"csrf_token": token}
+        )
+        assert deleted.status_code == 303
+        assert (await tenant_a.admin.get(f"/api/ar-content/{content['id']}")).status_code == 404
+        listed = await http.get("/admin/trash")
+        assert listed.status_code == 200
+        assert 'href="/admin/trash" aria-current="page"' in listed.text
+        assert "Poster in the bin" in listed.text
+        restore = f"/admin/trash/content/{content['id']}/restore"
+        assert f'action="{restore}"' in listed.text
+        token = await _csrf(http, "/admin/trash")
+        assert (await http.post(restore, data={})).status_code == 403  # no CSRF token
+        restored = await http.post(restore, data={"csrf_token": token})
+        assert restored.status_code == 200
+        assert "Restored." in restored.text
+        assert "The trash is empty." in restored.text
+        assert (await tenant_a.admin.get(f"/api/ar-content/{content['id']}")).status_code == 200
+        again = await http.post(restore, data={"csrf_token": token})
+        assert again.status_code == 409
+        assert "not in the trash" in again.text
+
+    # Another tenant's trash page shows none of it.
+    assert (await tenant_a.admin.delete(f"/api/ar-content/{content['id']}")).status_code == 204
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@beta-posters.example.com", "tenant-password")
+        other = await http.get("/admin/trash")
+        assert other.status_code == 200
+        assert "Poster in the bin" not in other.text
+        token = await _csrf(http, "/admin/trash")
+        stolen = await http.post(
+            f"/admin/trash/content/{content['id']}/restore", data={"csrf_token": token}
+        )
+        assert stolen.status_code == 404
+    assert (await tenant_a.admin.get(f"/api/ar-content/{content['id']}")).status_code == 404
+
+
+async def test_superadmin_deletes_for_good_from_the_trash_page(
+    app: Any, superadmin: Api, tenant_a: Tenant, settings: Any
+) -> None:
+    content = (await create_content(tenant_a, title="Gone for good")).json()
+    assert (await tenant_a.admin.delete(f"/api/ar-content/{content['id']}")).status_code == 204
+    purge = f"/admin/trash/content/{content['id']}/purge"
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        page = await http.get("/admin/trash")
+        assert "Gone for good" in page.text
+        assert f'action="{purge}"' not in page.text  # a company admin restores only
+        token = await _csrf(http, "/admin/trash")
+        assert (await http.post(purge, data={"csrf_token": token})).status_code == 403
+    assert storage_files(settings) != []
+    async with await _browser(app) as http:
+        await _log_in(http, "root@example.com", "root-password")
+        page = await http.get("/admin/trash")
+        assert f'action="{purge}"' in page.text
+        token = await _csrf(http, "/admin/trash")
+        done = await http.post(purge, data={"csrf_token": token})
+        assert done.status_code == 200
+        assert "Deleted for good." in done.text
+        assert "Gone for good" not in done.text
+    assert storage_files(settings) == []

@@ -162,7 +162,9 @@ async def test_jpeg_and_webp_accepted(tenant_a: Tenant) -> None:
         assert response.json()["portrait_mime"] == mime
 
 
-async def test_list_filter_update_delete(tenant_a: Tenant, settings: Any, mp4_bytes: bytes) -> None:
+async def test_list_filter_update_delete(
+    superadmin: Api, tenant_a: Tenant, settings: Any, mp4_bytes: bytes
+) -> None:
     first = (await create_content(tenant_a, videos=[mp4_bytes])).json()
     second = (await create_content(tenant_a, title="Second")).json()
     listed = (await tenant_a.admin.get("/api/ar-content", params={"limit": 1})).json()
@@ -184,12 +186,16 @@ async def test_list_filter_update_delete(tenant_a: Tenant, settings: Any, mp4_by
 
     before = len(storage_files(settings))
     assert (await tenant_a.admin.delete(f"/api/ar-content/{first['id']}")).status_code == 204
-    assert len(storage_files(settings)) == before - 3  # portrait, video, thumbnail
+    assert len(storage_files(settings)) == before  # in the trash: its media stay
     assert (await tenant_a.admin.get(f"/api/ar-content/{first['id']}")).status_code == 404
     assert (await tenant_a.admin.get(f"/api/ar-content/{second['id']}")).status_code == 200
+    listed = (await tenant_a.admin.get("/api/ar-content")).json()
+    assert [item["id"] for item in listed["items"]] == [second["id"]]
+    assert (await superadmin.delete(f"/api/trash/content/{first['id']}")).status_code == 204
+    assert len(storage_files(settings)) == before - 3  # portrait, video, thumbnail
 
 
-async def test_deleting_a_project_or_company_removes_its_media(
+async def test_purging_a_deleted_project_or_company_removes_its_media(
     superadmin: Api, tenant_a: Tenant, tenant_b: Tenant, settings: Any, app: Any, mp4_bytes: bytes
 ) -> None:
     await create_content(tenant_a, videos=[mp4_bytes])
@@ -199,15 +205,26 @@ async def test_deleting_a_project_or_company_removes_its_media(
     def owners() -> set[str]:
         return {f.relative_to(root).parts[0] for f in storage_files(settings)}
 
-    assert owners() == {str(tenant_a.company_id), str(tenant_b.company_id)}
+    both = {str(tenant_a.company_id), str(tenant_b.company_id)}
+    assert owners() == both
     assert (await tenant_a.admin.delete(f"/api/projects/{tenant_a.project_id}")).status_code == 204
+    assert owners() == both  # in the trash until purged
+    purged = await superadmin.delete(f"/api/trash/project/{tenant_a.project_id}")
+    assert purged.status_code == 204
     assert owners() == {str(tenant_b.company_id)}
-    assert (await superadmin.delete(f"/api/companies/{tenant_b.company_id}")).status_code == 204
+    company = f"/api/companies/{tenant_b.company_id}"
+    name = (await superadmin.get(company)).json()["name"]
+    assert (await superadmin.delete(company, params={"confirm": name})).status_code == 204
+    assert owners() == {str(tenant_b.company_id)}
+    purged = await superadmin.delete(f"/api/trash/company/{tenant_b.company_id}")
+    assert purged.status_code == 204
     assert owners() == set()
     assert await _row_counts(app) == (0, 0)
 
 
-async def test_add_and_delete_videos(tenant_a: Tenant, settings: Any, mp4_bytes: bytes) -> None:
+async def test_add_and_delete_videos(
+    superadmin: Api, tenant_a: Tenant, settings: Any, mp4_bytes: bytes
+) -> None:
     content = (await create_content(tenant_a)).json()
     url = f"/api/ar-content/{content['id']}/videos"
     added = await tenant_a.admin.post(url, files=[("video", ("a.mp4", mp4_bytes, "video/mp4"))] * 2)
@@ -221,6 +238,8 @@ async def test_add_and_delete_videos(tenant_a: Tenant, settings: Any, mp4_bytes:
     assert (await tenant_a.admin.delete(f"{url}/{video_id}")).status_code == 404
     after = (await tenant_a.admin.get(f"/api/ar-content/{content['id']}")).json()
     assert [v["id"] for v in after["videos"]] == [added.json()[1]["id"]]
+    assert len(storage_files(settings)) == 1 + 2 * 2  # in the trash until purged
+    assert (await superadmin.delete(f"/api/trash/video/{video_id}")).status_code == 204
     assert len(storage_files(settings)) == 1 + 2
 
 

@@ -61,17 +61,20 @@ async def test_marker_compiled_by_worker(
 
 
 async def test_beat_deactivates_expired_content(
-    tenant_a: Tenant, settings: Any, tmp_path: Path
+    app: Any, tenant_a: Tenant, settings: Any, tmp_path: Path
 ) -> None:
     past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     future = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     expired = (await create_content(tenant_a, expires_at=past)).json()
     current = (await create_content(tenant_a, expires_at=future)).json()
+    # The API shows it expired at once; the stored switch is what Beat turns off.
+    assert (expired["active"], expired["expired"]) == (False, True)
     log = tmp_path / "worker.log"
 
     async def deactivated() -> bool:
-        body = (await tenant_a.admin.get(f"/api/ar-content/{expired['id']}")).json()
-        return body["active"] is False
+        async with app.state.database.sessions() as session:
+            row = await session.get(ARContent, expired["id"])
+            return row is not None and row.active is False
 
     with running_worker(settings, log, EXPIRY_CHECK_SECONDS="2"):
         await _poll(deactivated, 90, "beat to deactivate expired content", log)

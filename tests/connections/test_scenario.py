@@ -77,5 +77,8 @@ async def test_content_lifecycle_on_backend(
 
     deleted = await tenant.admin.delete(f"/api/ar-content/{body['id']}")
     assert deleted.status_code == 204
+    assert await storage.exists(video_key)  # in the trash: the media stay until it is purged
+    purged = await superadmin.delete(f"/api/trash/content/{body['id']}")
+    assert purged.status_code == 204
     for key in [*keys, marker_key]:
         assert not await storage.exists(key), key

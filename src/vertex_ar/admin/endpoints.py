@@ -145,7 +145,8 @@ async def content_list(
         status,
         search=(q or "").strip() or None,
         expires_before=datetime.now(UTC) + EXPIRING_SOON if show == "expiring" else None,
-        active=False if show == "inactive" else None,
+        # "Expiring soon" is still on; an expired item is off (shown under "inactive").
+        active={"inactive": False, "expiring": True}.get(show or ""),
     )
     window = PageParams(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     items, total = await services.content(ctx).find(filters, window)

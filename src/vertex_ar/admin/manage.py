@@ -1,4 +1,4 @@
-"""Admin pages that manage tenants: projects, team, companies (superadmin), profile."""
+"""Admin pages that manage tenants: projects, team, companies (superadmin), profile, trash."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from vertex_ar.core.errors import AppError, InvalidInput, Unauthorized
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.tenancy import Role
 from vertex_ar.projects.schemas import ProjectCreate, ProjectUpdate
+from vertex_ar.trash.operations import TrashKind
 from vertex_ar.users.schemas import UserCreate, UserUpdate
 
 router = APIRouter(route_class=AdminRoute, include_in_schema=False)
@@ -326,3 +327,52 @@ async def test_connection(ctx: Ctx, connection_id: int) -> Response:
         "_connection_check.html",
         {"id": connection_id, "result": result, "usage": usage, "usage_error": usage_error},
     )
+
+
+# --- trash ---------------------------------------------------------------------------------
+
+
+async def _trash_page(
+    ctx: Context, values: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    items, total = await services.trash(ctx).list(ALL)
+    companies = await _companies(ctx)
+    return ctx.render(
+        "trash.html",
+        {
+            "items": items,
+            "total": total,
+            "days": ctx.settings.trash_retention_days,
+            "company_names": {c.id: c.name for c in companies},
+            **(values or {}),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/trash")
+async def trash_page(ctx: Ctx) -> Response:
+    return await _trash_page(ctx)
+
+
+@router.post("/admin/trash/{kind}/{item_id}/restore")
+async def restore_from_trash(ctx: Ctx, kind: TrashKind, item_id: int) -> Response:
+    form = await ctx.request.form()
+    try:
+        check_csrf(ctx.request, ctx.settings, text(form, CSRF_FIELD))
+        await services.trash(ctx).restore(kind, item_id)
+    except AppError as exc:
+        return await _trash_page(ctx, {"error": exc.message}, status_code=exc.status_code)
+    return await _trash_page(ctx, {"restored": True})
+
+
+@router.post("/admin/trash/{kind}/{item_id}/purge")
+async def purge_from_trash(ctx: Ctx, kind: TrashKind, item_id: int) -> Response:
+    """Superadmin: delete one item and its files for good, now."""
+    form = await ctx.request.form()
+    try:
+        check_csrf(ctx.request, ctx.settings, text(form, CSRF_FIELD))
+        await services.trash(ctx).purge(kind, item_id)
+    except AppError as exc:
+        return await _trash_page(ctx, {"error": exc.message}, status_code=exc.status_code)
+    return await _trash_page(ctx, {"purged": True})

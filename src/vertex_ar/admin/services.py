@@ -17,6 +17,7 @@ from vertex_ar.projects.service import ProjectService
 from vertex_ar.qr.service import QRService
 from vertex_ar.rotation.endpoints import rotation_cache
 from vertex_ar.rotation.service import RotationService
+from vertex_ar.trash.service import TrashService
 from vertex_ar.users.service import UserService
 from vertex_ar.viewer.media import MediaLinks
 
@@ -35,6 +36,10 @@ def projects(ctx: Context) -> ProjectService:
 
 def companies(ctx: Context) -> CompanyService:
     return CompanyService(ctx.session, ctx.user, ctx.settings, content(ctx))
+
+
+def trash(ctx: Context) -> TrashService:
+    return TrashService(ctx.session, ctx.user, ctx.settings)
 
 
 def users(ctx: Context) -> UserService:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
 
 from vertex_ar.auth.dependencies import Subject
-from vertex_ar.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdate
+from vertex_ar.companies.schemas import CompanyCreate, CompanyDelete, CompanyRead, CompanyUpdate
 from vertex_ar.companies.service import CompanyService
 from vertex_ar.content.endpoints import ServiceDep as ContentServiceDep
 from vertex_ar.core.deps import SessionDep, SettingsDep
@@ -47,6 +47,15 @@ async def update_company(company_id: int, data: CompanyUpdate, service: ServiceD
 
 
 @router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_company(company_id: int, service: ServiceDep) -> Response:
-    await service.delete(company_id)
+async def delete_company(
+    company_id: int,
+    service: ServiceDep,
+    confirm: Annotated[
+        str | None,
+        Query(description="the company's name; required when the company has content"),
+    ] = None,
+    body: Annotated[CompanyDelete | None, Body()] = None,
+) -> Response:
+    """Move the company to the trash (restorable until it is purged)."""
+    await service.delete(company_id, body.confirm if body is not None else confirm)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

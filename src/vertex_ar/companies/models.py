@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vertex_ar.core.db import Base, TimestampMixin
+from vertex_ar.core.db import Base, TimestampMixin, TrashMixin
 
 
-class Company(TimestampMixin, Base):
+class Company(TrashMixin, TimestampMixin, Base):
     __tablename__ = "companies"
 
     id: Mapped[int] = mapped_column(primary_key=True)

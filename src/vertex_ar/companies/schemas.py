@@ -35,6 +35,12 @@ class CompanyUpdate(Schema):
     _tz = field_validator("timezone")(_check_timezone)
 
 
+class CompanyDelete(Schema):
+    """The company's name, repeated: required when the company has content."""
+
+    confirm: str | None = None
+
+
 class CompanyRead(Schema):
     id: int
     name: str

@@ -4,17 +4,21 @@ import re
 import secrets
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.audit.service import changed, record
 from vertex_ar.companies.models import Company
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
 from vertex_ar.connections.service import assign_storage, provision_company
+from vertex_ar.content.models import ARContent
 from vertex_ar.content.service import ContentService
-from vertex_ar.core.errors import Conflict
+from vertex_ar.core.errors import Conflict, InvalidInput
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
+from vertex_ar.trash.operations import trash_company
 from vertex_ar.users.repository import UserRepository
 
 
@@ -56,6 +60,8 @@ class CompanyService:
             Company(name=data.name, slug=slug, timezone=data.timezone)
         )
         await provision_company(self.session, self.settings, company.id)
+        record(self.session, self.subject, "create", kind="company", item_id=company.id,
+               company_id=company.id, label=company.name)  # fmt: skip
         await self.session.commit()
         return company
 
@@ -75,11 +81,34 @@ class CompanyService:
         for field, value in changes.items():
             if value is not None:
                 setattr(company, field, value)
+        record(self.session, self.subject, "update", kind="company", item_id=company.id,
+               company_id=company.id, label=changed(company.name, data))  # fmt: skip
         await self.session.commit()
         return company
 
-    async def delete(self, company_id: int) -> None:
-        """Delete the company with its rows (cascade) and then its media."""
+    async def delete(self, company_id: int, confirm: str | None) -> None:
+        """Move the company to the trash with its projects and content; its users' sessions
+        end. A company with content is deleted only when `confirm` repeats its name."""
         company = await self.repository.get(company_id)
         self.subject.require_superadmin()
-        await self.contents.delete_with_content(company, company_id=company.id)
+        has_content = await self.session.scalar(
+            select(ARContent.id)
+            .where(ARContent.company_id == company.id, ARContent.deleted_at.is_(None))
+            .limit(1)
+        )
+        if has_content is not None:
+            if confirm is None:
+                raise InvalidInput(
+                    "Invalid input: confirm (the company has content: repeat its name)",
+                    details=[{"field": "confirm", "message": "required: the company's name"}],
+                )
+            if confirm != company.name:
+                raise InvalidInput(
+                    "Invalid input: confirm (does not match the company's name)",
+                    details=[{"field": "confirm", "message": "does not match the company's name"}],
+                )
+        await trash_company(self.session, company, self.subject)
+        await UserRepository(self.session).revoke_company_tokens(company.id)
+        record(self.session, self.subject, "delete", kind="company", item_id=company.id,
+               company_id=company.id, label=company.name)  # fmt: skip
+        await self.session.commit()

@@ -212,12 +212,16 @@ async def storage_for_company(
     return storage_for_connection(settings, connection, sessions_beside(session))
 
 
-async def purge_pending_deletes(session: AsyncSession, settings: Settings, limit: int = 500) -> int:
-    """Retry deferred deletes; returns how many objects are now gone (committed)."""
+async def purge_pending_deletes(
+    session: AsyncSession, settings: Settings, limit: int = 500, ids: list[int] | None = None
+) -> int:
+    """Retry deferred deletes (only `ids`, when given); returns how many objects are now gone
+    (committed)."""
     done = 0
-    rows = (
-        await session.scalars(select(PendingDelete).order_by(PendingDelete.id).limit(limit))
-    ).all()
+    stmt = select(PendingDelete).order_by(PendingDelete.id).limit(limit)
+    if ids is not None:
+        stmt = stmt.where(PendingDelete.id.in_(ids))
+    rows = (await session.scalars(stmt)).all()
     backends: dict[int | None, Backend] = {}
     for row in rows:
         if row.connection_id not in backends:

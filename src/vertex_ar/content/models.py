@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vertex_ar.core.db import Base, TimestampMixin
+from vertex_ar.core.clock import has_expired
+from vertex_ar.core.db import Base, TimestampMixin, TrashMixin
 
 
 class MarkerStatus(enum.StrEnum):
@@ -17,7 +18,7 @@ class MarkerStatus(enum.StrEnum):
     failed = "failed"
 
 
-class ARContent(TimestampMixin, Base):
+class ARContent(TrashMixin, TimestampMixin, Base):
     __tablename__ = "ar_content"
     __table_args__ = (
         Index("ix_ar_content_company_status", "company_id", "marker_status"),
@@ -55,6 +56,11 @@ class ARContent(TimestampMixin, Base):
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
 
+    @property
+    def expired(self) -> bool:
+        """Past its expiry moment now (the stored `active` flag follows with the daily job)."""
+        return has_expired(self.expires_at)
+
     def marker_in_flight(self, now: datetime) -> bool:
         """A compile is queued or running and its lease has not lapsed."""
         return (
@@ -63,15 +69,17 @@ class ARContent(TimestampMixin, Base):
             and self.marker_lease_until > now
         )
 
+    # The videos outside the trash; a trashed video keeps its row until it is restored or purged.
     videos: Mapped[list[Video]] = relationship(
         back_populates="content",
+        primaryjoin="and_(ARContent.id == Video.content_id, Video.deleted_at.is_(None))",
         cascade="all, delete-orphan",
         order_by="Video.id",
         lazy="selectin",
     )
 
 
-class Video(TimestampMixin, Base):
+class Video(TrashMixin, TimestampMixin, Base):
     __tablename__ = "videos"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
@@ -34,14 +34,24 @@ class ContentRepository(ScopedRepository[ARContent]):
         return moment.astimezone(UTC)
 
 
-def content_keys(content: ARContent) -> list[str]:
-    """Every storage object that belongs to one AR content item."""
-    keys = [content.portrait_key, content.marker_key, content.qr_key]
-    for video in content.videos:
-        keys += [video.file_key, video.thumbnail_key]
+async def media_keys(session: AsyncSession, *where: ColumnElement[bool]) -> list[str]:
+    """Every storage object of the content items matching `where`, in the trash or not (their
+    trashed videos included): what a purge deletes and a storage migration copies."""
+    keys: list[str | None] = []
+    items = await session.execute(
+        select(ARContent.portrait_key, ARContent.marker_key, ARContent.qr_key).where(*where)
+    )
+    for item in items.all():
+        keys += item
+    videos = await session.execute(
+        select(Video.file_key, Video.thumbnail_key)
+        .join(ARContent, ARContent.id == Video.content_id)
+        .where(*where)
+    )
+    for video in videos.all():
+        keys += video
     return [k for k in keys if k]
 
 
 async def media_keys_of_company(session: AsyncSession, company_id: int) -> list[str]:
-    rows = await session.scalars(select(ARContent).where(ARContent.company_id == company_id))
-    return [key for content in rows for key in content_keys(content)]
+    return await media_keys(session, ARContent.company_id == company_id)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from pydantic import EmailStr, Field, computed_field
+from pydantic import EmailStr, Field, computed_field, model_validator
 
 from vertex_ar.content.models import MarkerStatus
+from vertex_ar.core.clock import has_expired
 from vertex_ar.core.schemas import Schema
 
 
@@ -41,10 +42,20 @@ class ContentRead(Schema):
     marker_error: str | None
     marker_quality: dict[str, Any] | None
     expires_at: datetime | None
+    # What the viewer does now: off once the expiry moment has passed, before the daily job
+    # switches the item off for good.
     active: bool
+    expired: bool = False
     created_at: datetime
     updated_at: datetime
     videos: list[VideoRead]
+
+    @model_validator(mode="after")
+    def _expiry_now(self) -> Self:
+        if has_expired(self.expires_at):
+            self.expired = True
+            self.active = False
+        return self
 
 
 class ContentFields(Schema):

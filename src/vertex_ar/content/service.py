@@ -10,9 +10,10 @@ from pathlib import Path
 
 import anyio
 import structlog
-from sqlalchemy import or_
+from sqlalchemy import and_, not_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.audit.service import changed, record
 from vertex_ar.connections.routing import RoutedStorage
 from vertex_ar.content.media import (
     IMAGE_TYPES,
@@ -22,10 +23,11 @@ from vertex_ar.content.media import (
     validate_video,
 )
 from vertex_ar.content.models import ARContent, MarkerStatus, Video
-from vertex_ar.content.repository import ContentRepository, content_keys
+from vertex_ar.content.repository import ContentRepository
 from vertex_ar.content.schemas import ContentFields, ContentUpdate
 from vertex_ar.content.uploads import ReceivedFile
-from vertex_ar.core.db import Base, utcnow
+from vertex_ar.core.clock import utc_now
+from vertex_ar.core.db import utcnow
 from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
@@ -35,6 +37,7 @@ from vertex_ar.rotation.cache import invalidate_rotation
 from vertex_ar.storage.base import StorageError, new_key
 from vertex_ar.storage.transaction import StagedWrites
 from vertex_ar.tasks.dispatch import TaskQueue
+from vertex_ar.trash.operations import trash_content, trash_video
 
 log = structlog.get_logger(__name__)
 
@@ -84,8 +87,12 @@ class ContentService:
             stmt = stmt.where(or_(*(c.icontains(filters.search, autoescape=True) for c in columns)))
         if filters.expires_before is not None:
             stmt = stmt.where(ARContent.expires_at < filters.expires_before)
-        if filters.active is not None:
-            stmt = stmt.where(ARContent.active == filters.active)
+        if filters.active is not None:  # as the viewer sees it: expired is off
+            live = and_(
+                ARContent.active.is_(True),
+                or_(ARContent.expires_at.is_(None), ARContent.expires_at > utc_now()),
+            )
+            stmt = stmt.where(live if filters.active else not_(live))
         return await self.repository.page(stmt, limit=page.limit, offset=page.offset)
 
     async def get(self, content_id: int) -> ARContent:
@@ -132,6 +139,9 @@ class ContentService:
             for path, info in checked:
                 content.videos.append(await self._store_video(staged, content, path, info))
             self.session.add(content)
+            await self.session.flush()
+            record(self.session, self.subject, "create", kind="content", item_id=content.id,
+                   company_id=content.company_id, label=content.title)  # fmt: skip
             await self.session.commit()
         log.info("content.created", content_id=content.id, videos=len(content.videos))
         await self._queue_marker(content)
@@ -146,34 +156,21 @@ class ContentService:
             if field == "expires_at":
                 value = await self.repository.in_company_zone(value, content.company_id)
             setattr(content, field, value)
+        record(self.session, self.subject, "update", kind="content", item_id=content.id,
+               company_id=content.company_id, label=changed(content.title, data))  # fmt: skip
         await self.session.commit()
         return content
 
     async def delete(self, content_id: int) -> None:
+        """Move the item to the trash: the viewer answers 410 until it is restored; its media
+        and analytics stay until the trash is purged."""
         self.subject.require_editor()
         content = await self.repository.get(content_id)
-        keys = content_keys(content)
-        await self.repository.delete(content)
+        trash_content(content, self.subject)
+        record(self.session, self.subject, "delete", kind="content", item_id=content.id,
+               company_id=content.company_id, label=content.title)  # fmt: skip
         await self.session.commit()
-        for key in keys:
-            await self.storage.delete(key)
-
-    async def delete_with_content(
-        self, owner: Base, *, company_id: int, project_id: int | None = None
-    ) -> None:
-        """Delete a company or a project (`owner`): its content rows go with it (foreign-key
-        cascade), then the media files of that content. The caller checks who may delete it."""
-        stmt = self.repository.select().where(ARContent.company_id == company_id)
-        if project_id is not None:
-            stmt = stmt.where(ARContent.project_id == project_id)
-        keys = [
-            key for content in await self.session.scalars(stmt) for key in content_keys(content)
-        ]
-        await self.storage.resolve(company_id)  # the company's backend, looked up while it exists
-        await self.session.delete(owner)
-        await self.session.commit()
-        for key in keys:
-            await self.storage.delete(key)
+        log.info("content.trashed", content_id=content.id)
 
     async def add_videos(self, content_id: int, videos: list[ReceivedFile]) -> list[Video]:
         self.subject.require_editor()
@@ -195,12 +192,12 @@ class ContentService:
         self.subject.require_editor()
         content = await self.repository.get(content_id)
         video = await self.repository.video(content, video_id)
-        keys = [k for k in (video.file_key, video.thumbnail_key) if k]
-        content.videos.remove(video)
+        trash_video(video, self.subject)
+        record(self.session, self.subject, "delete", kind="video", item_id=video.id,
+               company_id=content.company_id, label=content.title)  # fmt: skip
         await self.session.commit()
+        self.session.expire(content, ["videos"])
         await invalidate_rotation(self.settings, content.id)
-        for key in keys:
-            await self.storage.delete(key)
 
     async def requeue_marker(self, content_id: int) -> ARContent:
         """Queue a compile unless one is queued or running (idempotent); a compile whose lease

@@ -1,4 +1,5 @@
-"""A company's local time: rotation days and analytics days both turn over at its midnight."""
+"""Time: a company's local time (rotation days and analytics days both turn over at its
+midnight) and whether an expiry moment has come."""
 
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ def zone(timezone: str) -> ZoneInfo:
 
 def local_now(timezone: str, now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(zone(timezone))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def has_expired(expires_at: datetime | None, now: datetime | None = None) -> bool:
+    """Whether an expiry moment has come: the same answer for the API and the viewer, from the
+    moment itself (the daily job that also switches the item off may not have run yet)."""
+    return expires_at is not None and expires_at <= (now or utc_now())
 
 
 def seconds_left_today(local: datetime) -> int:

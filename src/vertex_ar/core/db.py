@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, event, func
+from sqlalchemy import DateTime, MetaData, String, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
@@ -68,6 +68,21 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+class TrashMixin:
+    """Soft delete: a row in the trash has `deleted_at` (and who put it there) until it is
+    restored or purged. `trashed_with` names the parent kind ("project", "company") whose
+    deletion took the row along: the trash lists only the rows deleted on their own, and
+    restoring the parent brings back exactly the rows it took."""
+
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    deleted_by_user_id: Mapped[int | None] = mapped_column(default=None)
+    trashed_with: Mapped[str | None] = mapped_column(String(16), default=None)
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None
 
 
 def _enable_sqlite_foreign_keys(engine: Engine) -> None:

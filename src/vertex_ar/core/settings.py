@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     # Anonymous /api/health/status reuses storage probes this long (a superadmin's call is fresh).
     health_probe_ttl_seconds: float = Field(default=15, ge=0)
     expiry_check_seconds: int = Field(default=24 * 3600, gt=0)
+    # Deleted items stay in the trash (restorable) this many days; then Beat purges them.
+    trash_retention_days: int = Field(default=30, ge=1)
+    trash_purge_seconds: int = Field(default=3600, gt=0)
 
     # Notifications (vertex_ar.notifications): email over SMTP and Telegram's Bot API. An empty
     # SMTP_HOST or TELEGRAM_BOT_TOKEN switches that channel off (its deliveries say so).

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from vertex_ar.core.db import Base
+from vertex_ar.core.db import Base, TrashMixin
 from vertex_ar.core.errors import Forbidden, InvalidInput, NotFound
 
 S = TypeVar("S", bound=Select[Any])
@@ -101,11 +101,18 @@ class ScopedRepository(Generic[M]):
         column: InstrumentedAttribute[Any] = cls.model.company_id
         return column
 
-    def select(self) -> Select[M]:
-        return self.subject.scope(select(self.model), self.company_column())
+    def select(self, *, trashed: bool | None = False) -> Select[M]:
+        """The caller's rows; of a model with a trash, those outside it (`trashed`: those
+        inside; None: both)."""
+        stmt = self.subject.scope(select(self.model), self.company_column())
+        if trashed is not None and issubclass(self.model, TrashMixin):
+            deleted_at = self.model.deleted_at
+            stmt = stmt.where(deleted_at.is_not(None) if trashed else deleted_at.is_(None))
+        return stmt
 
-    async def get(self, row_id: int) -> M:
-        row: M | None = await self.session.scalar(self.select().where(self.model.id == row_id))
+    async def get(self, row_id: int, *, trashed: bool | None = False) -> M:
+        stmt = self.select(trashed=trashed).where(self.model.id == row_id)
+        row: M | None = await self.session.scalar(stmt)
         if row is None:
             raise NotFound(f"{self.label} {row_id} not found")
         return row

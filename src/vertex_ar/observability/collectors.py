@@ -45,17 +45,25 @@ SOURCE_UP = "vertex_ar_scrape_source_up"
 
 
 async def business_families(session: AsyncSession) -> list[Metric]:
-    companies = GaugeMetricFamily(COMPANIES, "Companies by active flag.", labels=["active"])
-    by_active = await session.execute(select(Company.active, func.count()).group_by(Company.active))
+    companies = GaugeMetricFamily(
+        COMPANIES, "Companies by active flag (the trash not counted).", labels=["active"]
+    )
+    by_active = await session.execute(
+        select(Company.active, func.count())
+        .where(Company.deleted_at.is_(None))
+        .group_by(Company.active)
+    )
     counts = {bool(active): int(n) for active, n in by_active.all()}
     for active in (True, False):
         companies.add_metric([str(active).lower()], counts.get(active, 0))
 
     content = GaugeMetricFamily(
-        AR_CONTENT, "AR content by marker status.", labels=["marker_status"]
+        AR_CONTENT, "AR content by marker status (the trash not counted).", labels=["marker_status"]
     )
     by_status = await session.execute(
-        select(ARContent.marker_status, func.count()).group_by(ARContent.marker_status)
+        select(ARContent.marker_status, func.count())
+        .where(ARContent.deleted_at.is_(None))
+        .group_by(ARContent.marker_status)
     )
     for status, n in by_status.all():
         content.add_metric([MarkerStatus(status).value], int(n))
@@ -83,7 +91,7 @@ async def business_families(session: AsyncSession) -> list[Metric]:
     most_viewed = await session.execute(
         select(ARContent.company_id, ARContent.unique_id, n_views)
         .join(ARViewSession, ARViewSession.content_id == ARContent.id)
-        .where(ARViewSession.created_at >= since)
+        .where(ARViewSession.created_at >= since, ARContent.deleted_at.is_(None))
         .group_by(ARContent.id, ARContent.company_id, ARContent.unique_id)
         .order_by(n_views.desc())
         .limit(TOP_CONTENT_LIMIT)

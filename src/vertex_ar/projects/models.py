@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vertex_ar.core.db import Base, TimestampMixin
+from vertex_ar.core.db import Base, TimestampMixin, TrashMixin
 
 
-class Project(TimestampMixin, Base):
+class Project(TrashMixin, TimestampMixin, Base):
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.audit.service import changed, record
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.content.service import ContentService
 from vertex_ar.core.schemas import PageParams
@@ -11,6 +12,7 @@ from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.projects.models import Project
 from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.projects.schemas import ProjectCreate, ProjectUpdate
+from vertex_ar.trash.operations import trash_project
 
 
 class ProjectService:
@@ -38,6 +40,8 @@ class ProjectService:
         project = await self.repository.add(
             Project(company_id=company_id, name=data.name, description=data.description)
         )
+        record(self.session, self.subject, "create", kind="project", item_id=project.id,
+               company_id=company_id, label=project.name)  # fmt: skip
         await self.session.commit()
         return project
 
@@ -46,13 +50,16 @@ class ProjectService:
         project = await self.repository.get(project_id)
         for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
             setattr(project, field, value)
+        record(self.session, self.subject, "update", kind="project", item_id=project.id,
+               company_id=project.company_id, label=changed(project.name, data))  # fmt: skip
         await self.session.commit()
         return project
 
     async def delete(self, project_id: int) -> None:
-        """Delete the project with its content (cascade) and then its media."""
+        """Move the project to the trash with its content (the viewer answers 410 for it)."""
         self.subject.require_editor()
         project = await self.repository.get(project_id)
-        await self.contents.delete_with_content(
-            project, company_id=project.company_id, project_id=project.id
-        )
+        await trash_project(self.session, project, self.subject)
+        record(self.session, self.subject, "delete", kind="project", item_id=project.id,
+               company_id=project.company_id, label=project.name)  # fmt: skip
+        await self.session.commit()

@@ -26,7 +26,9 @@ class RotationRepository:
 
     async def videos(self, content_id: int) -> Sequence[Video]:
         rows = await self.session.scalars(
-            select(Video).where(Video.content_id == content_id).order_by(Video.id)
+            select(Video)
+            .where(Video.content_id == content_id, Video.deleted_at.is_(None))
+            .order_by(Video.id)
         )
         return rows.all()
 

@@ -88,6 +88,10 @@ def create_celery(settings: Settings) -> Celery:
                 "task": "notifications.send",
                 "schedule": timedelta(seconds=settings.notification_send_seconds),
             },
+            "purge-trash": {
+                "task": "maintenance.purge_trash",
+                "schedule": timedelta(seconds=settings.trash_purge_seconds),
+            },
             "purge-deferred-storage-deletes": {
                 "task": "maintenance.purge_storage_deletes",
                 "schedule": timedelta(minutes=10),

@@ -14,11 +14,13 @@ from vertex_ar.content.expiry import deactivate_expired
 from vertex_ar.core.settings import Settings
 from vertex_ar.notifications.events import expiry_warnings, record_expired
 from vertex_ar.notifications.outbox import send_due
+from vertex_ar.trash.purge import purge_expired_trash
 
 DEACTIVATE_EXPIRED = "maintenance.deactivate_expired"
 PURGE_STORAGE_DELETES = "maintenance.purge_storage_deletes"
 EXPIRY_WARNINGS = "notifications.expiry_warnings"
 SEND_NOTIFICATIONS = "notifications.send"
+PURGE_TRASH = "maintenance.purge_trash"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ async def _purge(session: AsyncSession, settings: Settings) -> dict[str, Any]:
     return {"purged": await purge_pending_deletes(session, settings)}
 
 
+async def _purge_trash(session: AsyncSession, settings: Settings) -> dict[str, Any]:
+    return {"purged": await purge_expired_trash(session, settings)}
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -58,5 +64,7 @@ JOBS: dict[str, Job] = {
             "deliver due notifications and retry failed deliveries", _send),
         Job("purge-storage-deletes", PURGE_STORAGE_DELETES,
             "retry media deletes that failed while a storage backend was down", _purge),
+        Job("purge-trash", PURGE_TRASH,
+            "delete for good what has been in the trash for TRASH_RETENTION_DAYS", _purge_trash),
     )
 }  # fmt: skip

@@ -27,9 +27,12 @@ class UserRepository:
         """Whether the user's company is active (a superadmin belongs to none)."""
         if user.company_id is None:
             return True
-        return bool(
-            await self.session.scalar(select(Company.active).where(Company.id == user.company_id))
+        active = await self.session.scalar(
+            select(Company.active).where(
+                Company.id == user.company_id, Company.deleted_at.is_(None)
+            )  # a company in the trash is switched off for its users too
         )
+        return bool(active)
 
     async def revoke_company_tokens(self, company_id: int) -> None:
         """End every token of the company's users (suspension)."""

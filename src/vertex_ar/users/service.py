@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.audit.service import changed, record
 from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.core.errors import Conflict, Forbidden, InvalidInput
 from vertex_ar.core.schemas import PageParams
@@ -57,8 +58,19 @@ class UserService:
             role=data.role,
             company_id=company_id,
         )
+        self.session.add(user)
+        await self._flush_unique()
+        record(self.session, self.subject, "create", kind="user", item_id=user.id,
+               company_id=company_id, label=f"{user.email} ({user.role.value})")  # fmt: skip
         await self._commit_unique(user)
         return user
+
+    async def _flush_unique(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            raise _email_unavailable() from None
 
     async def _commit_unique(self, user: User) -> None:
         """Commit; a concurrent request that took the email first makes it a 409, not a 500
@@ -91,6 +103,8 @@ class UserService:
                 raise Forbidden("you cannot deactivate yourself")
             user.active = changes["active"]
             user.token_version += 1  # a reactivated account starts with fresh tokens only
+        record(self.session, self.subject, "update", kind="user", item_id=user.id,
+               company_id=user.company_id, label=changed(user.email, data))  # fmt: skip
         await self._commit_unique(user)
         return user
 
@@ -105,5 +119,7 @@ class UserService:
         user = await self.repository.get(user_id)
         if user.id == self.subject.user_id:
             raise Forbidden("you cannot delete yourself")
+        record(self.session, self.subject, "delete", kind="user", item_id=user.id,
+               company_id=user.company_id, label=user.email)  # fmt: skip
         await self.repository.delete(user)
         await self.session.commit()

@@ -21,22 +21,24 @@ class PublicContent:
     company_id: int
     unique_id: str
     title: str
-    active: bool  # the content and its project
+    active: bool  # the content and its project (in the trash: off)
     expires_at: datetime | None
     marker_status: MarkerStatus
     marker_key: str | None
     portrait_width: int
     portrait_height: int
-    company_active: bool
+    company_active: bool  # in the trash: off
     timezone: str
 
 
 # PublicContent's fields, in order (from ARContent joined with its Project and Company).
 _CONTENT_COLUMNS = (
     ARContent.id, ARContent.company_id, ARContent.unique_id, ARContent.title,
-    and_(ARContent.active, Project.active), ARContent.expires_at, ARContent.marker_status,
-    ARContent.marker_key, ARContent.portrait_width, ARContent.portrait_height, Company.active,
-    Company.timezone,
+    and_(ARContent.active, Project.active, ARContent.deleted_at.is_(None),
+         Project.deleted_at.is_(None)),
+    ARContent.expires_at, ARContent.marker_status, ARContent.marker_key,
+    ARContent.portrait_width, ARContent.portrait_height,
+    and_(Company.active, Company.deleted_at.is_(None)), Company.timezone,
 )  # fmt: skip
 
 
@@ -73,7 +75,7 @@ class PublicContentRepository:
             .join(Company, Company.id == ARContent.company_id)
             .outerjoin(StorageConnection, StorageConnection.id == Company.storage_connection_id)
             .outerjoin(VideoRotationRule, VideoRotationRule.content_id == ARContent.id)
-            .outerjoin(Video, Video.content_id == ARContent.id)
+            .outerjoin(Video, and_(Video.content_id == ARContent.id, Video.deleted_at.is_(None)))
             .where(ARContent.unique_id == unique_id)
             .order_by(Video.id)
         )

@@ -11,7 +11,7 @@ from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.analytics.service import record_view_session
 from vertex_ar.connections.routing import sessions_beside, storage_for_connection
 from vertex_ar.content.models import MarkerStatus
-from vertex_ar.core.clock import local_now
+from vertex_ar.core.clock import has_expired, local_now
 from vertex_ar.core.errors import AppError, NotFound, ServiceUnavailable
 from vertex_ar.core.settings import Settings
 from vertex_ar.rotation.cache import RotationCache
@@ -42,7 +42,7 @@ def _showable(content: PublicContent | None, now: datetime | None) -> PublicCont
         raise NotFound("this AR experience does not exist")
     if not content.active or not content.company_active:
         raise Gone("this AR experience has been switched off", details={"reason": "inactive"})
-    if content.expires_at is not None and content.expires_at <= (now or datetime.now(UTC)):
+    if content.expires_at is not None and has_expired(content.expires_at, now):
         raise Gone(
             "this AR experience has expired",
             details={"reason": "expired", "expired_at": content.expires_at.isoformat()},
