@@ -13,6 +13,7 @@ from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.connections.service import ConnectionService
 from vertex_ar.content.endpoints import content_service
 from vertex_ar.content.service import ContentService
+from vertex_ar.notifications.service import NotificationService
 from vertex_ar.projects.service import ProjectService
 from vertex_ar.qr.service import QRService
 from vertex_ar.rotation.endpoints import rotation_cache
@@ -40,6 +41,10 @@ def companies(ctx: Context) -> CompanyService:
 
 def trash(ctx: Context) -> TrashService:
     return TrashService(ctx.session, ctx.user, ctx.settings)
+
+
+def notifications(ctx: Context) -> NotificationService:
+    return NotificationService(ctx.session, ctx.user, ctx.settings)
 
 
 def users(ctx: Context) -> UserService:
