@@ -49,8 +49,9 @@ def bearer(http: httpx.Client, email: str, password: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_app(folder: Path) -> Iterator[Live]:
-    """The app on a loopback port (SQLite, embedded broker) with one superadmin."""
+def live_app(folder: Path, **overrides: Any) -> Iterator[Live]:
+    """The app on a loopback port (SQLite, embedded broker) with one superadmin; `overrides`
+    are more settings (e.g. a loopback SMTP server)."""
     port = free_port()
     settings = Settings(
         env="test",
@@ -60,6 +61,7 @@ def live_app(folder: Path) -> Iterator[Live]:
         storage_root=folder / "data" / "storage",
         public_base_url=f"http://127.0.0.1:{port}",
         _env_file=None,  # type: ignore[call-arg]
+        **overrides,
     )
     migrate.upgrade(settings.database_url)
     engine = create_engine(sync_url(settings.database_url))

@@ -241,7 +241,8 @@ def test_every_page_is_accessible(live: Live, browser: Browser, scheme: str) -> 
     content = live.root.get("/api/ar-content").json()["items"]
     pages = ["/admin", "/admin/content", "/admin/content/new", "/admin/projects",
              "/admin/analytics", "/admin/team", "/admin/companies", "/admin/storage",
-             "/admin/profile", "/admin/trash", "/admin/content/999999"]  # fmt: skip
+             "/admin/profile", "/admin/trash", "/admin/notifications",
+             "/admin/content/999999"]  # fmt: skip
     pages += [f"/admin/content/{item['id']}" for item in content[:1]]
     for path in pages:
         page.goto(live.base_url + path)
