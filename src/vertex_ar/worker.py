@@ -23,6 +23,7 @@ from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
+from vertex_ar.notifications.events import marker_failed
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import create_celery
@@ -68,11 +69,16 @@ def run_job(job: Callable[[AsyncSession], Awaitable[T]]) -> T:
 def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
     settings = get_settings()
     try:
-        status = run_job(lambda session: compile_content_marker(session, settings, content_id))
+        status = run_job(
+            lambda session: compile_content_marker(
+                session, settings, content_id, marker_failed(settings)
+            )
+        )
     except (StorageError, OperationalError) as exc:
         if self.request.retries >= MARKER_MAX_RETRIES:
             error = f"storage or database unavailable: {exc}"
-            run_job(lambda session: mark_failed(session, content_id, error))
+            told = marker_failed(settings)
+            run_job(lambda session: mark_failed(session, content_id, error, told))
             raise
         # Exponential backoff: 2, 4, 8, 16, 32 s.
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +31,12 @@ from vertex_ar.storage.transaction import StagedWrites
 from vertex_ar.tasks.dispatch import TaskQueue
 
 log = structlog.get_logger(__name__)
+
+
+# Told of a marker's final failure (session, content id, error) inside the transaction that
+# records it, so that it is told exactly when the failure is stored (the entry point passes the
+# notifications' hook; `content` does not import `notifications`).
+MarkerFailed = Callable[[AsyncSession, int, str], Awaitable[None]]
 
 
 class MarkerCompileError(Exception):
@@ -146,7 +153,10 @@ async def _compile_while_leased(
 
 
 async def compile_content_marker(
-    session: AsyncSession, settings: Settings, content_id: int
+    session: AsyncSession,
+    settings: Settings,
+    content_id: int,
+    on_failed: MarkerFailed | None = None,
 ) -> MarkerStatus | None:
     """Compile and store the marker; returns the final status, or None when there was nothing
     for this delivery to do (the content is gone, or another worker holds or took its claim).
@@ -162,22 +172,32 @@ async def compile_content_marker(
         return content.marker_status if ready else None
 
     try:
-        return await _compile_claimed(session, settings, content, claim)
+        return await _compile_claimed(session, settings, content, claim, on_failed)
     except Exception:
         await _release(session, content_id, claim)  # so that the task's retry may claim it at once
         raise
 
 
 async def _compile_claimed(
-    session: AsyncSession, settings: Settings, content: ARContent, claim: str
+    session: AsyncSession,
+    settings: Settings,
+    content: ARContent,
+    claim: str,
+    on_failed: MarkerFailed | None,
 ) -> MarkerStatus | None:
     content_id = content.id
     storage = await storage_for_company(session, settings, content.company_id)
     try:
         compiled = await _compile_while_leased(session, settings, content, claim, storage)
     except MarkerCompileError as exc:
+        error = str(exc)
+
+        async def tell() -> None:
+            if on_failed is not None:
+                await on_failed(session, content_id, error)
+
         try:
-            await _finish(session, content_id, claim, MarkerStatus.failed, marker_error=str(exc))
+            await _finish(session, content_id, claim, MarkerStatus.failed, tell, marker_error=error)
         except ClaimLost:
             return None
         log.warning("marker.failed", content_id=content_id, error=str(exc))
@@ -194,6 +214,7 @@ async def _compile_claimed(
                 content_id,
                 claim,
                 MarkerStatus.ready,
+                None,
                 marker_key=key,
                 marker_quality=compiled.rating,
             )
@@ -207,9 +228,15 @@ async def _compile_claimed(
 
 
 async def _finish(
-    session: AsyncSession, content_id: int, claim: str, status: MarkerStatus, **values: Any
+    session: AsyncSession,
+    content_id: int,
+    claim: str,
+    status: MarkerStatus,
+    then: Callable[[], Awaitable[None]] | None,
+    **values: Any,
 ) -> None:
-    """Record the outcome if this compile still holds the claim; raise ClaimLost otherwise."""
+    """Record the outcome if this compile still holds the claim (and run `then` in the same
+    transaction); raise ClaimLost otherwise."""
     result = await session.execute(
         update(ARContent)
         .where(_claimed(content_id, claim))
@@ -219,6 +246,8 @@ async def _finish(
     if _rowcount(result) != 1:
         await session.rollback()
         raise ClaimLost
+    if then is not None:
+        await then()
     await session.commit()
 
 
@@ -237,7 +266,9 @@ async def _release(session: AsyncSession, content_id: int, claim: str) -> None:
         log.warning("marker.release_failed", content_id=content_id, exc_info=True)
 
 
-async def mark_failed(session: AsyncSession, content_id: int, error: str) -> None:
+async def mark_failed(
+    session: AsyncSession, content_id: int, error: str, on_failed: MarkerFailed | None = None
+) -> None:
     """Record a final failure after the task's retries are used up."""
     content = await session.get(ARContent, content_id)
     if content is not None and content.marker_status is not MarkerStatus.ready:
@@ -245,6 +276,9 @@ async def mark_failed(session: AsyncSession, content_id: int, error: str) -> Non
         content.marker_error = error
         content.marker_claim = None
         content.marker_lease_until = None
+        if on_failed is not None:
+            await session.flush()
+            await on_failed(session, content_id, error)
         await session.commit()
 
 

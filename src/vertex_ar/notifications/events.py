@@ -1,4 +1,5 @@
-"""The events that make notifications: content about to expire, content expired and switched off.
+"""The events that make notifications: content about to expire, content expired and switched off,
+a marker that failed.
 
 `expiry_warnings` (Beat, queue `notifications`): for each company, the active content expiring
 within one of its thresholds (default 7 and 1 days) that was not warned for that threshold yet;
@@ -7,10 +8,14 @@ smallest one it has reached; the larger ones count as told), however often the j
 
 `record_expired` runs inside the deactivation job's transaction (content.expiry): an item is
 switched off and told about in one commit, so it is told about exactly once.
+
+`marker_failed` runs inside the marker job's transaction that stores the failure: one message per
+content item and portrait (a redelivered compile that fails again tells nothing new).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,6 +46,7 @@ log = structlog.get_logger(__name__)
 
 EXPIRY_WARNING = "expiry_warning"
 CONTENT_EXPIRED = "content_expired"
+MARKER_FAILED = "marker_failed"
 MAX_WARNING_DAYS = 365
 DAY = timedelta(days=1)
 
@@ -240,5 +246,32 @@ def record_expired(settings: Settings) -> Callable[[AsyncSession, Sequence[int]]
             lines = [(i, item_line(settings, company, i, now)) for i in told]
             text = templates.expired(locale, company.name, [line for _, line in lines])
             await publish(session, settings, notification_id, text, prefs, _payload(locale, lines))
+
+    return hook
+
+
+def marker_failed(settings: Settings) -> Callable[[AsyncSession, int, str], Awaitable[None]]:
+    """The marker job's hook: tell the content's company that its marker failed."""
+
+    async def hook(session: AsyncSession, content_id: int, error: str) -> None:
+        item = await session.get(ARContent, content_id)
+        company = await session.get(Company, item.company_id) if item is not None else None
+        if item is None or company is None:
+            return
+        portrait = hashlib.sha256(item.portrait_key.encode()).hexdigest()[:16]
+        notification_id = await record(
+            session, company_id=company.id,
+            key=f"{MARKER_FAILED}:content={item.id}:portrait={portrait}",
+            kind=MARKER_FAILED, payload={},
+        )  # fmt: skip
+        if notification_id is None:
+            return  # told before: the same portrait failed again
+        prefs = await preferences(session, company.id)
+        locale = locale_of(prefs)
+        link = f"{settings.public_base_url.rstrip('/')}/admin/content/{item.id}"
+        text = templates.marker_failed(locale, company.name, item.title, error, link)
+        payload = {"locale": locale, "content_id": item.id, "unique_id": item.unique_id,
+                   "title": item.title, "error": error, "link": link}  # fmt: skip
+        await publish(session, settings, notification_id, text, prefs, payload)
 
     return hook

@@ -34,6 +34,11 @@ _TEXTS: dict[str, dict[str, str]] = {
             "This is a test message from Vertex AR for {company}: notifications reach you here."
         ),
         "truncated": "... the full list is in the notification inbox.",
+        "marker_failed_subject": 'Vertex AR: the AR marker of "{title}" ({company}) failed',
+        "marker_failed_body": (
+            'The AR marker of "{title}" could not be made, so its QR code cannot show the '
+            "video.\nReason: {error}\nThe item in the admin: {link}\n"
+        ),
     },
     "ru": {
         "expiry_subject": "Vertex AR: скоро истекает срок AR-материалов {company} ({count})",
@@ -54,6 +59,11 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Это проверочное сообщение Vertex AR для {company}: уведомления приходят сюда."
         ),
         "truncated": "... полный список — во входящих уведомлениях.",
+        "marker_failed_subject": "Vertex AR: не удалось создать AR-маркер «{title}» ({company})",
+        "marker_failed_body": (
+            "Не удалось создать AR-маркер «{title}», поэтому его QR-код не может показать "
+            "видео.\nПричина: {error}\nМатериал в админке: {link}\n"
+        ),
     },
 }
 
@@ -96,6 +106,13 @@ def expiry_warning(locale: str, company: str, items: Sequence[ItemLine]) -> Text
 
 def expired(locale: str, company: str, items: Sequence[ItemLine]) -> Text:
     return _listing(locale, company, items, "expired")
+
+
+def marker_failed(locale: str, company: str, title: str, error: str, link: str) -> Text:
+    return Text(
+        text(locale, "marker_failed_subject", company=company, title=title),
+        text(locale, "marker_failed_body", title=title, error=error, link=link),
+    )
 
 
 def test_message(locale: str, company: str) -> Text:
