@@ -118,7 +118,7 @@ async def test_inbox_shows_deliveries_and_marks_read(
         assert re.search(r"email · ops@alpha\.example: <span class=\"badge badge-ready\">Sent", row)
         assert "telegram · -100123" in row
         # Read-only settings: no Save, no test; a post is refused and changes nothing.
-        assert '<fieldset class="stack" disabled>' in page.text
+        assert '<fieldset class="stack bare-fieldset" disabled>' in page.text
         assert ">Save<" not in page.text and "Send test message" not in page.text
         token = await _csrf(http, PAGE)
         refused = await http.post(
