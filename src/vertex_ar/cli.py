@@ -1,4 +1,5 @@
-"""The `vertex-ar` command: operator commands (db, serve, worker) and each domain's own."""
+"""The `vertex-ar` command: operator commands (db, serve, worker) and each domain's own (admin,
+marker, storage, backup)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from vertex_ar.backups import cli as backup_cli
     from vertex_ar.connections import cli as storage_cli
     from vertex_ar.markers import cli as marker_cli
     from vertex_ar.users import cli as users_cli
@@ -29,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_cli.register(commands)
     marker_cli.register(commands)
     storage_cli.register(commands)
+    backup_cli.register(commands)
     return parser
 
 
