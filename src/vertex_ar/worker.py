@@ -1,8 +1,8 @@
 """The worker: its Celery app and the task wrappers (`celery -A vertex_ar.worker worker`).
 
 Each task is a thin wrapper that runs one domain job (`content.marker_job`, `content.expiry`,
-`connections.routing`) in one session. The web process sends tasks by name (`tasks.dispatch`) and
-never imports this module.
+`connections.routing`) in one session, or `backups.service` (its own connections and tools). The
+web process sends tasks by name (`tasks.dispatch`) and never imports this module.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
+from vertex_ar.backups.service import run_backup
 from vertex_ar.connections.routing import purge_pending_deletes
 from vertex_ar.content.expiry import deactivate_expired
 from vertex_ar.content.marker_job import compile_content_marker, mark_failed
@@ -27,7 +28,7 @@ from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
-from vertex_ar.tasks.config import create_celery
+from vertex_ar.tasks.config import BACKUP_TASK, create_celery
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
 
@@ -91,6 +92,13 @@ def deactivate_expired_content() -> int:
 def purge_storage_deletes() -> int:
     """Deletes that failed while a storage backend was down (see connections.routing)."""
     return run_job(lambda session: purge_pending_deletes(session, get_settings()))
+
+
+@celery_app.task(name=BACKUP_TASK)
+def create_backup() -> str:
+    """`vertex-ar backup create` on BACKUP_SCHEDULE: the same code, retention included; a failure
+    is logged (`backup.failed`, `backups.service.on_backup_failed`) and fails the task."""
+    return str(run_backup(get_settings()).path)
 
 
 @worker_ready.connect
