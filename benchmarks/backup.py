@@ -1,15 +1,17 @@
 """Backups at scale: `vertex-ar backup create / verify / restore` over N content rows and M MB of
 local media, on SQLite and PostgreSQL: the RPO/RTO figures in the README.
 
-    .venv/bin/python -m benchmarks.backup [--rows 10000] [--media-mb 500] [--runs 3]
+    .venv/bin/python -m benchmarks.backup [--rows 10000] [--media-mb 500] [--runs 3] [--warm]
                                           [--postgres URL] [--dir FOLDER]
 
 Each content row gets a portrait (a tenth of its media share), a video (the rest), a marker row,
 a QR key and 3 view sessions; the media bytes are random (incompressible, like video). The
 operations are the CLI's own functions (`vertex_ar.backups.service`). Restore runs into an emptied
-database after the media were deleted, i.e. the disaster case. Medians of `--runs`; the 1-minute
-load average is printed because the machine is shared. `--dir` puts the data and the backups on
-the disk to measure (default: a temp folder).
+database after the media were deleted, i.e. the disaster case. Before each step our files are
+written back and dropped from the page cache (`posix_fadvise`), so reads come from the disk;
+`--warm` skips that. PostgreSQL's own files stay cached (the database is tens of MB). Medians of
+`--runs`; the 1-minute load average is printed because the machine is shared. `--dir` puts the
+data and the backups on the disk to measure (default: a temp folder).
 """
 
 from __future__ import annotations
@@ -99,6 +101,19 @@ def seed(url: str, storage: Path, rows: int, media_mb: int) -> int:
     return written
 
 
+def evict(folder: Path) -> None:
+    """Drop our own files from the page cache (written back first), so every operation reads
+    from the disk as a server's would after a day of other work; other processes' pages stay."""
+    os.sync()
+    for path in folder.rglob("*"):
+        if path.is_file():
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(descriptor)
+
+
 def empty(url: str) -> None:
     engine = create_engine(sync_url(url))
     with engine.begin() as conn:
@@ -107,7 +122,9 @@ def empty(url: str) -> None:
     engine.dispose()
 
 
-def bench(label: str, url: str, folder: Path, rows: int, media_mb: int, runs: int) -> Row:
+def bench(
+    label: str, url: str, folder: Path, rows: int, media_mb: int, runs: int, warm: bool
+) -> Row:
     data = folder / label.lower()
     settings = Settings(
         env="test", database_url=url, data_dir=data, storage_root=data / "storage",
@@ -123,16 +140,22 @@ def bench(label: str, url: str, folder: Path, rows: int, media_mb: int, runs: in
     for run in range(runs):
         backups = data / "backups"
         shutil.rmtree(backups, ignore_errors=True)  # one backup on disk at a time
+        if not warm:
+            evict(data)
         started = time.perf_counter()
         created = create_backup(settings, backups)
         creates.append(time.perf_counter() - started)
         size = created.manifest.size_bytes
+        if not warm:
+            evict(data)
         started = time.perf_counter()
         report = verify_backup(settings, created.path)
         verifies.append(time.perf_counter() - started)
         assert report.ok, report.problems
         empty(url)
         shutil.rmtree(settings.storage_root)
+        if not warm:
+            evict(data)
         started = time.perf_counter()
         restore_backup(settings, created.path)
         restores.append(time.perf_counter() - started)
@@ -148,6 +171,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--media-mb", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--warm", action="store_true", help="leave the files in the page cache between steps"
+    )
     parser.add_argument("--dir", type=Path, help="where data and backups go (default: temp)")
     parser.add_argument(
         "--postgres",
@@ -160,7 +186,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-backup-", dir=args.dir) as name:
         folder = Path(name)
         sqlite = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-        results.append(bench("SQLite", sqlite, folder, args.rows, args.media_mb, args.runs))
+        results.append(
+            bench("SQLite", sqlite, folder, args.rows, args.media_mb, args.runs, args.warm)
+        )
 
         admin_url = make_url(args.postgres).set(drivername="postgresql")
         try:
@@ -175,15 +203,15 @@ def main() -> None:
                 url = make_url(args.postgres).set(database=db)
                 results.append(
                     bench("PostgreSQL", url.render_as_string(hide_password=False), folder,
-                          args.rows, args.media_mb, args.runs)
+                          args.rows, args.media_mb, args.runs, args.warm)
                 )  # fmt: skip
             finally:
                 admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
                 admin.close()
 
     print(f"\n{args.rows:,} content rows, {args.media_mb:,} MB of media; medians of "
-          f"{args.runs} runs; load average (1 min): {os.getloadavg()[0]:.1f}; "
-          f"{os.cpu_count()} CPUs")  # fmt: skip
+          f"{args.runs} runs, {'warm' if args.warm else 'cold'} page cache; load average "
+          f"(1 min): {os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")  # fmt: skip
     print(f"{'database':<12} {'backup MB':>10} {'create s':>9} {'verify s':>9} {'restore s':>10}")
     for r in results:
         print(f"{r.label:<12} {r.backup_bytes / 2**20:>10,.0f} {r.create_s:>9.1f} "

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import redis
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from tests.support.backends import Backend, empty_all_tables
+from tests.support.backends import Backend, admin_conninfo, empty_all_tables
 from tests.support.content import ready_content, storage_files
 from tests.support.tenants import Tenant
 from vertex_ar.core.settings import Settings
@@ -85,6 +86,12 @@ async def _status(settings: Settings, unique_id: str) -> int:
         return (await http.get(f"/api/ar/{unique_id}/active-video")).status_code
 
 
+def _drop_schema(url: str) -> None:
+    with psycopg.connect(admin_conninfo(url), autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
 def _flush_cache(backend: Backend) -> None:
     if backend.cache_url:  # the answers below come from the database, not from the cache
         redis.Redis.from_url(backend.cache_url).flushdb()
@@ -143,11 +150,16 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
     assert "ar_content (2)" in refused.stderr
     assert (await client.get(f"/api/ar/{later['unique_id']}/active-video")).status_code == 200
 
-    # Disaster: every row and every media file gone.
-    empty_all_tables(settings.database_url)
+    # Disaster: every media file gone, and the database emptied (SQLite) or its schema dropped
+    # (PostgreSQL: as a database created afresh, no migrations run).
+    if backend.name == "postgresql":
+        _drop_schema(settings.database_url)
+    else:
+        empty_all_tables(settings.database_url)
     shutil.rmtree(settings.storage_root)
     _flush_cache(backend)
-    assert await _status(settings, uid) == 404
+    if backend.name == "sqlite":
+        assert await _status(settings, uid) == 404
 
     restored = _ok(_cli(settings, "restore", str(path)))
     assert restored["row_counts"]["ar_content"] == 1
@@ -232,10 +244,6 @@ async def test_verify_detects_tampering(
 
 
 def _assert_no_scratch_databases(url: str, name: str) -> None:
-    import psycopg
-
-    from tests.support.backends import admin_conninfo
-
     with psycopg.connect(admin_conninfo(url), autocommit=True) as admin:
         rows = admin.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{name[:40]}_verify_%",)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -124,7 +125,9 @@ def create_backup(settings: Settings, folder: Path | None = None) -> Created:
                 files=files,
             )
             (partial / MANIFEST).write_text(manifest.model_dump_json(indent=1))
+            os.sync()  # every byte on disk before the backup gets its name
             partial.rename(folder / name)
+            _fsync_folder(folder)
         except database.DatabaseBackupError as exc:
             raise BackupError(str(exc)) from exc
         except (psycopg.Error, sqlite3.Error) as exc:
@@ -140,6 +143,14 @@ def create_backup(settings: Settings, folder: Path | None = None) -> Created:
         media_objects=len(objects), pruned=len(pruned),
     )  # fmt: skip
     return created
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def on_backup_failed(settings: Settings, error: str) -> None:
@@ -418,6 +429,7 @@ def restore_backup(settings: Settings, path: Path, *, force: bool = False) -> Re
         raise BackupError(
             "media not restored, the database left as it was: " + "; ".join(media.problems[:20])
         )
+    os.sync()  # the media on disk before the database names them
     try:
         database.restore(dump_file, settings.database_url)
         counts, revision = database.row_counts(settings.database_url)
