@@ -233,9 +233,11 @@ def list_backups(folder: Path) -> list[Listed]:
 
 
 def _prune_locked(settings: Settings, folder: Path) -> list[str]:
-    backups = [(b.name, b.created_at) for b in list_backups(folder) if b.created_at is not None]
+    # Only readable backups count: an unreadable one must not take a good one's place, and is
+    # left for the operator (`backup list` shows its problem).
+    backups = [(b.name, b.manifest.created_at) for b in list_backups(folder) if b.manifest]
     kept = retention.keep(
-        [(name, when) for name, when in backups if when is not None],
+        backups,
         daily=settings.backup_keep_daily,
         weekly=settings.backup_keep_weekly,
         monthly=settings.backup_keep_monthly,
