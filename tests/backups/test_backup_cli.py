@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +277,36 @@ def test_verify_and_restore_name_what_is_not_a_backup(settings: Settings, tmp_pa
     assert done.returncode == 1 and "is not a backup: no manifest.json" in done.stderr
     done = _cli(settings, "restore", str(tmp_path / "nowhere"))
     assert done.returncode == 1 and "is not a backup" in done.stderr
+
+
+def test_unchanged_media_are_shared_with_the_previous_backup(
+    settings: Settings, tmp_path: Path
+) -> None:
+    kept, changed = (
+        settings.storage_root / "1/videos/kept.mp4",
+        settings.storage_root / "1/qr/c.png",
+    )
+    for path, data in ((kept, os.urandom(50_000)), (changed, b"first version")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    folder = tmp_path / "b"
+    first = _ok(_cli(settings, "create", "--dir", str(folder)))
+    assert first["media"]["linked_to_previous_backup"] == 0
+    # Made yesterday (retention keeps one backup per day: the newest).
+    yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    first_path = folder / yesterday.strftime("vertex_ar-%Y%m%dT%H%M%SZ")
+    Path(first["path"]).rename(first_path)
+    manifest = json.loads((first_path / "manifest.json").read_text())
+    manifest.update(name=first_path.name, created_at=yesterday.isoformat())
+    (first_path / "manifest.json").write_text(json.dumps(manifest))
+    changed.write_bytes(b"second version")  # same key, other bytes: must not be linked
+    second = _ok(_cli(settings, "create", "--dir", str(folder)))
+    assert second["media"] == {"objects": 2, "bytes": 50_000 + 14, "linked_to_previous_backup": 1}
+    assert second["pruned"] == []
+
+    old, new = first_path / "media", Path(second["path"]) / "media"
+    assert (new / "1/videos/kept.mp4").stat().st_ino == (old / "1/videos/kept.mp4").stat().st_ino
+    assert (new / "1/qr/c.png").read_bytes() == b"second version"
+    assert (old / "1/qr/c.png").read_bytes() == b"first version"
+    shutil.rmtree(first_path)  # pruning the first backup leaves the second whole
+    assert _ok(_cli(settings, "verify", second["path"]))["ok"] is True

@@ -7,6 +7,7 @@ folder) are not in the platform's storage and not in the backup: those backends 
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,19 +28,55 @@ def stored_objects(root: Path) -> list[Path]:
     )
 
 
-def copy_media(root: Path, folder: Path) -> tuple[list[MediaObject], dict[str, FileEntry]]:
-    """Copy every object into `folder/media/<key>`: (manifest objects, backup files)."""
-    objects: list[MediaObject] = []
-    files: dict[str, FileEntry] = {}
+@dataclass
+class MediaCopy:
+    objects: list[MediaObject] = field(default_factory=list)
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    linked: int = 0  # hard links to the previous backup's identical file (no bytes written)
+
+
+def copy_media(
+    root: Path,
+    folder: Path,
+    previous: Path | None = None,
+    known: dict[str, MediaObject] | None = None,
+) -> MediaCopy:
+    """Copy every object into `folder/media/<key>`. An object the previous backup (`previous`,
+    its manifest's objects `known`) holds with the same SHA-256, checked on both sides, is hard
+    linked instead: keys are never rewritten, so backups share their unchanged media on disk."""
+    result = MediaCopy()
+    known = known or {}
     for path in stored_objects(root):
         key = path.relative_to(root).as_posix()
+        target = folder / MEDIA_FOLDER / key
         try:
-            entry = copy_hashed(path, folder / MEDIA_FOLDER / key)
+            entry = _link_unchanged(path, target, previous, known.get(key))
+            if entry is None:
+                entry = copy_hashed(path, target)
+            else:
+                result.linked += 1
         except FileNotFoundError:
             continue  # deleted while we walked: it is gone from the platform too
-        objects.append(MediaObject(key=key, size=entry.size, sha256=entry.sha256))
-        files[f"{MEDIA_FOLDER}/{key}"] = entry
-    return objects, files
+        result.objects.append(MediaObject(key=key, size=entry.size, sha256=entry.sha256))
+        result.files[f"{MEDIA_FOLDER}/{key}"] = entry
+    return result
+
+
+def _link_unchanged(
+    source: Path, target: Path, previous: Path | None, before: MediaObject | None
+) -> FileEntry | None:
+    if previous is None or before is None or source.stat().st_size != before.size:
+        return None
+    old = previous / MEDIA_FOLDER / before.key
+    entry = sha256_of(source)
+    if entry.sha256 != before.sha256 or not old.is_file() or sha256_of(old) != entry:
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(old, target)
+    except OSError:  # another file system, or links not allowed: copy instead
+        return None
+    return entry
 
 
 @dataclass

@@ -54,6 +54,7 @@ class Created:
     manifest: Manifest
     manifest_sha256: str
     pruned: list[str] = field(default_factory=list)
+    media_linked: int = 0
 
     def as_json(self) -> dict[str, Any]:
         m = self.manifest
@@ -65,7 +66,11 @@ class Created:
             "alembic_revision": m.alembic_revision,
             "size_bytes": m.size_bytes,
             "database_file": {"name": m.database_file, **m.files[m.database_file].model_dump()},
-            "media": {"objects": len(m.media), "bytes": m.media_bytes},
+            "media": {
+                "objects": len(m.media),
+                "bytes": m.media_bytes,
+                "linked_to_previous_backup": self.media_linked,
+            },
             "row_counts": m.row_counts,
             "manifest_sha256": self.manifest_sha256,
             "pruned": self.pruned,
@@ -111,8 +116,11 @@ def create_backup(settings: Settings, folder: Path | None = None) -> Created:
             snapshot = database.dump(settings.database_url, partial)
             files = {snapshot.file_name: sha256_of(partial / snapshot.file_name)}
             root = Path(settings.storage_root).resolve()
-            objects, media_files = copy_media(root, partial)
-            files.update(media_files)
+            previous, before = _newest(folder) or (None, None)
+            known = {item.key: item for item in before.media} if before else {}
+            media = copy_media(root, partial, previous, known)
+            objects = media.objects
+            files.update(media.files)
             manifest = Manifest(
                 name=name,
                 created_at=now,
@@ -137,7 +145,9 @@ def create_backup(settings: Settings, folder: Path | None = None) -> Created:
         finally:
             shutil.rmtree(partial, ignore_errors=True)
         pruned = _prune_locked(settings, folder)
-    created = Created(folder / name, manifest, sha256_of(folder / name / MANIFEST).sha256, pruned)
+    created = Created(
+        folder / name, manifest, sha256_of(folder / name / MANIFEST).sha256, pruned, media.linked
+    )
     log.info(
         "backup.created", path=str(created.path), size_bytes=manifest.size_bytes,
         media_objects=len(objects), pruned=len(pruned),
@@ -230,6 +240,12 @@ def list_backups(folder: Path) -> list[Listed]:
         except BackupError as exc:
             found.append(Listed(path.name, path, None, str(exc)))
     return found
+
+
+def _newest(folder: Path) -> tuple[Path, Manifest] | None:
+    """The newest readable backup, whose unchanged media the next one links to."""
+    readable = [(b.path, b.manifest) for b in list_backups(folder) if b.manifest is not None]
+    return max(readable, key=lambda item: item[1].created_at, default=None)
 
 
 def _prune_locked(settings: Settings, folder: Path) -> list[str]:
