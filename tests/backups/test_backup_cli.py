@@ -27,6 +27,7 @@ from tests.support.backends import Backend, admin_conninfo, empty_all_tables
 from tests.support.content import ready_content, storage_files
 from tests.support.tenants import Tenant
 from vertex_ar.core.settings import Settings
+from vertex_ar.rotation.cache import PREFIX as ROTATION_PREFIX
 
 
 def _cli(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -36,6 +37,8 @@ def _cli(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedPr
         "DATABASE_URL": settings.database_url,
         "DATA_DIR": str(settings.data_dir),
         "STORAGE_ROOT": str(settings.storage_root),
+        "REDIS_CACHE_URL": settings.redis_cache_url,
+        "CELERY_BROKER_URL": settings.celery_broker_url,
         "LOG_JSON": "true",
         **extra,
     }
@@ -93,9 +96,9 @@ def _drop_schema(url: str) -> None:
         connection.execute("CREATE SCHEMA public")
 
 
-def _flush_cache(backend: Backend) -> None:
-    if backend.cache_url:  # the answers below come from the database, not from the cache
-        redis.Redis.from_url(backend.cache_url).flushdb()
+def _assert_no_cached_rotation(backend: Backend) -> None:
+    if backend.cache_url:  # the answers that follow come from the restored database
+        assert redis.Redis.from_url(backend.cache_url).keys(f"{ROTATION_PREFIX}:*") == []
 
 
 async def test_backup_then_restore_serves_the_same_content_and_files(
@@ -110,6 +113,8 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
     content = await ready_content(app, tenant_a, clips, title="Golden wedding")
     uid = content["unique_id"]
     before = await _what_the_viewer_serves(client, uid)
+    if backend.cache_url:  # the viewer's choice is cached: the restore must drop it
+        assert redis.Redis.from_url(backend.cache_url).keys(f"{ROTATION_PREFIX}:*") != []
     assert before["url_sha256"] == _sha(clips[0])
     media_before = {p.relative_to(settings.storage_root): _sha(p.read_bytes())
                     for p in storage_files(settings)}  # fmt: skip
@@ -158,7 +163,6 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
     else:
         empty_all_tables(settings.database_url)
     shutil.rmtree(settings.storage_root)
-    _flush_cache(backend)
     if backend.name == "sqlite":
         assert await _status(settings, uid) == 404
 
@@ -169,7 +173,7 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
     media_after = {p.relative_to(settings.storage_root): _sha(p.read_bytes())
                    for p in storage_files(settings)}  # fmt: skip
     assert media_after == media_before
-    _flush_cache(backend)
+    _assert_no_cached_rotation(backend)  # restore dropped the choices naming old ids
     async with _served(settings) as http:
         assert await _what_the_viewer_serves(http, uid) == before
         gone = await http.get(f"/api/ar/{later['unique_id']}/active-video")
@@ -196,7 +200,7 @@ async def test_force_replaces_a_database_holding_rows(
     assert (
         forced["media"]["unchanged"] == forced["media"]["restored"] + forced["media"]["unchanged"]
     )  # every file was still there
-    _flush_cache(backend)
+    _assert_no_cached_rotation(backend)
     assert await _status(settings, content["unique_id"]) == 200
     assert await _status(settings, later["unique_id"]) == 404
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import redis
 import structlog
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
@@ -35,6 +36,7 @@ from vertex_ar.backups.manifest import MANIFEST, Manifest, sha256_of
 from vertex_ar.backups.media import copy_media, restore_media
 from vertex_ar.core.migrate import alembic_config
 from vertex_ar.core.settings import Settings
+from vertex_ar.rotation.cache import PREFIX as ROTATION_PREFIX
 
 log = structlog.get_logger(__name__)
 
@@ -399,6 +401,21 @@ class Restored:
         }
 
 
+def _forget_cached_rotation(settings: Settings) -> None:
+    """The viewer's cached video choices name ids of the replaced database: drop them all."""
+    if not settings.redis_cache_url:
+        return
+    client = redis.Redis.from_url(settings.redis_cache_url, socket_timeout=5)
+    try:
+        keys = list(client.scan_iter(match=f"{ROTATION_PREFIX}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    except redis.RedisError as exc:  # the entries expire within a day anyway
+        log.warning("backup.cache_not_cleared", error=str(exc))
+    finally:
+        client.close()
+
+
 def _head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -456,6 +473,7 @@ def restore_backup(settings: Settings, path: Path, *, force: bool = False) -> Re
     mismatches = _compare_counts(manifest.row_counts, counts)
     if mismatches:
         raise BackupError("restored, but the rows differ: " + "; ".join(mismatches))
+    _forget_cached_rotation(settings)
     log.info(
         "backup.restored", path=str(path), media_restored=media.restored,
         revision=revision, forced=force and bool(occupied),
