@@ -12,7 +12,6 @@ extra; an object deleted in between is missing (its row was deleted right after 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import re
 import shutil
@@ -482,7 +481,3 @@ def restore_backup(settings: Settings, path: Path, *, force: bool = False) -> Re
         path, counts, revision, _head_revision(), media.restored, media.unchanged,
         media.bytes_written,
     )  # fmt: skip
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=False)
