@@ -25,7 +25,8 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY src ./src
 RUN uv sync --frozen --no-dev --no-editable
 
-# --- Runtime: the virtualenv, the viewer assets, ffmpeg for video metadata, curl for the health check.
+# --- Runtime: the virtualenv, the viewer assets, ffmpeg for video metadata, curl for the health check,
+# the PostgreSQL client tools (pg_dump, pg_restore, psql; 15, as the server) for `vertex-ar backup`.
 FROM python:3.11-slim AS runtime
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -41,7 +42,7 @@ ENV PYTHONUNBUFFERED=1 \
 # pinning them (DL3008) would break rebuilds instead of making them reproducible.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg curl \
+    && apt-get install -y --no-install-recommends ffmpeg curl postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid 1000 appuser \
     && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /app --shell /usr/sbin/nologin appuser

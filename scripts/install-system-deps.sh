@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the test suite talks to: a real browser, ffmpeg for test videos, nginx (nginx -t
-# and a loopback edge), prometheus for promtool, the PostgreSQL client tools for the backup test,
+# and a loopback edge), prometheus for promtool, the PostgreSQL client tools (pg_dump, pg_restore, psql) for
+# `vertex-ar backup` and its tests,
 # wrk for benchmarks/scan_path.py.
 # Installs only what is missing; needs root (CI and the dev machines run as root).
 set -euo pipefail
@@ -9,7 +10,7 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v promtool >/dev/null || need+=(prometheus)
-command -v pg_restore >/dev/null || need+=(postgresql-client)
+command -v pg_restore >/dev/null && command -v psql >/dev/null || need+=(postgresql-client)
 command -v wrk >/dev/null || need+=(wrk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,4 +1,5 @@
-"""The `vertex-ar` command: operator commands (db, serve, worker) and each domain's own."""
+"""The `vertex-ar` command: operator commands (db, serve, worker) and each domain's own (admin,
+marker, storage, backup)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from vertex_ar.backups import cli as backup_cli
     from vertex_ar.connections import cli as storage_cli
     from vertex_ar.markers import cli as marker_cli
     from vertex_ar.tasks import cli as jobs_cli
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     marker_cli.register(commands)
     storage_cli.register(commands)
     jobs_cli.register(commands)
+    backup_cli.register(commands)
     return parser
 
 

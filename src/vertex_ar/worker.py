@@ -1,8 +1,8 @@
 """The worker: its Celery app and the task wrappers (`celery -A vertex_ar.worker worker`).
 
 Each task is a thin wrapper that runs one domain job (`content.marker_job`, or a periodic job of
-`tasks.jobs`) in one session. The web process sends tasks by name (`tasks.dispatch`) and
-never imports this module.
+`tasks.jobs`) in one session, or `backups.service` (its own connections and tools). The web
+process sends tasks by name (`tasks.dispatch`) and never imports this module.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
+from vertex_ar.backups.service import run_backup
 from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
@@ -26,7 +27,7 @@ from vertex_ar.core.settings import get_settings
 from vertex_ar.notifications.events import marker_failed
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
-from vertex_ar.tasks.config import create_celery
+from vertex_ar.tasks.config import BACKUP_TASK, create_celery
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
 from vertex_ar.tasks.jobs import JOBS, Job
@@ -99,6 +100,13 @@ def _periodic(job: Job) -> None:
 
 for _job in JOBS.values():
     _periodic(_job)
+
+
+@celery_app.task(name=BACKUP_TASK)
+def create_backup() -> str:
+    """`vertex-ar backup create` on BACKUP_SCHEDULE: the same code, retention included; a failure
+    is logged (`backup.failed`, `backups.service.on_backup_failed`) and fails the task."""
+    return str(run_backup(get_settings()).path)
 
 
 @worker_ready.connect

@@ -144,6 +144,19 @@ def test_users(services: dict[str, dict[str, Any]]) -> None:
         assert services[name]["user"] == "1000:1000", name
 
 
+def test_backup_service_and_scheduled_backups(services: dict[str, dict[str, Any]]) -> None:
+    """The backup service runs our CLI on our image; Beat's backups run in the worker, which
+    writes into the same ./backups folder."""
+    backup = services["backup"]
+    assert backup["image"] == services["app"]["image"]
+    assert backup["command"] == ["vertex-ar", "backup", "create"]
+    assert "entrypoint" not in backup  # the image's entry point
+    for name in ("backup", "celery-worker"):
+        assert services[name]["environment"]["BACKUP_DIR"] == "/backups", name
+        assert {"./backups:/backups", "media_data:/app/storage"} <= set(services[name]["volumes"])
+    assert backup["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
 def test_worker_and_beat_commands(services: dict[str, dict[str, Any]]) -> None:
     """Compose's copies of the worker's command line are the one in tasks/config.py."""
     assert services["celery-worker"]["command"] == worker_command("INFO", "--metrics-port=9808")

@@ -58,7 +58,7 @@ def test_runtime_environment_and_packages(stages: list[Stage]) -> None:
     words = apt.args.replace("&&", " ").split()
     installed = {w for w in words[words.index("install") + 1 :] if not w.startswith("-")}
     installed -= {"rm", "/var/lib/apt/lists/*"}
-    assert installed == {"ffmpeg", "curl"}
+    assert installed == {"ffmpeg", "curl", "postgresql-client"}  # pg_dump for `vertex-ar backup`
     assert "--no-install-recommends" in words
 
 

@@ -145,6 +145,17 @@ class Settings(BaseSettings):
     # MindAR and three.js are served from the npm-installed packages in this folder.
     node_modules_dir: Path = Path("node_modules")
 
+    # Backups (`vertex-ar backup ...`, vertex_ar.backups): one folder per backup under BACKUP_DIR
+    # (empty: DATA_DIR/backups). BACKUP_SCHEDULE: when Beat makes one: `off`, `hourly`, `daily`
+    # (03:00 UTC), `weekly` (Sunday 03:00 UTC) or five crontab fields in UTC ("30 2 * * *").
+    # After each backup, the newest of each of the last KEEP_DAILY days, KEEP_WEEKLY ISO weeks and
+    # KEEP_MONTHLY months are kept; older ones are deleted.
+    backup_dir: str = ""
+    backup_schedule: str = "daily"
+    backup_keep_daily: int = Field(default=7, ge=1)
+    backup_keep_weekly: int = Field(default=4, ge=0)
+    backup_keep_monthly: int = Field(default=12, ge=0)
+
     @field_validator("metrics_allowed_networks")
     @classmethod
     def _networks_parse(cls, value: str) -> str:
@@ -167,6 +178,10 @@ class Settings(BaseSettings):
             if problem := password_problem(self.admin_password):
                 raise ValueError(f"ADMIN_PASSWORD: {problem}")
         return self
+
+    @property
+    def backups_dir(self) -> Path:
+        return Path(self.backup_dir) if self.backup_dir else self.data_dir / "backups"
 
     @property
     def broker_url(self) -> str:

@@ -9,9 +9,11 @@ from typing import Any
 from celery import Celery
 from kombu import Exchange, Queue
 
+from vertex_ar.backups.schedule import backup_crontab
 from vertex_ar.core.settings import Settings
 
 QUEUES = ("markers", "notifications", "default")
+BACKUP_TASK = "maintenance.backup"
 WORKER_APP = "vertex_ar.worker"
 WORKER_CONCURRENCY = 2
 
@@ -52,6 +54,35 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    schedule: dict[str, dict[str, Any]] = {
+        "deactivate-expired-content": {
+            "task": "maintenance.deactivate_expired",
+            "schedule": timedelta(seconds=settings.expiry_check_seconds),
+        },
+        "expiry-warnings": {
+            "task": "notifications.expiry_warnings",
+            "schedule": timedelta(seconds=settings.expiry_warning_check_seconds),
+        },
+        "send-notifications": {
+            "task": "notifications.send",
+            "schedule": timedelta(seconds=settings.notification_send_seconds),
+        },
+        "purge-trash": {
+            "task": "maintenance.purge_trash",
+            "schedule": timedelta(seconds=settings.trash_purge_seconds),
+        },
+        "purge-deferred-storage-deletes": {
+            "task": "maintenance.purge_storage_deletes",
+            "schedule": timedelta(minutes=10),
+        },
+    }
+    backups = backup_crontab(settings.backup_schedule)
+    if backups is not None:  # `vertex-ar backup create` (then retention), run by a worker
+        schedule["backup"] = {"task": BACKUP_TASK, "schedule": backups}
+    return schedule
+
+
 def create_celery(settings: Settings) -> Celery:
     # The tasks are defined by `vertex_ar.worker`, the module that `celery -A` loads.
     app = Celery("vertex_ar", broker=settings.broker_url)
@@ -75,28 +106,7 @@ def create_celery(settings: Settings) -> Celery:
             "notifications.*": {"queue": "notifications"},
         },
         timezone="UTC",
-        beat_schedule={
-            "deactivate-expired-content": {
-                "task": "maintenance.deactivate_expired",
-                "schedule": timedelta(seconds=settings.expiry_check_seconds),
-            },
-            "expiry-warnings": {
-                "task": "notifications.expiry_warnings",
-                "schedule": timedelta(seconds=settings.expiry_warning_check_seconds),
-            },
-            "send-notifications": {
-                "task": "notifications.send",
-                "schedule": timedelta(seconds=settings.notification_send_seconds),
-            },
-            "purge-trash": {
-                "task": "maintenance.purge_trash",
-                "schedule": timedelta(seconds=settings.trash_purge_seconds),
-            },
-            "purge-deferred-storage-deletes": {
-                "task": "maintenance.purge_storage_deletes",
-                "schedule": timedelta(minutes=10),
-            },
-        },
+        beat_schedule=beat_schedule(settings),
         beat_schedule_filename=str((settings.data_dir / "celerybeat-schedule").resolve()),
     )
     return app
