@@ -20,14 +20,19 @@ from typing import Any
 import httpx
 import psycopg
 import redis
+from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from tests.support.backends import Backend, admin_conninfo, empty_all_tables
 from tests.support.content import ready_content, storage_files
 from tests.support.tenants import Tenant
+from vertex_ar.core import migrate
 from vertex_ar.core.settings import Settings
 from vertex_ar.rotation.cache import PREFIX as ROTATION_PREFIX
+
+# The migrations' head, which a backup of a current database records.
+HEAD = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
 
 
 def _cli(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -125,7 +130,7 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
     path = Path(created["path"])
     assert path.parent == backups and path.is_dir()
     assert created["database"] == backend.name
-    assert created["alembic_revision"] == "0005"
+    assert created["alembic_revision"] == HEAD
     assert created["row_counts"]["ar_content"] == 1
     assert created["row_counts"]["videos"] == 2
     assert created["media"]["objects"] == len(media_before)
@@ -146,7 +151,7 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
     listed = _cli(settings, "list", "--dir", str(backups), "--json")
     assert [b["name"] for b in _ok(listed)] == [path.name]
     table = _cli(settings, "list", "--dir", str(backups))
-    assert path.name in table.stdout and "0005" in table.stdout
+    assert path.name in table.stdout and HEAD in table.stdout
 
     # Something made after the backup: a restore must not silently throw it away.
     later = await ready_content(app, tenant_a, clips[:1], title="Made after the backup")
@@ -261,8 +266,10 @@ def test_a_failed_backup_leaves_nothing(
 ) -> None:
     backups = tmp_path / "backups"
     if backend.name == "sqlite":
-        broken = f"sqlite+aiosqlite:///{tmp_path / 'no-such.db'}"
-        expected = "no SQLite database at"
+        # (A missing file never gets here: the CLI refuses to run on no database at all.)
+        (tmp_path / "broken.db").write_bytes(b"not an SQLite file")
+        broken = f"sqlite+aiosqlite:///{tmp_path / 'broken.db'}"
+        expected = "the database cannot be read: file is not a database"
     else:
         broken = make_url(settings.database_url).set(database="no_such_database_here")
         broken = broken.render_as_string(hide_password=False)
