@@ -27,6 +27,7 @@ import pytest
 import uvicorn
 from PIL import Image
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
@@ -236,16 +237,43 @@ def _expected_plane(
     return result
 
 
+# Playback with sound only after a user gesture, as on phones: "muted === false" means something.
+GESTURE_AUTOPLAY = "--autoplay-policy=user-gesture-required"
+
+
 def _launch(playwright: Playwright, *args: str) -> Browser:
     return playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=[*CLOSED_NETWORK_ARGS, *args]
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*CLOSED_NETWORK_ARGS, GESTURE_AUTOPLAY, *args],
     )
+
+
+def _start(page: Page) -> None:
+    """The start screen comes first; its button is the gesture that starts everything."""
+    start = page.get_by_role("button", name="Start", exact=True)
+    start.click(timeout=30_000)
+
+
+def _wait_terminal(page: Page, console: list[str], timeout_ms: float) -> None:
+    try:
+        page.wait_for_function(
+            f"() => window.vertexViewer && {TERMINAL}.includes(window.vertexViewer.phase)",
+            timeout=timeout_ms,
+        )
+    except PlaywrightError:
+        state = page.evaluate(
+            """() => ({ viewer: window.vertexViewer, videos: [...document.querySelectorAll("video")]
+                  .map((v) => ({ cls: v.className, paused: v.paused, t: v.currentTime,
+                                 muted: v.muted, ready: v.readyState, w: v.videoWidth })) })"""
+        )
+        raise AssertionError(f"the viewer did not settle: {state}, console: {console}") from None
 
 
 def _video(page: Page) -> dict[str, Any]:
     state: dict[str, Any] = page.evaluate(
         """() => { const v = document.querySelector("video.source-video");
-                   return { t: v.currentTime, paused: v.paused, w: v.videoWidth,
+                   return { t: v.currentTime, paused: v.paused, muted: v.muted, w: v.videoWidth,
                             h: v.videoHeight, viewer: window.vertexViewer }; }"""
     )
     return state
@@ -273,10 +301,13 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
             page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
             opened = time.monotonic()
             page.goto(f"{live.base_url}/ar/{content['unique_id']}")
-            page.wait_for_function(
-                f"() => window.vertexViewer && {TERMINAL}.includes(window.vertexViewer.phase)",
-                timeout=90_000,
-            )
+            # Nothing starts before the tap: the start screen names the company and the print.
+            overlay = page.locator("#overlay")
+            assert overlay.get_attribute("data-state") == "start"
+            assert page.locator("#company").inner_text() == "Print Shop"
+            assert page.locator("#state-title").inner_text() == "Birthday poster"
+            _start(page)
+            _wait_terminal(page, console, 90_000)
             found_after = time.monotonic() - opened
             first = _video(page)
             assert first["viewer"]["phase"] == "playing", (first, console)
@@ -294,9 +325,11 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
             assert second["viewer"]["videoId"] == printed.todays_video
             assert (second["w"], second["h"]) == (96, 160)
             assert not second["paused"]
+            assert second["muted"] is False  # with sound, started by the tap
+            assert page.evaluate("() => document.querySelector('video.source-video').playsInline")
             assert second["t"] > first["t"], (first, second)
             assert page.locator("#sound").is_visible()
-            assert page.locator("#sound").inner_text() == "Tap for sound"
+            assert page.locator("#sound").inner_text() == "Sound on"
             assert plane_error < MAX_PLANE_ERROR_PX, (plane.tolist(), expected.tolist())
 
             # The print leaves the picture: the video pauses; it comes back: the video resumes.
@@ -354,6 +387,7 @@ def test_failures_explain_themselves(live: Live, printed: Print, tmp_path: Path)
             try:
                 page = browser.new_page(viewport=VIEWPORT)
                 page.goto(url)
+                _start(page)
                 page.wait_for_function(
                     f"() => window.vertexViewer && {TERMINAL}.includes(window.vertexViewer.phase)",
                     timeout=60_000,

@@ -13,6 +13,7 @@ class ActiveVideoRead(BaseModel):
 
     unique_id: str
     title: str
+    company_name: str = Field(description="shown on the start screen")
     video_id: int
     url: str
     mime: str

@@ -1,6 +1,6 @@
 // Vertex AR viewer: MindAR finds the print, a plane on it plays today's video.
 //
-// States (overlay data-state): loading → scanning ⇄ playing, or one of the failures
+// States (overlay data-state): start → (tap "Start") loading → scanning ⇄ playing, or one of the failures
 // no-webgl / insecure / no-camera / camera-denied / camera-busy / error.
 // window.vertexViewer holds the live state (read by the end-to-end test, handy when debugging).
 import * as THREE from "three";
@@ -13,6 +13,7 @@ const el = {
   title: document.getElementById("state-title"),
   text: document.getElementById("state-text"),
   action: document.getElementById("state-action"),
+  start: document.getElementById("start"),
   hint: document.getElementById("hint"),
   sound: document.getElementById("sound"),
 };
@@ -22,7 +23,7 @@ const START_TIMEOUT_MS = 60000;
 const MAX_LINK_REFRESHES = 3;
 
 const state = {
-  phase: "loading",
+  phase: "start",
   videoId: config.video_id,
   foundCount: 0,
   lostCount: 0,
@@ -145,8 +146,8 @@ function createVideo(info) {
   const video = document.createElement("video");
   video.className = "source-video";
   video.crossOrigin = "anonymous"; // a storage backend may serve from its own host (CORS)
-  video.muted = true; // autoplay rules: start muted, the user taps for sound
-  video.defaultMuted = true;
+  // With sound: the "Start" tap is the user gesture that allows it (see unlock).
+  video.muted = false;
   video.playsInline = true;
   video.setAttribute("playsinline", "");
   video.setAttribute("webkit-playsinline", "");
@@ -207,14 +208,38 @@ function updateSoundButton(video) {
 }
 
 function play(video) {
+  const refused = () => {
+    // Even muted playback can be refused (low-power mode): one tap starts it.
+    el.sound.hidden = false;
+    el.sound.textContent = "Tap to play";
+  };
   video.play().then(
     () => updateSoundButton(video),
     () => {
-      // Even muted autoplay can be refused (low-power mode): one tap starts it.
-      el.sound.hidden = false;
-      el.sound.textContent = "Tap to play";
+      if (video.muted) return refused();
+      // Sound refused (no gesture reached this element): play muted, a tap turns sound on.
+      video.muted = true;
+      video.play().then(() => updateSoundButton(video), refused);
     },
   );
+}
+
+// Called inside the "Start" tap: a play() from a user gesture lets this element play with sound
+// later (iOS), when the print is found. Paused again at once unless the print is already in view.
+function unlock(video) {
+  video.muted = false;
+  const attempt = video.play();
+  if (attempt) {
+    attempt.then(
+      () => {
+        if (state.phase !== "playing") {
+          video.pause();
+          video.currentTime = 0;
+        }
+      },
+      () => {},
+    );
+  }
 }
 
 async function fetchMarker(url) {
@@ -254,13 +279,20 @@ function keepLinksFresh(video) {
   });
 }
 
-async function main() {
+function setLoading() {
+  setPhase("loading");
+  el.title.textContent = "Starting…";
+  el.text.textContent = "Getting the camera and the video ready.";
+}
+
+const video = createVideo(config);
+keepLinksFresh(video);
+
+async function startAR() {
   if (!hasWebGL()) return fail("no-webgl");
   if (!window.isSecureContext) return fail("insecure");
   if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return fail("no-camera");
 
-  const video = createVideo(config);
-  keepLinksFresh(video);
   let markerUrl;
   try {
     markerUrl = await fetchMarker(config.marker_url);
@@ -305,6 +337,12 @@ async function main() {
     return fail(kind, err ? String(err) : "camera");
   }
   state.startedAt = performance.now();
+  // MindAR relies on its camera <video>'s autoplay attribute, which a strict autoplay policy
+  // refuses (the element is not muted: only the attribute is set); play it ourselves.
+  if (mindar.video && mindar.video.paused) {
+    mindar.video.muted = true;
+    mindar.video.play().catch(() => {});
+  }
   const [markerWidth, markerHeight] = mindar.controller.markerDimensions[0];
   plane.setTargetAspect(markerHeight / markerWidth);
   // Count tracker frames for the session's fps; MindAR reports each processed frame.
@@ -344,4 +382,11 @@ async function main() {
   });
 }
 
-main().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));
+el.start.addEventListener("click", () => {
+  if (state.phase !== "start") return;
+  el.start.disabled = true;
+  unlock(video);
+  setLoading();
+  startAR().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));
+});
+el.start.disabled = false;
