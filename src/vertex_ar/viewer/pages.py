@@ -180,6 +180,7 @@ def viewer_page(video: ActiveVideoRead, node_modules: Path, session_url: str) ->
         company=html.escape(video.company_name),
         start_text=html.escape("Tap Start, then point the camera at the print."),
         start_label="Start",
+        retry_label="Try AR again",
         nonce=nonce,
         css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
         js_url=html.escape(assets.OWN_FILES.url("viewer.js")),

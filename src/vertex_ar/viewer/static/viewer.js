@@ -1,7 +1,9 @@
 // Vertex AR viewer: MindAR finds the print, a plane on it plays today's video.
 //
-// States (overlay data-state): start → (tap "Start") loading → scanning ⇄ playing, or one of the failures
-// no-webgl / insecure / no-camera / camera-denied / camera-busy / error.
+// States (overlay data-state): start → (tap "Start") loading → scanning ⇄ playing, or "fallback":
+// when AR cannot run (no WebGL, no or refused camera, engine not started in time, an error) the
+// video plays in a plain player with a note saying why; state.mode records the path taken
+// ("ar" or "fallback-<why>") and goes with the view session.
 // window.vertexViewer holds the live state (read by the end-to-end test, handy when debugging).
 import * as THREE from "three";
 import { MindARThree } from "mindar-image-three";
@@ -12,18 +14,21 @@ const el = {
   overlay: document.getElementById("overlay"),
   title: document.getElementById("state-title"),
   text: document.getElementById("state-text"),
-  action: document.getElementById("state-action"),
   start: document.getElementById("start"),
+  fallback: document.getElementById("fallback"),
+  fallbackNote: document.getElementById("fallback-note"),
+  retry: document.getElementById("fallback-retry"),
   hint: document.getElementById("hint"),
   sound: document.getElementById("sound"),
 };
 
 const SESSION_AFTER_MS = 30000;
-const START_TIMEOUT_MS = 60000;
+const START_TIMEOUT_MS = 30000; // the AR engine (tfjs + camera) must start within this
 const MAX_LINK_REFRESHES = 3;
 
 const state = {
   phase: "start",
+  mode: null,
   videoId: config.video_id,
   foundCount: 0,
   lostCount: 0,
@@ -36,28 +41,15 @@ const state = {
 window.vertexViewer = state;
 const openedAt = performance.now();
 
-const FAILURES = {
-  "no-webgl": [
-    "3D graphics unavailable",
-    "This browser cannot show 3D graphics (WebGL is off or unsupported). Update it, or open the link in Chrome or Safari.",
-  ],
-  insecure: [
-    "Camera unavailable on this link",
-    "Browsers only allow the camera on secure (https) pages. Scan the QR code again to open the secure link.",
-  ],
-  "no-camera": [
-    "No camera found",
-    "This experience needs a camera. Open the link on a phone or tablet with a rear camera.",
-  ],
-  "camera-denied": [
-    "Camera access needed",
-    "The camera is used only to find the print; nothing is recorded. Allow camera access for this site in the browser settings, then try again.",
-  ],
-  "camera-busy": [
-    "The camera is busy",
-    "Another app is using the camera. Close it, then try again.",
-  ],
-  error: ["Something went wrong", "The viewer could not start. Please reload the page."],
+// Why the plain player is shown (one short note each); "retry": AR may work after a reload.
+const FALLBACKS = {
+  "no-webgl": ["This browser cannot show AR (3D graphics are off or unsupported), so here is the video.", false],
+  insecure: ["The camera only works on the secure (https) link, so here is the video.", false],
+  "no-camera": ["No camera was found, so here is the video.", false],
+  "camera-denied": ["Without camera access AR cannot start, so here is the video. The camera is only used to find the print; nothing is recorded.", true],
+  "camera-busy": ["The camera is busy in another app, so here is the video.", true],
+  timeout: ["AR is taking too long to start on this device, so here is the video.", true],
+  error: ["AR could not start, so here is the video.", true],
 };
 
 function setPhase(phase) {
@@ -68,16 +60,31 @@ function setPhase(phase) {
   if (phase !== "playing") el.sound.hidden = true;
 }
 
-function fail(kind, detail) {
-  const [title, text] = FAILURES[kind] || FAILURES.error;
+let stopAR = () => {};
+
+// AR cannot run: the same <video> (unlocked by the Start tap) plays in a plain player.
+function fallback(kind, detail) {
+  if (state.phase === "fallback") return;
+  const [note, retry] = FALLBACKS[kind] || FALLBACKS.error;
   state.error = detail ? `${kind}: ${detail}` : kind;
-  setPhase(kind);
-  el.title.textContent = title;
-  el.text.textContent = text;
-  el.action.textContent = "Try again";
-  el.action.hidden = kind === "no-webgl" || kind === "no-camera";
-  el.action.onclick = () => location.reload();
+  state.mode = `fallback-${kind in FALLBACKS ? kind : "error"}`;
+  try {
+    stopAR();
+  } catch {
+    // the camera may never have started
+  }
+  setPhase("fallback");
+  el.overlay.hidden = true;
+  el.fallbackNote.textContent = note;
+  el.retry.hidden = !retry;
+  el.retry.onclick = () => location.reload();
+  video.className = "fallback-video";
+  video.controls = true;
+  el.fallback.insertBefore(video, el.retry);
+  el.fallback.hidden = false;
+  video.play().catch(() => {}); // refused: its controls start it
 }
+const fail = fallback;
 
 function hasWebGL() {
   try {
@@ -130,6 +137,7 @@ function sendSession() {
     time_to_detection_ms: state.timeToDetectionMs === null ? null : round(state.timeToDetectionMs, 1),
     fps: trackingSeconds > 1 ? Math.min(240, round(state.frames / trackingSeconds, 2)) : null,
     duration_seconds: Math.min(86400, round((now - openedAt) / 1000, 2)),
+    mode: state.mode,
   });
   // A string body goes as text/plain: no CORS preflight, accepted while the page unloads.
   if (!(navigator.sendBeacon && navigator.sendBeacon(config.session_url, body))) {
@@ -232,7 +240,7 @@ function unlock(video) {
   if (attempt) {
     attempt.then(
       () => {
-        if (state.phase !== "playing") {
+        if (state.phase !== "playing" && state.phase !== "fallback") {
           video.pause();
           video.currentTime = 0;
         }
@@ -253,7 +261,9 @@ async function fetchMarker(url) {
 function withTimeout(promise, ms, what) {
   return Promise.race([
     promise,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(Object.assign(new Error(`${what} timed out`), { timedOut: true })), ms),
+    ),
   ]);
 }
 
@@ -292,6 +302,7 @@ async function startAR() {
   if (!hasWebGL()) return fail("no-webgl");
   if (!window.isSecureContext) return fail("insecure");
   if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return fail("no-camera");
+  state.mode = "ar";
 
   let markerUrl;
   try {
@@ -316,6 +327,7 @@ async function startAR() {
   const anchor = mindar.addAnchor(0);
   anchor.group.add(plane.mesh);
   anchor.onTargetFound = () => {
+    if (state.phase === "fallback") return;
     state.foundCount += 1;
     if (state.timeToDetectionMs === null) {
       // Tracking begins a moment before start() resolves; a find in that moment counts as 0.
@@ -325,17 +337,24 @@ async function startAR() {
     play(video);
   };
   anchor.onTargetLost = () => {
+    if (state.phase === "fallback") return;
     state.lostCount += 1;
     video.pause();
     setPhase("scanning");
   };
 
+  stopAR = () => mindar.stop();
+  const starting = mindar.start();
+  // Started after the time limit: the plain player is showing, so the camera goes off again.
+  starting.then(() => state.phase === "fallback" && stopAR(), () => {});
   try {
-    await withTimeout(mindar.start(), START_TIMEOUT_MS, "starting the camera");
+    await withTimeout(starting, START_TIMEOUT_MS, "starting the camera");
   } catch (err) {
+    if (err && err.timedOut) return fail("timeout", String(err));
     const kind = err ? "error" : await cameraProblem();
     return fail(kind, err ? String(err) : "camera");
   }
+  if (state.phase === "fallback") return;
   state.startedAt = performance.now();
   // MindAR relies on its camera <video>'s autoplay attribute, which a strict autoplay policy
   // refuses (the element is not muted: only the attribute is set); play it ourselves.
