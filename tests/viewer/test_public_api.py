@@ -213,3 +213,39 @@ async def test_openapi_documents_the_public_api(client: httpx.AsyncClient) -> No
         for part in ref.split("/"):
             node = node[part]
     assert "/api/ar/{unique_id}/active-video" in spec["paths"]
+
+
+def _config(page: httpx.Response) -> dict[str, Any]:
+    found = re.search(r'id="viewer-config">(.*?)</script>', page.text, re.S)
+    assert found is not None
+    config: dict[str, Any] = json.loads(found.group(1))
+    return config
+
+
+async def test_the_start_screen_speaks_the_browsers_language(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await ready_content(app, tenant_a, clips, title="Birthday")
+    url = f"/ar/{content['unique_id']}"
+    english = await client.get(url)  # no Accept-Language: English
+    assert '<html lang="en">' in english.text
+    assert re.search(r'<button id="start"[^>]*>Start</button>', english.text)
+    assert english.headers["vary"] == "Accept-Language"
+    assert _config(english)["strings"]["fallback_no-webgl"].endswith("here is the video.")
+
+    russian = await client.get(url, headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
+    assert '<html lang="ru">' in russian.text
+    assert re.search(r'<button id="start"[^>]*>Начать</button>', russian.text)
+    assert "Наведите камеру на изображение" in russian.text
+    assert _config(russian)["lang"] == "ru"
+    assert _config(russian)["strings"]["sound_on"] == "Звук включён"
+    company = (await tenant_a.admin.get(f"/api/companies/{tenant_a.company_id}")).json()
+    assert _config(russian)["company_name"] == company["name"]
+    assert f'<p id="company" class="company">{company["name"]}</p>' in russian.text
+
+    # The best quality wins; languages we do not have fall back to English.
+    cases = {"en-US,en;q=0.9,ru;q=0.8": "en", "de-DE,ru;q=0.5": "ru", "de-DE,fr": "en",
+             "ru;q=0.2,en;q=0.7": "en", "RU": "ru", "ru;q=bad": "en"}  # fmt: skip
+    for header, lang in cases.items():
+        page = await client.get(url, headers={"Accept-Language": header})
+        assert f'<html lang="{lang}">' in page.text, header

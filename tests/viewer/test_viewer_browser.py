@@ -247,9 +247,9 @@ def _launch(playwright: Playwright, *args: str) -> Browser:
     )
 
 
-def _start(page: Page) -> None:
+def _start(page: Page, name: str = "Start") -> None:
     """The start screen comes first; its button is the gesture that starts everything."""
-    start = page.get_by_role("button", name="Start", exact=True)
+    start = page.get_by_role("button", name=name, exact=True)
     start.click(timeout=30_000)
 
 
@@ -384,27 +384,31 @@ def test_without_ar_the_video_plays_in_a_plain_player(
     live: Live, printed: Print, tmp_path: Path
 ) -> None:
     """No camera permission, or no WebGL: the tap still plays today's video, with sound, in a
-    plain player with a note saying why; the view session records the path taken."""
+    plain player with a note saying why; the view session records the path taken. A Russian
+    browser gets the page in Russian, the script's note included."""
     feed = tmp_path / "feed.y4m"
     write_feed(feed, _target_rgb(printed), POSE, seconds=1.0, fps=FEED_FPS)
     content = printed.content
     url = f"{live.base_url}/ar/{content['unique_id']}"
+    # reason: (Chromium flags, locale (Accept-Language), the Start button, words of the note)
     cases = {
         # The fake device exists, but the permission prompt is refused.
-        "camera-denied": ["--use-fake-device-for-media-stream", "--deny-permission-prompts",
-                          f"--use-file-for-fake-video-capture={feed}"],
-        "no-webgl": ["--disable-webgl", "--disable-3d-apis"],
+        "camera-denied": (["--use-fake-device-for-media-stream", "--deny-permission-prompts",
+                           f"--use-file-for-fake-video-capture={feed}"],
+                          "en-US", "Start", "here is the video"),
+        "no-webgl": (["--disable-webgl", "--disable-3d-apis"],
+                     "ru-RU", "Начать", "поэтому вот видео"),
     }  # fmt: skip
     console: list[str] = []
     with sync_playwright() as playwright:
-        for reason, args in cases.items():
+        for reason, (args, locale, start, words) in cases.items():
             sessions_before = len(_sessions(live.http, content["id"]))
             browser = _launch(playwright, *args)
             try:
-                page = browser.new_page(viewport=VIEWPORT)
+                page = browser.new_page(viewport=VIEWPORT, locale=locale)
                 page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
                 page.goto(url)
-                _start(page)
+                _start(page, start)
                 _wait_terminal(page, console, 60_000)
                 viewer = page.evaluate("() => window.vertexViewer")
                 assert (viewer["phase"], viewer["mode"]) == ("fallback", f"fallback-{reason}")
@@ -421,10 +425,11 @@ def test_without_ar_the_video_plays_in_a_plain_player(
                 )
                 assert playing == {"paused": False, "muted": False, "w": 96}  # today's video
                 note = page.locator("#fallback-note").inner_text()
-                assert "here is the video" in note and len(note) > 30, note
+                assert words in note and len(note) > 30, note
                 page.goto("about:blank")  # leaving sends the session
+                # (before the browser closes: closing at once would cut the beacon off)
+                session = _new_session(live.http, content["id"], sessions_before)
             finally:
                 browser.close()
             assert not console, console
-            session = _new_session(live.http, content["id"], sessions_before)
             assert (session["mode"], session["found"]) == (f"fallback-{reason}", False)

@@ -65,13 +65,21 @@ async def _answer(request: Request, unique_id: str) -> Answer:
 
 
 @router.get("/ar/{unique_id}", response_class=HTMLResponse, include_in_schema=False)
-async def viewer_page(unique_id: str, request: Request, settings: SettingsDep) -> HTMLResponse:
+async def viewer_page(
+    unique_id: str,
+    request: Request,
+    settings: SettingsDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
     """The AR page of a print, or a page that says why it cannot be shown."""
     try:
         await check_rate(request, "viewer")
         answer = await _answer(request, unique_id)
         return pages.viewer_page(
-            answer.video, settings.node_modules_dir, f"/api/ar/{unique_id}/track-session"
+            answer.video,
+            settings.node_modules_dir,
+            f"/api/ar/{unique_id}/track-session",
+            accept_language,
         )
     except AppError as exc:
         return pages.message_page(pages.message_for(exc))

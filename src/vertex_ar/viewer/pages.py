@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi.responses import HTMLResponse
 
 from vertex_ar.core.errors import AppError
-from vertex_ar.viewer import assets
+from vertex_ar.viewer import assets, i18n
 from vertex_ar.viewer.schemas import ActiveVideoRead
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -169,18 +169,23 @@ def _origins(urls: list[str | None]) -> list[str]:
     return sorted(set(found))
 
 
-def viewer_page(video: ActiveVideoRead, node_modules: Path, session_url: str) -> HTMLResponse:
+def viewer_page(
+    video: ActiveVideoRead, node_modules: Path, session_url: str, accept_language: str | None
+) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
+    lang = i18n.pick_language(accept_language)
+    strings = i18n.STRINGS[lang]
     config = video.model_dump(mode="json") | {
         "session_url": session_url,
         "active_video_url": f"/api/ar/{video.unique_id}/active-video",
+        "lang": lang,
+        "strings": strings,
     }
     body = _template("viewer.html").substitute(
+        {key: html.escape(text) for key, text in strings.items() if key.isidentifier()},
+        lang=lang,
         title=html.escape(video.title),
         company=html.escape(video.company_name),
-        start_text=html.escape("Tap Start, then point the camera at the print."),
-        start_label="Start",
-        retry_label="Try AR again",
         nonce=nonce,
         css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
         js_url=html.escape(assets.OWN_FILES.url("viewer.js")),
@@ -205,4 +210,4 @@ def viewer_page(video: ActiveVideoRead, node_modules: Path, session_url: str) ->
             "form-action 'none'",
         ]
     )
-    return HTMLResponse(body, headers=_security_headers(csp))
+    return HTMLResponse(body, headers=_security_headers(csp) | {"Vary": "Accept-Language"})

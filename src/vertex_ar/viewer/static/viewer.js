@@ -41,15 +41,18 @@ const state = {
 window.vertexViewer = state;
 const openedAt = performance.now();
 
-// Why the plain player is shown (one short note each); "retry": AR may work after a reload.
+const t = config.strings; // in the page's language (viewer/i18n.py)
+
+// Why the plain player is shown (a short note each, t["fallback_<why>"]); true: AR may work after
+// a reload, so a "Try AR again" button is offered.
 const FALLBACKS = {
-  "no-webgl": ["This browser cannot show AR (3D graphics are off or unsupported), so here is the video.", false],
-  insecure: ["The camera only works on the secure (https) link, so here is the video.", false],
-  "no-camera": ["No camera was found, so here is the video.", false],
-  "camera-denied": ["Without camera access AR cannot start, so here is the video. The camera is only used to find the print; nothing is recorded.", true],
-  "camera-busy": ["The camera is busy in another app, so here is the video.", true],
-  timeout: ["AR is taking too long to start on this device, so here is the video.", true],
-  error: ["AR could not start, so here is the video.", true],
+  "no-webgl": false,
+  insecure: false,
+  "no-camera": false,
+  "camera-denied": true,
+  "camera-busy": true,
+  timeout: true,
+  error: true,
 };
 
 function setPhase(phase) {
@@ -65,9 +68,11 @@ let stopAR = () => {};
 // AR cannot run: the same <video> (unlocked by the Start tap) plays in a plain player.
 function fallback(kind, detail) {
   if (state.phase === "fallback") return;
-  const [note, retry] = FALLBACKS[kind] || FALLBACKS.error;
+  const why = kind in FALLBACKS ? kind : "error";
+  const note = t[`fallback_${why}`];
+  const retry = FALLBACKS[why];
   state.error = detail ? `${kind}: ${detail}` : kind;
-  state.mode = `fallback-${kind in FALLBACKS ? kind : "error"}`;
+  state.mode = `fallback-${why}`;
   try {
     stopAR();
   } catch {
@@ -211,7 +216,7 @@ function buildPlane(video, info) {
 
 function updateSoundButton(video) {
   el.sound.hidden = state.phase !== "playing";
-  el.sound.textContent = video.muted ? "Tap for sound" : "Sound on";
+  el.sound.textContent = video.muted ? t.tap_for_sound : t.sound_on;
   el.sound.classList.toggle("muted", video.muted);
 }
 
@@ -219,7 +224,7 @@ function play(video) {
   const refused = () => {
     // Even muted playback can be refused (low-power mode): one tap starts it.
     el.sound.hidden = false;
-    el.sound.textContent = "Tap to play";
+    el.sound.textContent = t.tap_to_play;
   };
   video.play().then(
     () => updateSoundButton(video),
@@ -291,8 +296,8 @@ function keepLinksFresh(video) {
 
 function setLoading() {
   setPhase("loading");
-  el.title.textContent = "Starting…";
-  el.text.textContent = "Getting the camera and the video ready.";
+  el.title.textContent = t.starting_title;
+  el.text.textContent = t.starting_text;
 }
 
 const video = createVideo(config);

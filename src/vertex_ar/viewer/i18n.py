@@ -1,0 +1,90 @@
+"""The viewer's languages: English and Russian, picked from the browser's Accept-Language.
+
+Every string of the page is here, the ones the server writes into the HTML and the ones the
+script shows later (handed to it in the page's config), so the page speaks one language.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEFAULT: Final = "en"
+
+STRINGS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "start_text": "Tap Start, then point the camera at the print.",
+        "start": "Start",
+        "retry": "Try AR again",
+        "hint": "Point the camera at the image",
+        "tap_for_sound": "Tap for sound",
+        "sound_on": "Sound on",
+        "tap_to_play": "Tap to play",
+        "starting_title": "Starting…",
+        "starting_text": "Getting the camera and the video ready.",
+        "noscript_title": "JavaScript is off",
+        "noscript_text": "This AR experience needs JavaScript. Turn it on in the browser settings "
+        "and reload.",
+        "old_browser_title": "Please update your browser",
+        "old_browser_text": "This AR experience needs a recent browser: iOS 16.4 or newer, or a "
+        "current Chrome, Safari or Firefox.",
+        "stuck_title": "The viewer could not start",
+        "stuck_text": "Check your internet connection and reload the page.",
+        "fallback_no-webgl": "This browser cannot show AR (3D graphics are off or unsupported), "
+        "so here is the video.",
+        "fallback_insecure": "The camera only works on the secure (https) link, so here is the "
+        "video.",
+        "fallback_no-camera": "No camera was found, so here is the video.",
+        "fallback_camera-denied": "Without camera access AR cannot start, so here is the video. "
+        "The camera is only used to find the print; nothing is recorded.",
+        "fallback_camera-busy": "The camera is busy in another app, so here is the video.",
+        "fallback_timeout": "AR is taking too long to start on this device, so here is the video.",
+        "fallback_error": "AR could not start, so here is the video.",
+    },
+    "ru": {
+        "start_text": "Нажмите «Начать» и наведите камеру на изображение.",
+        "start": "Начать",
+        "retry": "Попробовать AR снова",
+        "hint": "Наведите камеру на изображение",
+        "tap_for_sound": "Включить звук",
+        "sound_on": "Звук включён",
+        "tap_to_play": "Нажмите, чтобы воспроизвести",
+        "starting_title": "Запуск…",
+        "starting_text": "Готовим камеру и видео.",
+        "noscript_title": "JavaScript выключен",
+        "noscript_text": "Для AR нужен JavaScript. Включите его в настройках браузера и "
+        "перезагрузите страницу.",
+        "old_browser_title": "Обновите браузер",
+        "old_browser_text": "Для AR нужен современный браузер: iOS 16.4 или новее, либо свежий "
+        "Chrome, Safari или Firefox.",
+        "stuck_title": "Просмотр не запустился",
+        "stuck_text": "Проверьте подключение к интернету и перезагрузите страницу.",
+        "fallback_no-webgl": "Этот браузер не может показать AR (3D-графика выключена или не "
+        "поддерживается), поэтому вот видео.",
+        "fallback_insecure": "Камера работает только по защищённой (https) ссылке, поэтому вот "
+        "видео.",
+        "fallback_no-camera": "Камера не найдена, поэтому вот видео.",
+        "fallback_camera-denied": "Без доступа к камере AR не запустится, поэтому вот видео. "
+        "Камера нужна только чтобы найти изображение; ничего не записывается.",
+        "fallback_camera-busy": "Камера занята другим приложением, поэтому вот видео.",
+        "fallback_timeout": "AR слишком долго запускается на этом устройстве, поэтому вот видео.",
+        "fallback_error": "AR не удалось запустить, поэтому вот видео.",
+    },
+}
+
+
+def pick_language(accept_language: str | None) -> str:
+    """The best of our languages in an Accept-Language header (`ru-RU,ru;q=0.9,en;q=0.8`)."""
+    best, best_quality = DEFAULT, 0.0
+    for part in (accept_language or "").split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        language = tag.strip().split("-")[0].lower()
+        quality = 1.0
+        param = params.strip().replace(" ", "")
+        if param.startswith("q="):
+            try:
+                quality = float(param[2:])
+            except ValueError:
+                continue
+        if language in STRINGS and quality > best_quality:
+            best, best_quality = language, quality
+    return best
