@@ -249,3 +249,59 @@ async def test_the_start_screen_speaks_the_browsers_language(
     for header, lang in cases.items():
         page = await client.get(url, headers={"Accept-Language": header})
         assert f'<html lang="{lang}">' in page.text, header
+
+
+IN_APP_AGENTS = {
+    "Instagram": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 Instagram 330.0.0.32.104 (iPhone14,5; iOS 17_4; en_US)",
+    "Facebook": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/458.0.0.38.108;FBBV/5]",
+    "Telegram": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Mobile Safari/537.36 Telegram-Android/10.11.1",
+    "WhatsApp": "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/120 Mobile WhatsApp/2",
+    "VK": "Mozilla/5.0 (Linux; Android 12) AppleWebKit/537.36 Chrome/118 Mobile VKAndroidApp/8.5",
+    "TikTok": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 musical_ly_33.4.0 BytedanceWebview/d8a21c6",
+}
+SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+
+async def test_in_app_browsers_are_offered_a_real_browser(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await ready_content(app, tenant_a, clips, title="Birthday")
+    path = f"/ar/{content['unique_id']}"
+    public_url = f"{app.state.settings.public_base_url.rstrip('/')}{path}"
+    for name, agent in IN_APP_AGENTS.items():
+        page = await client.get(path, headers={"User-Agent": agent})
+        assert page.status_code == 200, name
+        assert 'data-state="in-app"' in page.text and "viewer-config" not in page.text, name
+        assert f"The browser inside {name} cannot use the camera" in page.text
+        assert f'value="{public_url}"' in page.text
+        assert re.search(r'<button id="copy"[^>]*>Copy link</button>', page.text)
+        assert f'href="{path}?browser=here"' in page.text
+        nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"])
+        assert nonce is not None and f'<script nonce="{nonce.group(1)}">' in page.text
+        # Android: an intent link that opens Chrome itself.
+        has_intent = "intent://" in page.text
+        assert has_intent == ("Android" in agent), name
+    telegram = await client.get(path, headers={"User-Agent": IN_APP_AGENTS["Telegram"]})
+    host = public_url.split("://", 1)[1]
+    assert f"intent://{host}#Intent;scheme=http;package=com.android.chrome;end" in telegram.text
+
+    russian = await client.get(
+        path, headers={"User-Agent": IN_APP_AGENTS["VK"], "Accept-Language": "ru"}
+    )
+    assert "Встроенный браузер VK не может" in russian.text and "Скопировать ссылку" in russian.text
+
+    # A real browser, or "continue here anyway": the viewer itself.
+    for agent, query in ((SAFARI, ""), (IN_APP_AGENTS["Instagram"], "?browser=here")):
+        page = await client.get(path + query, headers={"User-Agent": agent})
+        assert "viewer-config" in page.text and 'data-state="in-app"' not in page.text
+    # A link that shows nothing stays a 404, whatever the browser.
+    missing = await client.get("/ar/0b7d3c8e-0000-4000-8000-000000000000",
+                               headers={"User-Agent": IN_APP_AGENTS["Instagram"]})  # fmt: skip
+    assert missing.status_code == 404

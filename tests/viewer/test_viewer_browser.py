@@ -433,3 +433,37 @@ def test_without_ar_the_video_plays_in_a_plain_player(
                 browser.close()
             assert not console, console
             assert (session["mode"], session["found"]) == (f"fallback-{reason}", False)
+
+
+INSTAGRAM_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 Instagram 330.0.0.32.104 (iPhone14,5; iOS 17_4; en_US)"
+)
+
+
+def test_an_in_app_browser_is_offered_safari_or_chrome(live: Live, printed: Print) -> None:
+    """Instagram's web view: a page to open the link in a real browser; "Copy link" copies it;
+    "Continue here anyway" goes on to the start screen."""
+    uid = printed.content["unique_id"]
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        browser = _launch(playwright)
+        try:
+            context = browser.new_context(viewport=VIEWPORT, user_agent=INSTAGRAM_UA)
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.base_url)
+            page = context.new_page()
+            page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            page.goto(f"{live.base_url}/ar/{uid}")
+            assert page.get_by_role("heading").inner_text() == "Open in your browser"
+            assert "Instagram" in page.locator("main").inner_text()
+            page.get_by_role("button", name="Copy link").click()
+            page.get_by_text("Link copied").wait_for(timeout=10_000)
+            copied = page.evaluate("() => navigator.clipboard.readText()")
+            assert copied == f"{live.base_url}/ar/{uid}"
+            page.get_by_role("link", name="Continue here anyway").click()
+            page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+            assert page.evaluate("() => window.vertexViewer.phase") == "start"
+        finally:
+            browser.close()
+    assert not [line for line in console if "pageerror" in line or "Content Security" in line]

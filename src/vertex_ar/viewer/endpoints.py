@@ -17,7 +17,7 @@ from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
 from vertex_ar.core.static_assets import IMMUTABLE
 from vertex_ar.rotation.endpoints import CacheDep
-from vertex_ar.viewer import assets, pages
+from vertex_ar.viewer import assets, i18n, pages
 from vertex_ar.viewer.answers import Answer, ViewerAnswers
 from vertex_ar.viewer.media import accel_response, open_media, range_response
 from vertex_ar.viewer.ratelimit import Bucket, RateLimiter
@@ -70,11 +70,21 @@ async def viewer_page(
     request: Request,
     settings: SettingsDep,
     accept_language: Annotated[str | None, Header()] = None,
+    user_agent: Annotated[str | None, Header()] = None,
+    browser: Annotated[str | None, Query(max_length=16)] = None,
 ) -> HTMLResponse:
-    """The AR page of a print, or a page that says why it cannot be shown."""
+    """The AR page of a print, or a page that says why it cannot be shown.
+
+    An app's built-in browser (Instagram, Telegram...) first gets a page offering to open the
+    link in Safari or Chrome; `?browser=here` goes on in it anyway.
+    """
     try:
         await check_rate(request, "viewer")
         answer = await _answer(request, unique_id)
+        app = i18n.in_app_browser(user_agent)
+        if app is not None and browser != "here":
+            url = f"{settings.public_base_url.rstrip('/')}/ar/{unique_id}"
+            return pages.in_app_page(answer.video, app, url, accept_language, user_agent or "")
         return pages.viewer_page(
             answer.video,
             settings.node_modules_dir,

@@ -6,6 +6,7 @@ script shows later (handed to it in the page's config), so the page speaks one l
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 DEFAULT: Final = "en"
@@ -39,6 +40,15 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "fallback_camera-busy": "The camera is busy in another app, so here is the video.",
         "fallback_timeout": "AR is taking too long to start on this device, so here is the video.",
         "fallback_error": "AR could not start, so here is the video.",
+        "inapp_title": "Open in your browser",
+        "inapp_text": "The browser inside {app} cannot use the camera for AR. Open this link in "
+        "Safari or Chrome: tap the ⋯ menu and choose “Open in browser”, or copy the link and "
+        "paste it there.",
+        "inapp_link_label": "Link",
+        "inapp_copy": "Copy link",
+        "inapp_copied": "Link copied. Paste it into Safari or Chrome.",
+        "inapp_chrome": "Open in Chrome",
+        "inapp_continue": "Continue here anyway",
     },
     "ru": {
         "start_text": "Нажмите «Начать» и наведите камеру на изображение.",
@@ -68,6 +78,15 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "fallback_camera-busy": "Камера занята другим приложением, поэтому вот видео.",
         "fallback_timeout": "AR слишком долго запускается на этом устройстве, поэтому вот видео.",
         "fallback_error": "AR не удалось запустить, поэтому вот видео.",
+        "inapp_title": "Откройте в браузере",
+        "inapp_text": "Встроенный браузер {app} не может использовать камеру для AR. Откройте "
+        "ссылку в Safari или Chrome: нажмите меню ⋯ и выберите «Открыть в браузере» или "
+        "скопируйте ссылку и вставьте её туда.",
+        "inapp_link_label": "Ссылка",
+        "inapp_copy": "Скопировать ссылку",
+        "inapp_copied": "Ссылка скопирована. Вставьте её в Safari или Chrome.",
+        "inapp_chrome": "Открыть в Chrome",
+        "inapp_continue": "Всё равно продолжить здесь",
     },
 }
 
@@ -88,3 +107,22 @@ def pick_language(accept_language: str | None) -> str:
         if language in STRINGS and quality > best_quality:
             best, best_quality = language, quality
     return best
+
+
+# Apps whose built-in browsers (web views) give a page no camera, or no reliable one.
+_IN_APP: Final = (
+    ("Instagram", re.compile(r"\bInstagram\b")),
+    ("Facebook", re.compile(r"\bFBAN/|\bFBAV/|\bFB_IAB/|\bFBIOS\b")),
+    ("Telegram", re.compile(r"Telegram", re.IGNORECASE)),
+    ("WhatsApp", re.compile(r"WhatsApp", re.IGNORECASE)),
+    ("VK", re.compile(r"VKClient|VKAndroidApp|com\.vk\.|\bVK/", re.IGNORECASE)),
+    ("TikTok", re.compile(r"musical_ly|TikTok|BytedanceWebview|\btrill_", re.IGNORECASE)),
+)
+
+
+def in_app_browser(user_agent: str | None) -> str | None:
+    """The app whose built-in browser sent this User-Agent, if it is one we know."""
+    for app, pattern in _IN_APP:
+        if pattern.search(user_agent or ""):
+            return app
+    return None

@@ -211,3 +211,48 @@ def viewer_page(
         ]
     )
     return HTMLResponse(body, headers=_security_headers(csp) | {"Vary": "Accept-Language"})
+
+
+def in_app_page(
+    video: ActiveVideoRead, app: str, url: str, accept_language: str | None, user_agent: str
+) -> HTMLResponse:
+    """For an app's built-in browser: open the link in Safari or Chrome (copy it), or go on."""
+    nonce = secrets.token_urlsafe(16)
+    lang = i18n.pick_language(accept_language)
+    strings = {key: text.replace("{app}", app) for key, text in i18n.STRINGS[lang].items()}
+    chrome_link = ""
+    parts = urlsplit(url)
+    if "Android" in user_agent and parts.scheme in ("http", "https"):
+        # Android opens an intent: link in the named app (Chrome), leaving the web view.
+        intent = (
+            f"intent://{parts.netloc}{parts.path}"
+            f"#Intent;scheme={parts.scheme};package=com.android.chrome;end"
+        )
+        chrome_link = (
+            f'<p><a id="open-chrome" class="action" href="{html.escape(intent)}">'
+            f"{html.escape(strings['inapp_chrome'])}</a></p>"
+        )
+    body = _template("in_app.html").substitute(
+        {key: html.escape(text) for key, text in strings.items() if key.isidentifier()},
+        lang=lang,
+        nonce=nonce,
+        company=html.escape(video.company_name),
+        url=html.escape(url),
+        here_url=html.escape(f"{parts.path}?browser=here"),
+        chrome_link=chrome_link,
+        copied_json=_script_json(strings["inapp_copied"]),
+        css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
+    )
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src data:",  # the empty favicon
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'none'",
+        ]
+    )
+    headers = _security_headers(csp) | {"Vary": "Accept-Language, User-Agent"}
+    return HTMLResponse(body, headers=headers)
