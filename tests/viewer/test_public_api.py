@@ -8,7 +8,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import cv2
 import httpx
+import numpy as np
 
 from tests.support.api import Api
 from tests.support.content import make_content, mark_ready, ready_content, set_content
@@ -305,3 +307,21 @@ async def test_in_app_browsers_are_offered_a_real_browser(
     missing = await client.get("/ar/0b7d3c8e-0000-4000-8000-000000000000",
                                headers={"User-Agent": IN_APP_AGENTS["Instagram"]})  # fmt: skip
     assert missing.status_code == 404
+
+
+async def test_the_viewers_own_qr_code_is_public(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    """For a desktop visitor to scan: the PNG decodes to the viewer's public link."""
+    content = await ready_content(app, tenant_a, clips, title="Birthday")
+    path = f"/ar/{content['unique_id']}"
+    page = await client.get(path)
+    assert f'data-src="{path}/qr.png"' in page.text
+    code = await client.get(f"{path}/qr.png")
+    assert code.status_code == 200 and code.headers["content-type"] == "image/png"
+    image = cv2.imdecode(np.frombuffer(code.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    decoded, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    assert decoded == f"{app.state.settings.public_base_url.rstrip('/')}{path}"
+    assert (await client.get("/ar/0b7d3c8e-0000-4000-8000-000000000000/qr.png")).status_code == 404
+    await tenant_a.admin.patch(f"/api/ar-content/{content['id']}", json={"active": False})
+    assert (await client.get(f"{path}/qr.png")).status_code == 410

@@ -315,6 +315,12 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
             assert overlay.get_attribute("data-state") == "start"
             assert page.locator("#company").inner_text() == "Print Shop"
             assert page.locator("#state-title").inner_text() == "Birthday poster"
+            # A computer (headless Chromium on Linux) is also offered the page's QR code.
+            qr = page.get_by_role("img", name="QR code of this page")
+            qr.wait_for(timeout=10_000)
+            page.wait_for_function(
+                "() => document.querySelector('#desktop-qr img').naturalWidth > 0", timeout=10_000
+            )
             _start(page)
             _wait_terminal(page, console, 90_000)
             found_after = time.monotonic() - opened
@@ -463,7 +469,12 @@ def test_an_in_app_browser_is_offered_safari_or_chrome(live: Live, printed: Prin
             assert copied == f"{live.base_url}/ar/{uid}"
             page.get_by_role("link", name="Continue here anyway").click()
             page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+            page.wait_for_function(  # the script is running (it enables the button)
+                "() => window.vertexViewer && !document.getElementById('start').disabled",
+                timeout=30_000,
+            )
             assert page.evaluate("() => window.vertexViewer.phase") == "start"
+            assert page.locator("#desktop-qr").is_hidden()  # a phone: no QR to scan
         finally:
             browser.close()
     assert not [line for line in console if "pageerror" in line or "Content Security" in line]

@@ -16,6 +16,7 @@ from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
 from vertex_ar.core.static_assets import IMMUTABLE
+from vertex_ar.qr import service as qr
 from vertex_ar.rotation.endpoints import CacheDep
 from vertex_ar.viewer import assets, i18n, pages
 from vertex_ar.viewer.answers import Answer, ViewerAnswers
@@ -26,6 +27,7 @@ from vertex_ar.viewer.service import ViewerService
 from vertex_ar.viewer.signing import verify
 
 SESSION_BODY_LIMIT = 4096
+QR_PIXELS = 256
 
 
 router = APIRouter(tags=["viewer (public)"])
@@ -95,6 +97,19 @@ async def viewer_page(
         return pages.message_page(pages.message_for(exc))
     except assets.AssetsMissing:
         return pages.message_page(pages.ASSETS_MISSING)
+
+
+@router.get("/ar/{unique_id}/qr.png", include_in_schema=False)
+async def viewer_qr(unique_id: str, request: Request, service: ServiceDep) -> Response:
+    """The QR code of the viewer's own link, for a desktop visitor to scan with a phone."""
+    await check_rate(request, "viewer")
+    await service.content(unique_id)  # 404 / 410 for a link that shows nothing
+    png = qr.render(qr.viewer_url(service.settings, unique_id), qr.QRFormat.png, QR_PIXELS)
+    return Response(
+        png,
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get(

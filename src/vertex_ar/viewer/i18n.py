@@ -40,6 +40,9 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "fallback_camera-busy": "The camera is busy in another app, so here is the video.",
         "fallback_timeout": "AR is taking too long to start on this device, so here is the video.",
         "fallback_error": "AR could not start, so here is the video.",
+        "qr_alt": "QR code of this page",
+        "qr_text": "On a computer? Scan this code with your phone's camera and point the phone "
+        "at the print.",
         "inapp_title": "Open in your browser",
         "inapp_text": "The browser inside {app} cannot use the camera for AR. Open this link in "
         "Safari or Chrome: tap the ⋯ menu and choose “Open in browser”, or copy the link and "
@@ -78,6 +81,9 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "fallback_camera-busy": "Камера занята другим приложением, поэтому вот видео.",
         "fallback_timeout": "AR слишком долго запускается на этом устройстве, поэтому вот видео.",
         "fallback_error": "AR не удалось запустить, поэтому вот видео.",
+        "qr_alt": "QR-код этой страницы",
+        "qr_text": "Вы за компьютером? Отсканируйте этот код камерой телефона и наведите "
+        "телефон на изображение.",
         "inapp_title": "Откройте в браузере",
         "inapp_text": "Встроенный браузер {app} не может использовать камеру для AR. Откройте "
         "ссылку в Safari или Chrome: нажмите меню ⋯ и выберите «Открыть в браузере» или "

@@ -186,6 +186,7 @@ def viewer_page(
         lang=lang,
         title=html.escape(video.title),
         company=html.escape(video.company_name),
+        qr_url=html.escape(f"/ar/{video.unique_id}/qr.png"),
         nonce=nonce,
         css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
         js_url=html.escape(assets.OWN_FILES.url("viewer.js")),

@@ -414,3 +414,12 @@ el.start.addEventListener("click", () => {
   startAR().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));
 });
 el.start.disabled = false;
+
+// A computer: offer this page's QR code to continue on a phone (the Start button stays, for a
+// webcam).
+if (deviceType() === "desktop") {
+  const figure = document.getElementById("desktop-qr");
+  const image = figure.querySelector("img");
+  image.src = image.dataset.src;
+  figure.hidden = false;
+}
