@@ -251,6 +251,11 @@ async def test_the_start_screen_speaks_the_browsers_language(
     for header, lang in cases.items():
         page = await client.get(url, headers={"Accept-Language": header})
         assert f'<html lang="{lang}">' in page.text, header
+    # The pages that say why nothing can be shown speak it too.
+    missing = await client.get(
+        "/ar/0b7d3c8e-0000-4000-8000-000000000000", headers={"Accept-Language": "ru"}
+    )
+    assert missing.status_code == 404 and "Здесь ничего нет" in missing.text
 
 
 IN_APP_AGENTS = {

@@ -94,9 +94,10 @@ async def viewer_page(
             accept_language,
         )
     except AppError as exc:
-        return pages.message_page(pages.message_for(exc))
+        lang = i18n.pick_language(accept_language)
+        return pages.message_page(pages.message_for(exc), lang=lang)
     except assets.AssetsMissing:
-        return pages.message_page(pages.ASSETS_MISSING)
+        return pages.message_page(pages.ASSETS_MISSING, lang=i18n.pick_language(accept_language))
 
 
 @router.get("/ar/{unique_id}/qr.png", include_in_schema=False)

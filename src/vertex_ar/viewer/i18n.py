@@ -115,6 +115,38 @@ def pick_language(accept_language: str | None) -> str:
     return best
 
 
+# The message pages (404, 410, not ready...) in Russian, keyed by their English title and text
+# (viewer.pages); a text not listed stays English.
+MESSAGES_RU: Final[dict[str, str]] = {
+    "Nothing here": "Здесь ничего нет",
+    "This AR link does not lead to anything. Check that the whole code was scanned, or ask "
+    "whoever gave you the print for a new link.": "Эта AR-ссылка никуда не ведёт. Проверьте, что "
+    "код отсканирован целиком, или попросите новую ссылку у того, кто дал вам изображение.",
+    "This AR experience has ended": "Этот AR-просмотр завершён",
+    "Its owner has switched it off. The print is still yours to keep.": "Владелец его "
+    "отключил. Изображение остаётся у вас.",
+    "This AR experience has expired": "Срок этого AR-просмотра истёк",
+    "It was available until {until}. The print is still yours to keep.": "Он был доступен до "
+    "{until}. Изображение остаётся у вас.",
+    "Almost ready": "Почти готово",
+    "The AR experience for this print is still being prepared. This page reloads by itself.": ""
+    "AR для этого изображения ещё готовится. Страница обновится сама.",
+    "Not ready yet": "Ещё не готово",
+    "The AR experience for this print could not be prepared yet. Please try again later.": ""
+    "AR для этого изображения пока не удалось подготовить. Попробуйте позже.",
+    "No video has been added to this print yet. Please try again later.": "К этому "
+    "изображению ещё не добавлено видео. Попробуйте позже.",
+    "Too many requests": "Слишком много запросов",
+    "Please wait a moment, then reload the page.": "Подождите немного и перезагрузите страницу.",
+    "Viewer unavailable": "Просмотр недоступен",
+    "The AR viewer is not installed on this server yet. Please try again later.": "AR-просмотр "
+    "ещё не установлен на этом сервере. Попробуйте позже.",
+    "Something went wrong": "Что-то пошло не так",
+    "The AR experience cannot be shown right now. Please try again in a moment.": "AR сейчас "
+    "нельзя показать. Попробуйте через минуту.",
+}
+
+
 # Apps whose built-in browsers (web views) give a page no camera, or no reliable one.
 _IN_APP: Final = (
     ("Instagram", re.compile(r"\bInstagram\b")),

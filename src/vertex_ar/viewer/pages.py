@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -75,6 +75,21 @@ ASSETS_MISSING = Message(
 )
 
 
+EXPIRED_TEXT = "It was available until {until}. The print is still yours to keep."
+
+
+def localized(message: Message, lang: str) -> Message:
+    """The message in `lang` (i18n.STRINGS' languages); English when there is no translation."""
+    if lang != "ru":
+        return message
+    table = i18n.MESSAGES_RU
+    text = table.get(message.text, message.text)
+    if message.state == "expired":  # the only text with a value in it: the date
+        until = message.text.removeprefix("It was available until ")[:10]
+        text = table[EXPIRED_TEXT].replace("{until}", until)
+    return replace(message, title=table.get(message.title, message.title), text=text)
+
+
 def message_for(error: AppError) -> Message:
     details: dict[str, Any] = error.details if isinstance(error.details, dict) else {}
     if error.status_code == 404:
@@ -86,7 +101,7 @@ def message_for(error: AppError) -> Message:
                 410,
                 "expired",
                 "This AR experience has expired",
-                f"It was available until {until}. The print is still yours to keep.",
+                EXPIRED_TEXT.replace("{until}", until),
             )
         return INACTIVE
     if error.status_code == 429:
@@ -127,13 +142,17 @@ def _security_headers(csp: str) -> dict[str, str]:
     }
 
 
-def message_page(message: Message, headers: dict[str, str] | None = None) -> HTMLResponse:
+def message_page(
+    message: Message, headers: dict[str, str] | None = None, lang: str = i18n.DEFAULT
+) -> HTMLResponse:
+    message = localized(message, lang)
     refresh = (
         f'<meta http-equiv="refresh" content="{message.refresh_seconds}">'
         if message.refresh_seconds
         else ""
     )
     body = _template("message.html").substitute(
+        lang=lang,
         title=html.escape(message.title),
         text=html.escape(message.text),
         state=message.state,
