@@ -32,3 +32,18 @@ def test_server_errors_do_not_leak_details() -> None:
     assert b"s3.internal" not in page.body
     client_error = message_for(InvalidInput("the <b>link</b> is odd"))
     assert "&lt;b&gt;" in message_page(client_error).body.decode()  # escaped, not markup
+
+
+def test_messages_in_russian() -> None:
+    expired = message_for(Gone("x", details={"reason": "expired", "expired_at": "2026-01-31T10"}))
+    page = message_page(expired, lang="ru").body.decode()
+    assert '<html lang="ru">' in page
+    assert "Срок этого AR-просмотра истёк" in page and "доступен до 2026-01-31" in page
+    for error in (NotFound("x"), Gone("x", details={"reason": "inactive"}), RateLimited("x"),
+                  NotReady("x", details={"reason": "no_video"}),
+                  NotReady("x", details={"reason": "marker", "marker_status": "failed"}),
+                  ServiceUnavailable("x")):  # fmt: skip
+        english = message_for(error)
+        russian = message_page(english, lang="ru").body.decode()
+        assert english.title not in russian and english.text not in russian, english
+    assert "Nothing here" in message_page(message_for(NotFound("x"))).body.decode()

@@ -8,7 +8,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import cv2
 import httpx
+import numpy as np
 
 from tests.support.api import Api
 from tests.support.content import make_content, mark_ready, ready_content, set_content
@@ -213,3 +215,118 @@ async def test_openapi_documents_the_public_api(client: httpx.AsyncClient) -> No
         for part in ref.split("/"):
             node = node[part]
     assert "/api/ar/{unique_id}/active-video" in spec["paths"]
+
+
+def _config(page: httpx.Response) -> dict[str, Any]:
+    found = re.search(r'id="viewer-config">(.*?)</script>', page.text, re.S)
+    assert found is not None
+    config: dict[str, Any] = json.loads(found.group(1))
+    return config
+
+
+async def test_the_start_screen_speaks_the_browsers_language(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await ready_content(app, tenant_a, clips, title="Birthday")
+    url = f"/ar/{content['unique_id']}"
+    english = await client.get(url)  # no Accept-Language: English
+    assert '<html lang="en">' in english.text
+    assert re.search(r'<button id="start"[^>]*>Start</button>', english.text)
+    assert english.headers["vary"] == "Accept-Language"
+    assert _config(english)["strings"]["fallback_no-webgl"].endswith("here is the video.")
+
+    russian = await client.get(url, headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
+    assert '<html lang="ru">' in russian.text
+    assert re.search(r'<button id="start"[^>]*>Начать</button>', russian.text)
+    assert "Наведите камеру на изображение" in russian.text
+    assert _config(russian)["lang"] == "ru"
+    assert _config(russian)["strings"]["sound_on"] == "Звук включён"
+    company = (await tenant_a.admin.get(f"/api/companies/{tenant_a.company_id}")).json()
+    assert _config(russian)["company_name"] == company["name"]
+    assert f'<p id="company" class="company">{company["name"]}</p>' in russian.text
+
+    # The best quality wins; languages we do not have fall back to English.
+    cases = {"en-US,en;q=0.9,ru;q=0.8": "en", "de-DE,ru;q=0.5": "ru", "de-DE,fr": "en",
+             "ru;q=0.2,en;q=0.7": "en", "RU": "ru", "ru;q=bad": "en"}  # fmt: skip
+    for header, lang in cases.items():
+        page = await client.get(url, headers={"Accept-Language": header})
+        assert f'<html lang="{lang}">' in page.text, header
+    # The pages that say why nothing can be shown speak it too.
+    missing = await client.get(
+        "/ar/0b7d3c8e-0000-4000-8000-000000000000", headers={"Accept-Language": "ru"}
+    )
+    assert missing.status_code == 404 and "Здесь ничего нет" in missing.text
+
+
+IN_APP_AGENTS = {
+    "Instagram": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 Instagram 330.0.0.32.104 (iPhone14,5; iOS 17_4; en_US)",
+    "Facebook": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/458.0.0.38.108;FBBV/5]",
+    "Telegram": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Mobile Safari/537.36 Telegram-Android/10.11.1",
+    "WhatsApp": "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/120 Mobile WhatsApp/2",
+    "VK": "Mozilla/5.0 (Linux; Android 12) AppleWebKit/537.36 Chrome/118 Mobile VKAndroidApp/8.5",
+    "TikTok": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 musical_ly_33.4.0 BytedanceWebview/d8a21c6",
+}
+SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+
+async def test_in_app_browsers_are_offered_a_real_browser(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    content = await ready_content(app, tenant_a, clips, title="Birthday")
+    path = f"/ar/{content['unique_id']}"
+    public_url = f"{app.state.settings.public_base_url.rstrip('/')}{path}"
+    for name, agent in IN_APP_AGENTS.items():
+        page = await client.get(path, headers={"User-Agent": agent})
+        assert page.status_code == 200, name
+        assert 'data-state="in-app"' in page.text and "viewer-config" not in page.text, name
+        assert f"The browser inside {name} cannot use the camera" in page.text
+        assert f'value="{public_url}"' in page.text
+        assert re.search(r'<button id="copy"[^>]*>Copy link</button>', page.text)
+        assert f'href="{path}?browser=here"' in page.text
+        nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"])
+        assert nonce is not None and f'<script nonce="{nonce.group(1)}">' in page.text
+        # Android: an intent link that opens Chrome itself.
+        has_intent = "intent://" in page.text
+        assert has_intent == ("Android" in agent), name
+    telegram = await client.get(path, headers={"User-Agent": IN_APP_AGENTS["Telegram"]})
+    host = public_url.split("://", 1)[1]
+    assert f"intent://{host}#Intent;scheme=http;package=com.android.chrome;end" in telegram.text
+
+    russian = await client.get(
+        path, headers={"User-Agent": IN_APP_AGENTS["VK"], "Accept-Language": "ru"}
+    )
+    assert "Встроенный браузер VK не может" in russian.text and "Скопировать ссылку" in russian.text
+
+    # A real browser, or "continue here anyway": the viewer itself.
+    for agent, query in ((SAFARI, ""), (IN_APP_AGENTS["Instagram"], "?browser=here")):
+        page = await client.get(path + query, headers={"User-Agent": agent})
+        assert "viewer-config" in page.text and 'data-state="in-app"' not in page.text
+    # A link that shows nothing stays a 404, whatever the browser.
+    missing = await client.get("/ar/0b7d3c8e-0000-4000-8000-000000000000",
+                               headers={"User-Agent": IN_APP_AGENTS["Instagram"]})  # fmt: skip
+    assert missing.status_code == 404
+
+
+async def test_the_viewers_own_qr_code_is_public(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    """For a desktop visitor to scan: the PNG decodes to the viewer's public link."""
+    content = await ready_content(app, tenant_a, clips, title="Birthday")
+    path = f"/ar/{content['unique_id']}"
+    page = await client.get(path)
+    assert f'data-src="{path}/qr.png"' in page.text
+    code = await client.get(f"{path}/qr.png")
+    assert code.status_code == 200 and code.headers["content-type"] == "image/png"
+    image = cv2.imdecode(np.frombuffer(code.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    decoded, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    assert decoded == f"{app.state.settings.public_base_url.rstrip('/')}{path}"
+    assert (await client.get("/ar/0b7d3c8e-0000-4000-8000-000000000000/qr.png")).status_code == 404
+    await tenant_a.admin.patch(f"/api/ar-content/{content['id']}", json={"active": False})
+    assert (await client.get(f"{path}/qr.png")).status_code == 410

@@ -35,13 +35,15 @@ async def test_a_session_is_recorded_from_a_beacon(
         headers={"Content-Type": "text/plain;charset=UTF-8", "User-Agent": "Mozilla/5.0 (iPhone)"},
     )
     assert sent.status_code == 204, sent.text
-    lost = {"device_type": "desktop", "found": False, "fps": 3.5, "duration_seconds": 4}
+    lost = {"device_type": "desktop", "found": False, "fps": 3.5, "duration_seconds": 4,
+            "mode": "fallback-no-webgl"}  # fmt: skip
     assert (await client.post(url, json=lost)).status_code == 204
 
     listed = (await tenant_a.admin.get("/api/analytics/sessions")).json()
     assert listed["total"] == 2
     newest, oldest = listed["items"]
     assert newest["found"] is False and newest["time_to_detection_ms"] is None
+    assert (newest["mode"], oldest["mode"]) == ("fallback-no-webgl", None)  # None: not sent
     assert oldest["content_id"] == content["id"]
     assert oldest["company_id"] == tenant_a.company_id
     assert oldest["user_agent"] == "Mozilla/5.0 (iPhone)"
@@ -62,6 +64,7 @@ async def test_invalid_sessions_are_refused(app: Any, tenant_a: Tenant, clips: l
         {**GOOD, "company_id": 999},  # no extra fields
         {**GOOD, "found": False},  # a detection time without a find
         {**GOOD, "fps": "fast"},
+        {**GOOD, "mode": "fallback-sideways"},
         b"{not json",
         b"",
         b"[1, 2]",

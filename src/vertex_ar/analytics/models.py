@@ -31,4 +31,6 @@ class ARViewSession(Base):
     time_to_detection_ms: Mapped[float | None] = mapped_column(Float)
     found: Mapped[bool] = mapped_column(default=False)
     user_agent: Mapped[str | None] = mapped_column(String(500))
+    # "ar" or "fallback-<why>" (analytics.schemas.ViewerMode); None before migration 0008.
+    mode: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

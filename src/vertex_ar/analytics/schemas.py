@@ -15,6 +15,19 @@ class DeviceType(enum.StrEnum):
     other = "other"
 
 
+class ViewerMode(enum.StrEnum):
+    """How the page showed the video: on the print (AR), or in the plain player, and why."""
+
+    ar = "ar"
+    fallback_no_webgl = "fallback-no-webgl"
+    fallback_insecure = "fallback-insecure"
+    fallback_no_camera = "fallback-no-camera"
+    fallback_camera_denied = "fallback-camera-denied"
+    fallback_camera_busy = "fallback-camera-busy"
+    fallback_timeout = "fallback-timeout"  # the AR engine did not start in time
+    fallback_error = "fallback-error"
+
+
 class ViewSessionIn(BaseModel):
     """One viewer session, as the page reports it (once, on leave or after 30 s)."""
 
@@ -27,6 +40,7 @@ class ViewSessionIn(BaseModel):
     )
     fps: float | None = Field(default=None, ge=0, le=240, description="tracking frames/second")
     duration_seconds: float = Field(ge=0, le=86_400, description="time on the page")
+    mode: ViewerMode | None = Field(default=None, description="AR, or which fallback was taken")
 
     @model_validator(mode="after")
     def _detection_needs_a_find(self) -> ViewSessionIn:
@@ -44,6 +58,7 @@ class ViewSessionRead(Schema):
     time_to_detection_ms: float | None
     fps: float | None
     duration_seconds: float | None
+    mode: str | None
     user_agent: str | None
     created_at: datetime
 

@@ -43,6 +43,7 @@ async def record_view_session(
             time_to_detection_ms=data.time_to_detection_ms,
             fps=data.fps,
             duration_seconds=data.duration_seconds,
+            mode=data.mode.value if data.mode is not None else None,
             user_agent=user_agent[:USER_AGENT_CHARS] if user_agent else None,
         )
     )

@@ -16,8 +16,9 @@ from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
 from vertex_ar.core.static_assets import IMMUTABLE
+from vertex_ar.qr import service as qr
 from vertex_ar.rotation.endpoints import CacheDep
-from vertex_ar.viewer import assets, pages
+from vertex_ar.viewer import assets, i18n, pages
 from vertex_ar.viewer.answers import Answer, ViewerAnswers
 from vertex_ar.viewer.media import accel_response, open_media, range_response
 from vertex_ar.viewer.ratelimit import Bucket, RateLimiter
@@ -26,6 +27,7 @@ from vertex_ar.viewer.service import ViewerService
 from vertex_ar.viewer.signing import verify
 
 SESSION_BODY_LIMIT = 4096
+QR_PIXELS = 256
 
 
 router = APIRouter(tags=["viewer (public)"])
@@ -65,18 +67,50 @@ async def _answer(request: Request, unique_id: str) -> Answer:
 
 
 @router.get("/ar/{unique_id}", response_class=HTMLResponse, include_in_schema=False)
-async def viewer_page(unique_id: str, request: Request, settings: SettingsDep) -> HTMLResponse:
-    """The AR page of a print, or a page that says why it cannot be shown."""
+async def viewer_page(
+    unique_id: str,
+    request: Request,
+    settings: SettingsDep,
+    accept_language: Annotated[str | None, Header()] = None,
+    user_agent: Annotated[str | None, Header()] = None,
+    browser: Annotated[str | None, Query(max_length=16)] = None,
+) -> HTMLResponse:
+    """The AR page of a print, or a page that says why it cannot be shown.
+
+    An app's built-in browser (Instagram, Telegram...) first gets a page offering to open the
+    link in Safari or Chrome; `?browser=here` goes on in it anyway.
+    """
     try:
         await check_rate(request, "viewer")
         answer = await _answer(request, unique_id)
+        app = i18n.in_app_browser(user_agent)
+        if app is not None and browser != "here":
+            url = f"{settings.public_base_url.rstrip('/')}/ar/{unique_id}"
+            return pages.in_app_page(answer.video, app, url, accept_language, user_agent or "")
         return pages.viewer_page(
-            answer.video, settings.node_modules_dir, f"/api/ar/{unique_id}/track-session"
+            answer.video,
+            settings.node_modules_dir,
+            f"/api/ar/{unique_id}/track-session",
+            accept_language,
         )
     except AppError as exc:
-        return pages.message_page(pages.message_for(exc))
+        lang = i18n.pick_language(accept_language)
+        return pages.message_page(pages.message_for(exc), lang=lang)
     except assets.AssetsMissing:
-        return pages.message_page(pages.ASSETS_MISSING)
+        return pages.message_page(pages.ASSETS_MISSING, lang=i18n.pick_language(accept_language))
+
+
+@router.get("/ar/{unique_id}/qr.png", include_in_schema=False)
+async def viewer_qr(unique_id: str, request: Request, service: ServiceDep) -> Response:
+    """The QR code of the viewer's own link, for a desktop visitor to scan with a phone."""
+    await check_rate(request, "viewer")
+    await service.content(unique_id)  # 404 / 410 for a link that shows nothing
+    png = qr.render(qr.viewer_url(service.settings, unique_id), qr.QRFormat.png, QR_PIXELS)
+    return Response(
+        png,
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get(

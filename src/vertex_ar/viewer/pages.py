@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi.responses import HTMLResponse
 
 from vertex_ar.core.errors import AppError
-from vertex_ar.viewer import assets
+from vertex_ar.viewer import assets, i18n
 from vertex_ar.viewer.schemas import ActiveVideoRead
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -75,6 +75,21 @@ ASSETS_MISSING = Message(
 )
 
 
+EXPIRED_TEXT = "It was available until {until}. The print is still yours to keep."
+
+
+def localized(message: Message, lang: str) -> Message:
+    """The message in `lang` (i18n.STRINGS' languages); English when there is no translation."""
+    if lang != "ru":
+        return message
+    table = i18n.MESSAGES_RU
+    text = table.get(message.text, message.text)
+    if message.state == "expired":  # the only text with a value in it: the date
+        until = message.text.removeprefix("It was available until ")[:10]
+        text = table[EXPIRED_TEXT].replace("{until}", until)
+    return replace(message, title=table.get(message.title, message.title), text=text)
+
+
 def message_for(error: AppError) -> Message:
     details: dict[str, Any] = error.details if isinstance(error.details, dict) else {}
     if error.status_code == 404:
@@ -86,7 +101,7 @@ def message_for(error: AppError) -> Message:
                 410,
                 "expired",
                 "This AR experience has expired",
-                f"It was available until {until}. The print is still yours to keep.",
+                EXPIRED_TEXT.replace("{until}", until),
             )
         return INACTIVE
     if error.status_code == 429:
@@ -127,13 +142,17 @@ def _security_headers(csp: str) -> dict[str, str]:
     }
 
 
-def message_page(message: Message, headers: dict[str, str] | None = None) -> HTMLResponse:
+def message_page(
+    message: Message, headers: dict[str, str] | None = None, lang: str = i18n.DEFAULT
+) -> HTMLResponse:
+    message = localized(message, lang)
     refresh = (
         f'<meta http-equiv="refresh" content="{message.refresh_seconds}">'
         if message.refresh_seconds
         else ""
     )
     body = _template("message.html").substitute(
+        lang=lang,
         title=html.escape(message.title),
         text=html.escape(message.text),
         state=message.state,
@@ -169,14 +188,24 @@ def _origins(urls: list[str | None]) -> list[str]:
     return sorted(set(found))
 
 
-def viewer_page(video: ActiveVideoRead, node_modules: Path, session_url: str) -> HTMLResponse:
+def viewer_page(
+    video: ActiveVideoRead, node_modules: Path, session_url: str, accept_language: str | None
+) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
+    lang = i18n.pick_language(accept_language)
+    strings = i18n.STRINGS[lang]
     config = video.model_dump(mode="json") | {
         "session_url": session_url,
         "active_video_url": f"/api/ar/{video.unique_id}/active-video",
+        "lang": lang,
+        "strings": strings,
     }
     body = _template("viewer.html").substitute(
+        {key: html.escape(text) for key, text in strings.items() if key.isidentifier()},
+        lang=lang,
         title=html.escape(video.title),
+        company=html.escape(video.company_name),
+        qr_url=html.escape(f"/ar/{video.unique_id}/qr.png"),
         nonce=nonce,
         css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
         js_url=html.escape(assets.OWN_FILES.url("viewer.js")),
@@ -201,4 +230,49 @@ def viewer_page(video: ActiveVideoRead, node_modules: Path, session_url: str) ->
             "form-action 'none'",
         ]
     )
-    return HTMLResponse(body, headers=_security_headers(csp))
+    return HTMLResponse(body, headers=_security_headers(csp) | {"Vary": "Accept-Language"})
+
+
+def in_app_page(
+    video: ActiveVideoRead, app: str, url: str, accept_language: str | None, user_agent: str
+) -> HTMLResponse:
+    """For an app's built-in browser: open the link in Safari or Chrome (copy it), or go on."""
+    nonce = secrets.token_urlsafe(16)
+    lang = i18n.pick_language(accept_language)
+    strings = {key: text.replace("{app}", app) for key, text in i18n.STRINGS[lang].items()}
+    chrome_link = ""
+    parts = urlsplit(url)
+    if "Android" in user_agent and parts.scheme in ("http", "https"):
+        # Android opens an intent: link in the named app (Chrome), leaving the web view.
+        intent = (
+            f"intent://{parts.netloc}{parts.path}"
+            f"#Intent;scheme={parts.scheme};package=com.android.chrome;end"
+        )
+        chrome_link = (
+            f'<p><a id="open-chrome" class="action" href="{html.escape(intent)}">'
+            f"{html.escape(strings['inapp_chrome'])}</a></p>"
+        )
+    body = _template("in_app.html").substitute(
+        {key: html.escape(text) for key, text in strings.items() if key.isidentifier()},
+        lang=lang,
+        nonce=nonce,
+        company=html.escape(video.company_name),
+        url=html.escape(url),
+        here_url=html.escape(f"{parts.path}?browser=here"),
+        chrome_link=chrome_link,
+        copied_json=_script_json(strings["inapp_copied"]),
+        css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
+    )
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src data:",  # the empty favicon
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'none'",
+        ]
+    )
+    headers = _security_headers(csp) | {"Vary": "Accept-Language, User-Agent"}
+    return HTMLResponse(body, headers=headers)

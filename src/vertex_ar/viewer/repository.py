@@ -29,6 +29,7 @@ class PublicContent:
     portrait_height: int
     company_active: bool  # in the trash: off
     timezone: str
+    company_name: str
 
 
 # PublicContent's fields, in order (from ARContent joined with its Project and Company).
@@ -38,7 +39,7 @@ _CONTENT_COLUMNS = (
          Project.deleted_at.is_(None)),
     ARContent.expires_at, ARContent.marker_status, ARContent.marker_key,
     ARContent.portrait_width, ARContent.portrait_height,
-    and_(Company.active, Company.deleted_at.is_(None)), Company.timezone,
+    and_(Company.active, Company.deleted_at.is_(None)), Company.timezone, Company.name,
 )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ class ActiveVideoRead(BaseModel):
 
     unique_id: str
     title: str
+    company_name: str = Field(description="shown on the start screen")
     video_id: int
     url: str
     mime: str
@@ -28,7 +29,20 @@ class ActiveVideoRead(BaseModel):
 
 def session_body_schema() -> dict[str, Any]:
     """The OpenAPI request body of track-session, which validates its raw body itself (beacons
-    arrive as text/plain). DeviceType is a component already (the analytics overview uses it)."""
-    schema = ViewSessionIn.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)
-    return schema
+    arrive as text/plain): self-contained, its enums (device type, mode) written inline."""
+    prefix = "#/components/schemas/"
+    schema = ViewSessionIn.model_json_schema(ref_template=prefix + "{model}")
+    defs: dict[str, Any] = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.removeprefix(prefix) in defs:
+                return inline(defs[ref.removeprefix(prefix)])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result

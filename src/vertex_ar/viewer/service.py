@@ -93,6 +93,7 @@ class ViewerService:
         read = ActiveVideoRead(
             unique_id=content.unique_id,
             title=content.title,
+            company_name=content.company_name,
             video_id=video.id,
             url=links.url(video.file_key, video.mime),
             mime=video.mime,

@@ -1,7 +1,9 @@
 // Vertex AR viewer: MindAR finds the print, a plane on it plays today's video.
 //
-// States (overlay data-state): loading → scanning ⇄ playing, or one of the failures
-// no-webgl / insecure / no-camera / camera-denied / camera-busy / error.
+// States (overlay data-state): start → (tap "Start") loading → scanning ⇄ playing, or "fallback":
+// when AR cannot run (no WebGL, no or refused camera, engine not started in time, an error) the
+// video plays in a plain player with a note saying why; state.mode records the path taken
+// ("ar" or "fallback-<why>") and goes with the view session.
 // window.vertexViewer holds the live state (read by the end-to-end test, handy when debugging).
 import * as THREE from "three";
 import { MindARThree } from "mindar-image-three";
@@ -12,17 +14,21 @@ const el = {
   overlay: document.getElementById("overlay"),
   title: document.getElementById("state-title"),
   text: document.getElementById("state-text"),
-  action: document.getElementById("state-action"),
+  start: document.getElementById("start"),
+  fallback: document.getElementById("fallback"),
+  fallbackNote: document.getElementById("fallback-note"),
+  retry: document.getElementById("fallback-retry"),
   hint: document.getElementById("hint"),
   sound: document.getElementById("sound"),
 };
 
 const SESSION_AFTER_MS = 30000;
-const START_TIMEOUT_MS = 60000;
+const START_TIMEOUT_MS = 30000; // the AR engine (tfjs + camera) must start within this
 const MAX_LINK_REFRESHES = 3;
 
 const state = {
-  phase: "loading",
+  phase: "start",
+  mode: null,
   videoId: config.video_id,
   foundCount: 0,
   lostCount: 0,
@@ -35,28 +41,18 @@ const state = {
 window.vertexViewer = state;
 const openedAt = performance.now();
 
-const FAILURES = {
-  "no-webgl": [
-    "3D graphics unavailable",
-    "This browser cannot show 3D graphics (WebGL is off or unsupported). Update it, or open the link in Chrome or Safari.",
-  ],
-  insecure: [
-    "Camera unavailable on this link",
-    "Browsers only allow the camera on secure (https) pages. Scan the QR code again to open the secure link.",
-  ],
-  "no-camera": [
-    "No camera found",
-    "This experience needs a camera. Open the link on a phone or tablet with a rear camera.",
-  ],
-  "camera-denied": [
-    "Camera access needed",
-    "The camera is used only to find the print; nothing is recorded. Allow camera access for this site in the browser settings, then try again.",
-  ],
-  "camera-busy": [
-    "The camera is busy",
-    "Another app is using the camera. Close it, then try again.",
-  ],
-  error: ["Something went wrong", "The viewer could not start. Please reload the page."],
+const t = config.strings; // in the page's language (viewer/i18n.py)
+
+// Why the plain player is shown (a short note each, t["fallback_<why>"]); true: AR may work after
+// a reload, so a "Try AR again" button is offered.
+const FALLBACKS = {
+  "no-webgl": false,
+  insecure: false,
+  "no-camera": false,
+  "camera-denied": true,
+  "camera-busy": true,
+  timeout: true,
+  error: true,
 };
 
 function setPhase(phase) {
@@ -67,16 +63,33 @@ function setPhase(phase) {
   if (phase !== "playing") el.sound.hidden = true;
 }
 
-function fail(kind, detail) {
-  const [title, text] = FAILURES[kind] || FAILURES.error;
+let stopAR = () => {};
+
+// AR cannot run: the same <video> (unlocked by the Start tap) plays in a plain player.
+function fallback(kind, detail) {
+  if (state.phase === "fallback") return;
+  const why = kind in FALLBACKS ? kind : "error";
+  const note = t[`fallback_${why}`];
+  const retry = FALLBACKS[why];
   state.error = detail ? `${kind}: ${detail}` : kind;
-  setPhase(kind);
-  el.title.textContent = title;
-  el.text.textContent = text;
-  el.action.textContent = "Try again";
-  el.action.hidden = kind === "no-webgl" || kind === "no-camera";
-  el.action.onclick = () => location.reload();
+  state.mode = `fallback-${why}`;
+  try {
+    stopAR();
+  } catch {
+    // the camera may never have started
+  }
+  setPhase("fallback");
+  el.overlay.hidden = true;
+  el.fallbackNote.textContent = note;
+  el.retry.hidden = !retry;
+  el.retry.onclick = () => location.reload();
+  video.className = "fallback-video";
+  video.controls = true;
+  el.fallback.insertBefore(video, el.retry);
+  el.fallback.hidden = false;
+  video.play().catch(() => {}); // refused: its controls start it
 }
+const fail = fallback;
 
 function hasWebGL() {
   try {
@@ -129,6 +142,7 @@ function sendSession() {
     time_to_detection_ms: state.timeToDetectionMs === null ? null : round(state.timeToDetectionMs, 1),
     fps: trackingSeconds > 1 ? Math.min(240, round(state.frames / trackingSeconds, 2)) : null,
     duration_seconds: Math.min(86400, round((now - openedAt) / 1000, 2)),
+    mode: state.mode,
   });
   // A string body goes as text/plain: no CORS preflight, accepted while the page unloads.
   if (!(navigator.sendBeacon && navigator.sendBeacon(config.session_url, body))) {
@@ -145,8 +159,8 @@ function createVideo(info) {
   const video = document.createElement("video");
   video.className = "source-video";
   video.crossOrigin = "anonymous"; // a storage backend may serve from its own host (CORS)
-  video.muted = true; // autoplay rules: start muted, the user taps for sound
-  video.defaultMuted = true;
+  // With sound: the "Start" tap is the user gesture that allows it (see unlock).
+  video.muted = false;
   video.playsInline = true;
   video.setAttribute("playsinline", "");
   video.setAttribute("webkit-playsinline", "");
@@ -202,19 +216,43 @@ function buildPlane(video, info) {
 
 function updateSoundButton(video) {
   el.sound.hidden = state.phase !== "playing";
-  el.sound.textContent = video.muted ? "Tap for sound" : "Sound on";
+  el.sound.textContent = video.muted ? t.tap_for_sound : t.sound_on;
   el.sound.classList.toggle("muted", video.muted);
 }
 
 function play(video) {
+  const refused = () => {
+    // Even muted playback can be refused (low-power mode): one tap starts it.
+    el.sound.hidden = false;
+    el.sound.textContent = t.tap_to_play;
+  };
   video.play().then(
     () => updateSoundButton(video),
     () => {
-      // Even muted autoplay can be refused (low-power mode): one tap starts it.
-      el.sound.hidden = false;
-      el.sound.textContent = "Tap to play";
+      if (video.muted) return refused();
+      // Sound refused (no gesture reached this element): play muted, a tap turns sound on.
+      video.muted = true;
+      video.play().then(() => updateSoundButton(video), refused);
     },
   );
+}
+
+// Called inside the "Start" tap: a play() from a user gesture lets this element play with sound
+// later (iOS), when the print is found. Paused again at once unless the print is already in view.
+function unlock(video) {
+  video.muted = false;
+  const attempt = video.play();
+  if (attempt) {
+    attempt.then(
+      () => {
+        if (state.phase !== "playing" && state.phase !== "fallback") {
+          video.pause();
+          video.currentTime = 0;
+        }
+      },
+      () => {},
+    );
+  }
 }
 
 async function fetchMarker(url) {
@@ -228,7 +266,9 @@ async function fetchMarker(url) {
 function withTimeout(promise, ms, what) {
   return Promise.race([
     promise,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(Object.assign(new Error(`${what} timed out`), { timedOut: true })), ms),
+    ),
   ]);
 }
 
@@ -254,13 +294,21 @@ function keepLinksFresh(video) {
   });
 }
 
-async function main() {
+function setLoading() {
+  setPhase("loading");
+  el.title.textContent = t.starting_title;
+  el.text.textContent = t.starting_text;
+}
+
+const video = createVideo(config);
+keepLinksFresh(video);
+
+async function startAR() {
   if (!hasWebGL()) return fail("no-webgl");
   if (!window.isSecureContext) return fail("insecure");
   if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return fail("no-camera");
+  state.mode = "ar";
 
-  const video = createVideo(config);
-  keepLinksFresh(video);
   let markerUrl;
   try {
     markerUrl = await fetchMarker(config.marker_url);
@@ -284,6 +332,7 @@ async function main() {
   const anchor = mindar.addAnchor(0);
   anchor.group.add(plane.mesh);
   anchor.onTargetFound = () => {
+    if (state.phase === "fallback") return;
     state.foundCount += 1;
     if (state.timeToDetectionMs === null) {
       // Tracking begins a moment before start() resolves; a find in that moment counts as 0.
@@ -293,18 +342,31 @@ async function main() {
     play(video);
   };
   anchor.onTargetLost = () => {
+    if (state.phase === "fallback") return;
     state.lostCount += 1;
     video.pause();
     setPhase("scanning");
   };
 
+  stopAR = () => mindar.stop();
+  const starting = mindar.start();
+  // Started after the time limit: the plain player is showing, so the camera goes off again.
+  starting.then(() => state.phase === "fallback" && stopAR(), () => {});
   try {
-    await withTimeout(mindar.start(), START_TIMEOUT_MS, "starting the camera");
+    await withTimeout(starting, START_TIMEOUT_MS, "starting the camera");
   } catch (err) {
+    if (err && err.timedOut) return fail("timeout", String(err));
     const kind = err ? "error" : await cameraProblem();
     return fail(kind, err ? String(err) : "camera");
   }
+  if (state.phase === "fallback") return;
   state.startedAt = performance.now();
+  // MindAR relies on its camera <video>'s autoplay attribute, which a strict autoplay policy
+  // refuses (the element is not muted: only the attribute is set); play it ourselves.
+  if (mindar.video && mindar.video.paused) {
+    mindar.video.muted = true;
+    mindar.video.play().catch(() => {});
+  }
   const [markerWidth, markerHeight] = mindar.controller.markerDimensions[0];
   plane.setTargetAspect(markerHeight / markerWidth);
   // Count tracker frames for the session's fps; MindAR reports each processed frame.
@@ -344,4 +406,20 @@ async function main() {
   });
 }
 
-main().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));
+el.start.addEventListener("click", () => {
+  if (state.phase !== "start") return;
+  el.start.disabled = true;
+  unlock(video);
+  setLoading();
+  startAR().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));
+});
+el.start.disabled = false;
+
+// A computer: offer this page's QR code to continue on a phone (the Start button stays, for a
+// webcam).
+if (deviceType() === "desktop") {
+  const figure = document.getElementById("desktop-qr");
+  const image = figure.querySelector("img");
+  image.src = image.dataset.src;
+  figure.hidden = false;
+}
