@@ -130,8 +130,11 @@ async def test_a_live_worker_requeues_the_compile_of_a_dead_one(
     database = Database(fast_sweep.database_url, pooled=False)  # the thread has its own loop
     stop = start_heartbeat_thread(fast_sweep, database.sessions, hostname="sweeper")
     try:
-        for _ in range(100):
-            if (await content_row(app, content["id"])).marker_status is MarkerStatus.pending:
+        # The sweep commits `pending`, then publishes: wait for both (a loaded machine may
+        # run the test between the two).
+        for _ in range(300):
+            row = await content_row(app, content["id"])
+            if row.marker_status is MarkerStatus.pending and queued_markers(fast_sweep) > before:
                 break
             await asyncio.sleep(0.1)
     finally:

@@ -206,7 +206,7 @@ def _second_serve_is_refused(tmp_path: Path, env: dict[str, str], port: int) -> 
         )  # fmt: skip
         assert second.returncode == 1, second.stderr[-2000:]
         assert second.stderr.strip().count("\n") == 0 and expected in second.stderr, second.stderr
-    assert sorted(p.name for p in metrics.glob("*.db")) == before
+    assert set(before) <= {p.name for p in metrics.glob("*.db")}  # its workers may add files
 
 
 def test_cli_in_a_folder_without_the_database_refuses(tmp_path: Path) -> None:
