@@ -149,3 +149,34 @@ async def test_rate_limits_per_ip(strict_app: Any, tenant_a: Tenant, clips: list
         assert client.exists("vertex_ar:ratelimit:viewer:203.0.113.7")
         assert client.exists("vertex_ar:ratelimit:session:203.0.113.7")
         client.close()
+
+
+async def test_a_beacon_cut_off_mid_body_is_not_a_server_error(
+    app: Any, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    """A page closed while its beacon was on the way: the body stops and the client is gone."""
+    content = await ready_content(app, tenant_a, clips)
+    path = f"/api/ar/{content['unique_id']}/track-session"
+    body = json.dumps(GOOD).encode()
+    incoming: list[dict[str, Any]] = [
+        {"type": "http.request", "body": body[:10], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"text/plain;charset=UTF-8"),
+                    (b"content-length", str(len(body)).encode())],
+    }  # fmt: skip
+    await app(scope, receive, send)
+    (start,) = [m for m in sent if m["type"] == "http.response.start"]
+    assert start["status"] == 400

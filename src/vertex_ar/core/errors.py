@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 
 class AppError(Exception):
@@ -127,6 +128,12 @@ def install_error_handlers(app: FastAPI) -> None:
         # text longer than its column) names no row and can be no row: the input is wrong.
         message = "a value in the request is out of range for what it names"
         return JSONResponse(error_body("invalid_input", message), 422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The client left mid-body (a page closed while its beacon was sent): nobody reads the
+        # answer, and it is not our failure to count as a 500.
+        return JSONResponse(error_body("client_disconnected", "the request body was cut off"), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
