@@ -9,6 +9,9 @@ smallest one it has reached; the larger ones count as told), however often the j
 `record_expired` runs inside the deactivation job's transaction (content.expiry): an item is
 switched off and told about in one commit, so it is told about exactly once.
 
+`marker_scored_low` runs inside the marker job's transaction that stores a marker: when its rating
+is below `content.marker_job.LOW_MARKER_SCORE`, one message per content item and portrait.
+
 `marker_failed` runs inside the marker job's transaction that stores the failure: one message per
 content item and portrait (a redelivered compile that fails again tells nothing new).
 """
@@ -29,6 +32,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
+from vertex_ar.content.marker_job import LOW_MARKER_SCORE
 from vertex_ar.content.models import ARContent
 from vertex_ar.core.clock import local_now, zone
 from vertex_ar.core.db import utcnow
@@ -47,6 +51,7 @@ log = structlog.get_logger(__name__)
 EXPIRY_WARNING = "expiry_warning"
 CONTENT_EXPIRED = "content_expired"
 MARKER_FAILED = "marker_failed"
+MARKER_LOW = "marker_low"
 MAX_WARNING_DAYS = 365
 DAY = timedelta(days=1)
 
@@ -258,10 +263,9 @@ def marker_failed(settings: Settings) -> Callable[[AsyncSession, int, str], Awai
         company = await session.get(Company, item.company_id) if item is not None else None
         if item is None or company is None:
             return
-        portrait = hashlib.sha256(item.portrait_key.encode()).hexdigest()[:16]
         notification_id = await record(
             session, company_id=company.id,
-            key=f"{MARKER_FAILED}:content={item.id}:portrait={portrait}",
+            key=f"{MARKER_FAILED}:content={item.id}:portrait={_portrait(item)}",
             kind=MARKER_FAILED, payload={},
         )  # fmt: skip
         if notification_id is None:
@@ -272,6 +276,47 @@ def marker_failed(settings: Settings) -> Callable[[AsyncSession, int, str], Awai
         text = templates.marker_failed(locale, company.name, item.title, error, link)
         payload = {"locale": locale, "content_id": item.id, "unique_id": item.unique_id,
                    "title": item.title, "error": error, "link": link}  # fmt: skip
+        await publish(session, settings, notification_id, text, prefs, payload)
+
+    return hook
+
+
+def _portrait(item: ARContent) -> str:
+    return hashlib.sha256(item.portrait_key.encode()).hexdigest()[:16]
+
+
+def marker_scored_low(
+    settings: Settings,
+) -> Callable[[AsyncSession, int, dict[str, Any]], Awaitable[None]]:
+    """The marker job's hook on success: tell the company when the marker's rating is low."""
+
+    async def hook(session: AsyncSession, content_id: int, rating: dict[str, Any]) -> None:
+        score = rating.get("score")
+        if not isinstance(score, int | float) or score >= LOW_MARKER_SCORE:
+            return
+        item = await session.get(ARContent, content_id)
+        company = await session.get(Company, item.company_id) if item is not None else None
+        if item is None or company is None:
+            return
+        notification_id = await record(
+            session, company_id=company.id,
+            key=f"{MARKER_LOW}:content={item.id}:portrait={_portrait(item)}",
+            kind=MARKER_LOW, payload={},
+        )  # fmt: skip
+        if notification_id is None:
+            return  # told before: the same portrait was compiled again
+        prefs = await preferences(session, company.id)
+        locale = locale_of(prefs)
+        link = f"{settings.public_base_url.rstrip('/')}/admin/content/{item.id}"
+        codes = [str(c) for c in rating.get("codes", [])]
+        messages = [str(m) for m in rating.get("reasons", [])]
+        reasons = list(zip(codes, messages, strict=False))
+        text = templates.marker_low(
+            locale, company.name, item.title, float(score), LOW_MARKER_SCORE, reasons, link
+        )
+        payload = {"locale": locale, "content_id": item.id, "unique_id": item.unique_id,
+                   "title": item.title, "score": score, "threshold": LOW_MARKER_SCORE,
+                   "codes": codes, "link": link}  # fmt: skip
         await publish(session, settings, notification_id, text, prefs, payload)
 
     return hook
