@@ -12,6 +12,10 @@ switched off and told about in one commit, so it is told about exactly once.
 `marker_scored_low` runs inside the marker job's transaction that stores a marker: when its rating
 is below `content.marker_job.LOW_MARKER_SCORE`, one message per content item and portrait.
 
+`storage_check` (Beat, every few minutes) probes the storage connections in use: a failing one
+opens an outage (its start is kept until a probe succeeds); each company on it gets one message
+per outage, keyed by (connection, outage start, company), however many probes fail meanwhile.
+
 `marker_failed` runs inside the marker job's transaction that stores the failure: one message per
 content item and portrait (a redelivered compile that fails again tells nothing new).
 """
@@ -32,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
+from vertex_ar.connections.service import track_outages
 from vertex_ar.content.marker_job import LOW_MARKER_SCORE
 from vertex_ar.content.models import ARContent
 from vertex_ar.core.clock import local_now, zone
@@ -52,6 +57,7 @@ EXPIRY_WARNING = "expiry_warning"
 CONTENT_EXPIRED = "content_expired"
 MARKER_FAILED = "marker_failed"
 MARKER_LOW = "marker_low"
+STORAGE_FAILING = "storage_failing"
 MAX_WARNING_DAYS = 365
 DAY = timedelta(days=1)
 
@@ -320,3 +326,41 @@ def marker_scored_low(
         await publish(session, settings, notification_id, text, prefs, payload)
 
     return hook
+
+
+async def storage_check(session: AsyncSession, settings: Settings) -> dict[str, Any]:
+    """Probe the storage backends in use; tell each company on a failing one, once per outage."""
+    outages = await track_outages(session, settings)
+    told: dict[str, list[int]] = {}
+    for outage in outages:
+        since = outage.since.isoformat()
+        for company_id in outage.company_ids:
+            company = await session.get(Company, company_id)
+            if company is None:
+                continue
+            notification_id = await record(
+                session, company_id=company_id,
+                key=f"{STORAGE_FAILING}:connection={outage.connection_id}:since={since}"
+                f":company={company_id}",
+                kind=STORAGE_FAILING, payload={},
+            )  # fmt: skip
+            if notification_id is None:
+                continue  # this outage was told to this company already
+            prefs = await preferences(session, company_id)
+            locale = locale_of(prefs)
+            local = outage.since.astimezone(zone(company.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+            text = templates.storage_failing(
+                locale, company.name, outage.name, outage.kind, local, outage.error
+            )
+            payload = {"locale": locale, "connection_id": outage.connection_id,
+                       "connection": outage.name, "kind": outage.kind, "since": since,
+                       "error": outage.error}  # fmt: skip
+            await publish(session, settings, notification_id, text, prefs, payload)
+            told.setdefault(str(outage.connection_id), []).append(company_id)
+        await session.commit()
+    if told:
+        log.warning("notification.storage_failing", connections=len(told))
+    return {
+        "failing": [o.connection_id for o in outages],
+        "told": told,
+    }

@@ -79,7 +79,7 @@ async def insert_once(session: AsyncSession, model: type[Any], **values: Any) ->
 async def record(
     session: AsyncSession,
     *,
-    company_id: int,
+    company_id: int | None,
     key: str,
     kind: str,
     payload: dict[str, Any],
@@ -101,12 +101,20 @@ async def tell_once(session: AsyncSession, notification_id: int, keys: Sequence[
     return new
 
 
+@dataclass(frozen=True)
+class Recipients:
+    """Recipients that are no company's settings: the operators (OPERATOR_EMAILS, ...)."""
+
+    emails: list[str]
+    telegram_chat_ids: list[str]
+
+
 async def publish(
     session: AsyncSession,
     settings: Settings,
     notification_id: int,
     text: Text,
-    prefs: NotificationSettings | None,
+    prefs: NotificationSettings | Recipients | None,
     payload: dict[str, Any],
 ) -> None:
     """Fill in the notification's text and queue one delivery per recipient and channel."""

@@ -49,6 +49,12 @@ _TEXTS: dict[str, dict[str, str]] = {
             "helps. The item in the admin: {link}\n"
         ),
         "marker_low_no_reason": "- the image has too few distinct details overall",
+        "storage_subject": "Vertex AR: the media storage of {company} is failing",
+        "storage_body": (
+            'The storage where {company} keeps its media ("{connection}", {kind}) has been failing '
+            "since {since}: new uploads and markers fail, and AR items may not play until it "
+            "recovers.\nError: {error}\nYou get one message per outage.\n"
+        ),
     },
     "ru": {
         "expiry_subject": "Vertex AR: скоро истекает срок AR-материалов {company} ({count})",
@@ -84,6 +90,13 @@ _TEXTS: dict[str, dict[str, str]] = {
             "контрастом и деталями. Материал в админке: {link}\n"
         ),
         "marker_low_no_reason": "- на изображении в целом мало различимых деталей",
+        "storage_subject": "Vertex AR: хранилище медиа {company} не работает",
+        "storage_body": (
+            "Хранилище, где {company} хранит медиа («{connection}», {kind}), не работает "
+            "с {since}: новые загрузки и маркеры не проходят, AR-материалы могут не "
+            "показываться, пока оно не восстановится.\nОшибка: {error}\n"
+            "За один сбой приходит одно сообщение.\n"
+        ),
         "reason_low_contrast": "слишком мало контраста: сделайте тёмное темнее, а светлое светлее",
         "reason_few_features": "слишком мало текстуры: добавьте детали — текст, края, узоры",
         "reason_repetitive": "повторяющийся узор: многие точки похожи друг на друга",
@@ -165,6 +178,16 @@ def marker_low(
         text(locale, "marker_low_subject", company=company, title=title),
         text(locale, "marker_low_body", title=title, score=score, threshold=threshold,
              reasons=listed, link=link),
+    )  # fmt: skip
+
+
+def storage_failing(
+    locale: str, company: str, name: str, kind: str, since: str, error: str
+) -> Text:
+    return Text(
+        text(locale, "storage_subject", company=company),
+        text(locale, "storage_body", company=company, connection=name, kind=kind, since=since,
+             error=error),
     )  # fmt: skip
 
 
