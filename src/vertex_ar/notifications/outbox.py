@@ -288,14 +288,20 @@ async def _finish(
 
 
 async def send_due(
-    session: AsyncSession, settings: Settings, *, limit: int = SEND_BATCH
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    limit: int = SEND_BATCH,
+    notification_id: int | None = None,
 ) -> SendReport:
-    """Send every delivery that is due now (up to `limit`), one claim at a time."""
+    """Send every delivery that is due now (up to `limit`; only one notification's when
+    `notification_id` is given), one claim at a time."""
     report = SendReport()
     await _give_up_on_lost(session, settings)
-    due = await session.scalars(
-        select(OutboxDelivery.id).where(_due(utcnow())).order_by(OutboxDelivery.id).limit(limit)
-    )
+    stmt = select(OutboxDelivery.id).where(_due(utcnow()))
+    if notification_id is not None:
+        stmt = stmt.where(OutboxDelivery.notification_id == notification_id)
+    due = await session.scalars(stmt.order_by(OutboxDelivery.id).limit(limit))
     due_ids = due.all()
     # Every write below starts a transaction of its own: on SQLite a transaction that read first
     # cannot write once another sender has committed (SQLITE_BUSY_SNAPSHOT).

@@ -191,6 +191,16 @@ def storage_failing(
     )  # fmt: skip
 
 
+def backup_failed(when: str, error: str) -> Text:
+    """To the operators (OPERATOR_EMAILS, ...), in English: no company's language applies."""
+    return Text(
+        "Vertex AR: a backup failed",
+        f"The backup started at {when} failed; no new backup was made, the earlier ones are "
+        f"kept.\nError: {error}\nRun `vertex-ar backup create` by hand once the cause is fixed "
+        "and `vertex-ar backup list` to see what there is.\n",
+    )
+
+
 def test_message(locale: str, company: str) -> Text:
     return Text(
         text(locale, "test_subject", company=company), text(locale, "test_body", company=company)
