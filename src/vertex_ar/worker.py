@@ -24,7 +24,7 @@ from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
-from vertex_ar.notifications.events import marker_failed
+from vertex_ar.notifications.events import marker_failed, marker_scored_low
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import BACKUP_TASK, create_celery
@@ -72,7 +72,7 @@ def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
     try:
         status = run_job(
             lambda session: compile_content_marker(
-                session, settings, content_id, marker_failed(settings)
+                session, settings, content_id, marker_failed(settings), marker_scored_low(settings)
             )
         )
     except (StorageError, OperationalError) as exc:

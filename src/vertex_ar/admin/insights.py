@@ -15,13 +15,13 @@ from vertex_ar.admin import services
 from vertex_ar.admin.pages import AdminRoute, Context, Ctx
 from vertex_ar.analytics.schemas import OverviewRead
 from vertex_ar.analytics.service import OverviewQuery, SessionsQuery
+from vertex_ar.content.marker_job import LOW_MARKER_SCORE
 from vertex_ar.content.models import MarkerStatus
 from vertex_ar.content.service import ContentFilters
 from vertex_ar.core.errors import AppError
 from vertex_ar.core.schemas import PageParams
 
 router = APIRouter(route_class=AdminRoute, include_in_schema=False)
-LOW_SCORE = 40.0
 EXPORT_PAGE = 500
 EXPORT_MAX_ROWS = 200_000
 
@@ -49,7 +49,7 @@ async def dashboard(ctx: Ctx) -> Response:
     ready, _n = await content.find(
         ContentFilters(marker_status=MarkerStatus.ready), PageParams(limit=50)
     )
-    low = [c for c in ready if (c.marker_quality or {}).get("score", 100) < LOW_SCORE]
+    low = [c for c in ready if (c.marker_quality or {}).get("score", 100) < LOW_MARKER_SCORE]
     overview = await services.analytics(ctx).overview(OverviewQuery())
     return ctx.render(
         "dashboard.html",

@@ -35,6 +35,7 @@ from vertex_ar.backups.manifest import MANIFEST, Manifest, sha256_of
 from vertex_ar.backups.media import copy_media, restore_media
 from vertex_ar.core.migrate import alembic_config
 from vertex_ar.core.settings import Settings
+from vertex_ar.notifications.operators import backup_failed
 from vertex_ar.rotation.cache import PREFIX as ROTATION_PREFIX
 
 log = structlog.get_logger(__name__)
@@ -165,10 +166,15 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def on_backup_failed(settings: Settings, error: str) -> None:
-    """The hook point for a failed backup (scheduled or by hand): logged here; a notification
-    channel (issue 12's notifications) subscribes by calling its sender from this function."""
-    del settings
+    """A failed backup (scheduled or by hand): logged, and the operators are told
+    (OPERATOR_EMAILS, OPERATOR_TELEGRAM_CHAT_IDS) through the notifications' outbox."""
     log.error("backup.failed", error=error)
+    try:
+        told = backup_failed(settings, error)
+    except Exception as exc:  # telling must never hide the backup's own error
+        log.error("backup.failure_not_told", error=str(exc)[:300])
+        return
+    log.info("backup.failure_told", **told)
 
 
 def run_backup(settings: Settings, folder: Path | None = None) -> Created:

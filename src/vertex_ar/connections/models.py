@@ -29,6 +29,10 @@ class StorageConnection(TimestampMixin, Base):
     # A Fernet token of the JSON of the secret fields (keys, tokens); None when there are none.
     secrets_token: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
+    # A failing backend: when the health probes first failed in a row that has not recovered
+    # (None: healthy), and the last probe's error. The storage check job keeps them.
+    outage_since: Mapped[datetime | None]
+    outage_error: Mapped[str | None] = mapped_column(Text)
 
 
 class PendingDelete(Base):

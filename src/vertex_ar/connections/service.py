@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import anyio
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
@@ -35,6 +37,7 @@ from vertex_ar.connections.schemas import (
 )
 from vertex_ar.connections.targets import private_target
 from vertex_ar.content.models import ARContent
+from vertex_ar.core.db import utcnow
 from vertex_ar.core.errors import (
     Conflict,
     Forbidden,
@@ -257,3 +260,67 @@ async def backend_health(session: AsyncSession, settings: Settings) -> list[dict
         for index, (connection, companies) in enumerate(in_use):
             group.start_soon(probe, index, connection, companies)
     return results
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A connection whose probe failed: since when (the outage's start), the error, and the
+    companies that use it."""
+
+    connection_id: int
+    name: str
+    kind: str
+    since: datetime
+    error: str
+    company_ids: list[int]
+
+
+async def track_outages(session: AsyncSession, settings: Settings) -> list[Outage]:
+    """Probe every connection in use; a failure opens an outage (its start is kept until a probe
+    succeeds), a success ends it. Returns the open outages. Two runs at once agree on the start:
+    only the first UPDATE finds `outage_since` empty."""
+    probes = await backend_health(session, settings)
+    await session.rollback()  # the probes read; the writes below start their own transaction
+    outages = []
+    for probe in probes:
+        if not probe:
+            continue
+        connection_id = probe["id"]
+        if probe.get("ok"):
+            await session.execute(
+                update(StorageConnection)
+                .where(
+                    StorageConnection.id == connection_id,
+                    StorageConnection.outage_since.is_not(None),
+                )
+                .values(outage_since=None, outage_error=None)
+                .execution_options(synchronize_session=False)
+            )
+            continue
+        error = str(probe.get("error") or "failed")[:1000]
+        await session.execute(
+            update(StorageConnection)
+            .where(StorageConnection.id == connection_id, StorageConnection.outage_since.is_(None))
+            .values(outage_since=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(
+            update(StorageConnection)
+            .where(StorageConnection.id == connection_id)
+            .values(outage_error=error)
+            .execution_options(synchronize_session=False)
+        )
+        since = await session.scalar(
+            select(StorageConnection.outage_since).where(StorageConnection.id == connection_id)
+        )
+        companies = await session.scalars(
+            select(Company.id)
+            .where(Company.storage_connection_id == connection_id, Company.deleted_at.is_(None))
+            .order_by(Company.id)
+        )
+        if since is not None:
+            outages.append(
+                Outage(connection_id, probe["name"], probe["kind"], since, error, list(companies))
+            )
+    await session.commit()
+    return outages

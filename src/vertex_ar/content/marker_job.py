@@ -37,6 +37,15 @@ log = structlog.get_logger(__name__)
 # records it, so that it is told exactly when the failure is stored (the entry point passes the
 # notifications' hook; `content` does not import `notifications`).
 MarkerFailed = Callable[[AsyncSession, int, str], Awaitable[None]]
+# Told of a marker that was made (session, content id, its rating) inside the transaction that
+# stores it; the notifications' hook tells the company when the rating is low.
+MarkerReady = Callable[[AsyncSession, int, dict[str, Any]], Awaitable[None]]
+
+# A rating (0-100, `markers.rating`) below this: the print may be hard for a phone to find. The
+# admin dashboard lists such markers as "Low score"; 40 is two stars of five, the point where the
+# rating's parts (features, coverage, tracking, times distinctiveness and contrast) say that at
+# least half of what a tracker needs is missing.
+LOW_MARKER_SCORE = 40.0
 
 
 class MarkerCompileError(Exception):
@@ -157,6 +166,7 @@ async def compile_content_marker(
     settings: Settings,
     content_id: int,
     on_failed: MarkerFailed | None = None,
+    on_ready: MarkerReady | None = None,
 ) -> MarkerStatus | None:
     """Compile and store the marker; returns the final status, or None when there was nothing
     for this delivery to do (the content is gone, or another worker holds or took its claim).
@@ -172,7 +182,7 @@ async def compile_content_marker(
         return content.marker_status if ready else None
 
     try:
-        return await _compile_claimed(session, settings, content, claim, on_failed)
+        return await _compile_claimed(session, settings, content, claim, on_failed, on_ready)
     except Exception:
         await _release(session, content_id, claim)  # so that the task's retry may claim it at once
         raise
@@ -184,6 +194,7 @@ async def _compile_claimed(
     content: ARContent,
     claim: str,
     on_failed: MarkerFailed | None,
+    on_ready: MarkerReady | None = None,
 ) -> MarkerStatus | None:
     content_id = content.id
     storage = await storage_for_company(session, settings, content.company_id)
@@ -204,6 +215,11 @@ async def _compile_claimed(
         return MarkerStatus.failed
 
     old_key = content.marker_key
+
+    async def told_ready() -> None:
+        if on_ready is not None:
+            await on_ready(session, content_id, compiled.rating)
+
     try:
         async with StagedWrites(storage) as staged:
             key = await staged.put_bytes(
@@ -214,7 +230,7 @@ async def _compile_claimed(
                 content_id,
                 claim,
                 MarkerStatus.ready,
-                None,
+                told_ready,
                 marker_key=key,
                 marker_quality=compiled.rating,
             )

@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     # and how often it sends due deliveries and retries failed ones.
     expiry_warning_check_seconds: int = Field(default=3600, gt=0)
     notification_send_seconds: int = Field(default=30, gt=0)
+    # The platform's operators (comma-separated), told of what is no company's business: a failed
+    # backup. Empty: nobody is told (the failure is still logged).
+    operator_emails: str = ""
+    operator_telegram_chat_ids: str = ""
     # A failed delivery is retried after RETRY_SECONDS, then twice as long each time (at most
     # 6 hours apart), MAX_ATTEMPTS in all; a sender's claim on a delivery lasts LEASE_SECONDS.
     notification_max_attempts: int = Field(default=8, ge=1)

@@ -9,6 +9,13 @@ smallest one it has reached; the larger ones count as told), however often the j
 `record_expired` runs inside the deactivation job's transaction (content.expiry): an item is
 switched off and told about in one commit, so it is told about exactly once.
 
+`marker_scored_low` runs inside the marker job's transaction that stores a marker: when its rating
+is below `content.marker_job.LOW_MARKER_SCORE`, one message per content item and portrait.
+
+`storage_check` (Beat, every few minutes) probes the storage connections in use: a failing one
+opens an outage (its start is kept until a probe succeeds); each company on it gets one message
+per outage, keyed by (connection, outage start, company), however many probes fail meanwhile.
+
 `marker_failed` runs inside the marker job's transaction that stores the failure: one message per
 content item and portrait (a redelivered compile that fails again tells nothing new).
 """
@@ -29,6 +36,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
+from vertex_ar.connections.service import track_outages
+from vertex_ar.content.marker_job import LOW_MARKER_SCORE
 from vertex_ar.content.models import ARContent
 from vertex_ar.core.clock import local_now, zone
 from vertex_ar.core.db import utcnow
@@ -47,6 +56,8 @@ log = structlog.get_logger(__name__)
 EXPIRY_WARNING = "expiry_warning"
 CONTENT_EXPIRED = "content_expired"
 MARKER_FAILED = "marker_failed"
+MARKER_LOW = "marker_low"
+STORAGE_FAILING = "storage_failing"
 MAX_WARNING_DAYS = 365
 DAY = timedelta(days=1)
 
@@ -258,10 +269,9 @@ def marker_failed(settings: Settings) -> Callable[[AsyncSession, int, str], Awai
         company = await session.get(Company, item.company_id) if item is not None else None
         if item is None or company is None:
             return
-        portrait = hashlib.sha256(item.portrait_key.encode()).hexdigest()[:16]
         notification_id = await record(
             session, company_id=company.id,
-            key=f"{MARKER_FAILED}:content={item.id}:portrait={portrait}",
+            key=f"{MARKER_FAILED}:content={item.id}:portrait={_portrait(item)}",
             kind=MARKER_FAILED, payload={},
         )  # fmt: skip
         if notification_id is None:
@@ -275,3 +285,82 @@ def marker_failed(settings: Settings) -> Callable[[AsyncSession, int, str], Awai
         await publish(session, settings, notification_id, text, prefs, payload)
 
     return hook
+
+
+def _portrait(item: ARContent) -> str:
+    return hashlib.sha256(item.portrait_key.encode()).hexdigest()[:16]
+
+
+def marker_scored_low(
+    settings: Settings,
+) -> Callable[[AsyncSession, int, dict[str, Any]], Awaitable[None]]:
+    """The marker job's hook on success: tell the company when the marker's rating is low."""
+
+    async def hook(session: AsyncSession, content_id: int, rating: dict[str, Any]) -> None:
+        score = rating.get("score")
+        if not isinstance(score, int | float) or score >= LOW_MARKER_SCORE:
+            return
+        item = await session.get(ARContent, content_id)
+        company = await session.get(Company, item.company_id) if item is not None else None
+        if item is None or company is None:
+            return
+        notification_id = await record(
+            session, company_id=company.id,
+            key=f"{MARKER_LOW}:content={item.id}:portrait={_portrait(item)}",
+            kind=MARKER_LOW, payload={},
+        )  # fmt: skip
+        if notification_id is None:
+            return  # told before: the same portrait was compiled again
+        prefs = await preferences(session, company.id)
+        locale = locale_of(prefs)
+        link = f"{settings.public_base_url.rstrip('/')}/admin/content/{item.id}"
+        codes = [str(c) for c in rating.get("codes", [])]
+        messages = [str(m) for m in rating.get("reasons", [])]
+        reasons = list(zip(codes, messages, strict=False))
+        text = templates.marker_low(
+            locale, company.name, item.title, float(score), LOW_MARKER_SCORE, reasons, link
+        )
+        payload = {"locale": locale, "content_id": item.id, "unique_id": item.unique_id,
+                   "title": item.title, "score": score, "threshold": LOW_MARKER_SCORE,
+                   "codes": codes, "link": link}  # fmt: skip
+        await publish(session, settings, notification_id, text, prefs, payload)
+
+    return hook
+
+
+async def storage_check(session: AsyncSession, settings: Settings) -> dict[str, Any]:
+    """Probe the storage backends in use; tell each company on a failing one, once per outage."""
+    outages = await track_outages(session, settings)
+    told: dict[str, list[int]] = {}
+    for outage in outages:
+        since = outage.since.isoformat()
+        for company_id in outage.company_ids:
+            company = await session.get(Company, company_id)
+            if company is None:
+                continue
+            notification_id = await record(
+                session, company_id=company_id,
+                key=f"{STORAGE_FAILING}:connection={outage.connection_id}:since={since}"
+                f":company={company_id}",
+                kind=STORAGE_FAILING, payload={},
+            )  # fmt: skip
+            if notification_id is None:
+                continue  # this outage was told to this company already
+            prefs = await preferences(session, company_id)
+            locale = locale_of(prefs)
+            local = outage.since.astimezone(zone(company.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+            text = templates.storage_failing(
+                locale, company.name, outage.name, outage.kind, local, outage.error
+            )
+            payload = {"locale": locale, "connection_id": outage.connection_id,
+                       "connection": outage.name, "kind": outage.kind, "since": since,
+                       "error": outage.error}  # fmt: skip
+            await publish(session, settings, notification_id, text, prefs, payload)
+            told.setdefault(str(outage.connection_id), []).append(company_id)
+        await session.commit()
+    if told:
+        log.warning("notification.storage_failing", connections=len(told))
+    return {
+        "failing": [o.connection_id for o in outages],
+        "told": told,
+    }

@@ -55,7 +55,8 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(
+    # None: a message to the platform's operators (OPERATOR_EMAILS, ...), in no company's inbox.
+    company_id: Mapped[int | None] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -89,7 +90,8 @@ class OutboxDelivery(Base):
     notification_id: Mapped[int] = mapped_column(
         ForeignKey("notifications.id", ondelete="CASCADE"), index=True
     )
-    company_id: Mapped[int] = mapped_column(
+    # None: a message to the platform's operators (OPERATOR_EMAILS, ...), in no company's inbox.
+    company_id: Mapped[int | None] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), index=True
     )
     # The notification's key, the channel and the recipient: one delivery each, ever.

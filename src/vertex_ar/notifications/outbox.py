@@ -79,7 +79,7 @@ async def insert_once(session: AsyncSession, model: type[Any], **values: Any) ->
 async def record(
     session: AsyncSession,
     *,
-    company_id: int,
+    company_id: int | None,
     key: str,
     kind: str,
     payload: dict[str, Any],
@@ -101,12 +101,20 @@ async def tell_once(session: AsyncSession, notification_id: int, keys: Sequence[
     return new
 
 
+@dataclass(frozen=True)
+class Recipients:
+    """Recipients that are no company's settings: the operators (OPERATOR_EMAILS, ...)."""
+
+    emails: list[str]
+    telegram_chat_ids: list[str]
+
+
 async def publish(
     session: AsyncSession,
     settings: Settings,
     notification_id: int,
     text: Text,
-    prefs: NotificationSettings | None,
+    prefs: NotificationSettings | Recipients | None,
     payload: dict[str, Any],
 ) -> None:
     """Fill in the notification's text and queue one delivery per recipient and channel."""
@@ -280,14 +288,20 @@ async def _finish(
 
 
 async def send_due(
-    session: AsyncSession, settings: Settings, *, limit: int = SEND_BATCH
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    limit: int = SEND_BATCH,
+    notification_id: int | None = None,
 ) -> SendReport:
-    """Send every delivery that is due now (up to `limit`), one claim at a time."""
+    """Send every delivery that is due now (up to `limit`; only one notification's when
+    `notification_id` is given), one claim at a time."""
     report = SendReport()
     await _give_up_on_lost(session, settings)
-    due = await session.scalars(
-        select(OutboxDelivery.id).where(_due(utcnow())).order_by(OutboxDelivery.id).limit(limit)
-    )
+    stmt = select(OutboxDelivery.id).where(_due(utcnow()))
+    if notification_id is not None:
+        stmt = stmt.where(OutboxDelivery.notification_id == notification_id)
+    due = await session.scalars(stmt.order_by(OutboxDelivery.id).limit(limit))
     due_ids = due.all()
     # Every write below starts a transaction of its own: on SQLite a transaction that read first
     # cannot write once another sender has committed (SQLITE_BUSY_SNAPSHOT).

@@ -90,7 +90,7 @@ class DeliveryRead(Schema):
 
 class NotificationRead(Schema):
     id: int
-    company_id: int
+    company_id: int | None  # None: a message to the operators (superadmins see it)
     kind: str
     subject: str
     body: str

@@ -76,6 +76,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": "maintenance.purge_storage_deletes",
             "schedule": timedelta(minutes=10),
         },
+        # Probes every backend in use (5 s at most each, side by side); an outage is told once.
+        "storage-check": {
+            "task": "notifications.storage_check",
+            "schedule": timedelta(minutes=5),
+        },
     }
     backups = backup_crontab(settings.backup_schedule)
     if backups is not None:  # `vertex-ar backup create` (then retention), run by a worker

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.connections.routing import purge_pending_deletes
 from vertex_ar.content.expiry import deactivate_expired
 from vertex_ar.core.settings import Settings
-from vertex_ar.notifications.events import expiry_warnings, record_expired
+from vertex_ar.notifications.events import expiry_warnings, record_expired, storage_check
 from vertex_ar.notifications.outbox import send_due
 from vertex_ar.trash.purge import purge_expired_trash
 
@@ -21,6 +21,7 @@ PURGE_STORAGE_DELETES = "maintenance.purge_storage_deletes"
 EXPIRY_WARNINGS = "notifications.expiry_warnings"
 SEND_NOTIFICATIONS = "notifications.send"
 PURGE_TRASH = "maintenance.purge_trash"
+STORAGE_CHECK = "notifications.storage_check"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ async def _send(session: AsyncSession, settings: Settings) -> dict[str, Any]:
     return (await send_due(session, settings)).as_dict()
 
 
+async def _storage_check(session: AsyncSession, settings: Settings) -> dict[str, Any]:
+    checked = await storage_check(session, settings)
+    return {**checked, **(await send_due(session, settings)).as_dict()}
+
+
 async def _purge(session: AsyncSession, settings: Settings) -> dict[str, Any]:
     return {"purged": await purge_pending_deletes(session, settings)}
 
@@ -66,5 +72,8 @@ JOBS: dict[str, Job] = {
             "retry media deletes that failed while a storage backend was down", _purge),
         Job("purge-trash", PURGE_TRASH,
             "delete for good what has been in the trash for TRASH_RETENTION_DAYS", _purge_trash),
+        Job("storage-check", STORAGE_CHECK,
+            "probe the storage backends in use; tell their companies once per outage",
+            _storage_check),
     )
 }  # fmt: skip

@@ -50,7 +50,8 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     for table in reversed(TRASH_TABLES):
         op.drop_index(f"ix_{table}_deleted_at", table_name=table)
-        with op.batch_alter_table(table) as batch:
+        # Dropping a column recreates the table on SQLite: keep its AUTOINCREMENT ids (see 0004).
+        with op.batch_alter_table(table, table_kwargs={"sqlite_autoincrement": True}) as batch:
             batch.drop_column("trashed_with")
             batch.drop_column("deleted_by_user_id")
             batch.drop_column("deleted_at")
