@@ -5,8 +5,8 @@ failing (None: healthy), kept by the storage check job so that each outage is to
 `notifications.company_id` and `notification_outbox.company_id` become nullable: a notification
 with no company is for the platform's operators (a failed backup); no company's inbox lists it.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 21:00:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
