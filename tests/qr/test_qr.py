@@ -13,21 +13,11 @@ import numpy.typing as npt
 import pytest
 
 from tests.support.content import make_content
+from tests.support.qr_decode import decode
 from tests.support.tenants import Tenant
 from vertex_ar.qr.pdf import POINTS_PER_MM
 
 Grid = npt.NDArray[np.uint8]
-
-
-def decode(image: Grid) -> str:
-    """The text of the QR code in a greyscale image (dark modules = 0), by either of OpenCV's
-    detectors: the classic one misses about 1 in 40 perfect codes of our URLs (its finder-pattern
-    search; measured on 900 random ones), the ArUco-based one reads those."""
-    for detector in (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()):
-        text, points, _ = detector.detectAndDecode(image)
-        if points is not None and text:
-            return str(text)
-    raise AssertionError("no QR code found")
 
 
 def upscale(modules: Grid, px: int = 8) -> Grid:

@@ -290,7 +290,7 @@ def _new_session(http: httpx.Client, content_id: int, before: int) -> dict[str, 
         items = _sessions(http, content_id)
         return items if len(items) > before else []
 
-    items: list[dict[str, Any]] = wait_for(recorded, 20, "the view session")
+    items: list[dict[str, Any]] = wait_for(recorded, 60, "the view session")
     return items[0]
 
 
@@ -374,7 +374,7 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
         items = _sessions(live.http, content["id"])
         return items if len(items) > sessions_before else []
 
-    session = wait_for(recorded, 20, "the view session")[0]
+    session = wait_for(recorded, 60, "the view session")[0]
     print(f"session: {session}")
     assert session["found"] is True
     assert session["mode"] == "ar"
