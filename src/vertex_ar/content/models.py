@@ -52,7 +52,6 @@ class ARContent(TrashMixin, TimestampMixin, Base):
     marker_claim: Mapped[str | None] = mapped_column(String(32))
     marker_lease_until: Mapped[datetime | None]
     marker_quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    qr_key: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
 
