@@ -4,7 +4,7 @@ from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.audit.models import AuditEntry
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import PendingDelete, StorageConnection
-from vertex_ar.content.models import ARContent, Video, VideoRotationRule
+from vertex_ar.content.models import ARContent, Video
 from vertex_ar.core.db import Base
 from vertex_ar.notifications.models import (
     Notification,
@@ -13,6 +13,7 @@ from vertex_ar.notifications.models import (
     OutboxDelivery,
 )
 from vertex_ar.projects.models import Project
+from vertex_ar.rotation.models import VideoRotationRule
 from vertex_ar.tasks.models import WorkerHeartbeat
 from vertex_ar.users.models import User
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vertex_ar.content.models import RotationType, VideoRotationRule
 from vertex_ar.core.clock import local_now
+from vertex_ar.rotation.models import RotationType, VideoRotationRule
 from vertex_ar.rotation.resolver import DailyCycle, RotationPlan, Schedule, resolve_video
 from vertex_ar.rotation.service import plan_of
 

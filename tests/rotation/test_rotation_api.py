@@ -13,8 +13,8 @@ from sqlalchemy import update
 from tests.support.api import Api
 from tests.support.content import ready_content
 from tests.support.tenants import Tenant
-from vertex_ar.content.models import VideoRotationRule
 from vertex_ar.core.clock import local_now
+from vertex_ar.rotation.models import VideoRotationRule
 from vertex_ar.rotation.resolver import RotationPlan, resolve_video
 from vertex_ar.rotation.service import todays_video
 

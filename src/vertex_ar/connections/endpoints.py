@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Depends, Response, status
 
@@ -13,8 +13,9 @@ from vertex_ar.connections.schemas import (
     ConnectionUpdate,
     UsageRead,
     YandexAuthorizeRead,
+    reading,
 )
-from vertex_ar.connections.service import ConnectionService, present
+from vertex_ar.connections.service import ConnectionService
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.schemas import Page, PageParams
 
@@ -34,35 +35,37 @@ ServiceDep = Annotated[ConnectionService, Depends(_service)]
 @router.get("", response_model=Page[ConnectionRead])
 async def list_connections(
     service: ServiceDep, settings: SettingsDep, page: Annotated[PageParams, Depends()]
-) -> dict[str, Any]:
+) -> Page[ConnectionRead]:
     items, total = await service.list(page)
-    return {
-        "items": [present(settings, c) for c in items],
-        "total": total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+    return Page[ConnectionRead].model_validate(
+        {"items": items, "total": total, "limit": page.limit, "offset": page.offset},
+        context=reading(settings),
+    )
 
 
 @router.post("", response_model=ConnectionRead, status_code=status.HTTP_201_CREATED)
 async def create_connection(
     data: ConnectionCreate, service: ServiceDep, settings: SettingsDep
-) -> dict[str, Any]:
-    return present(settings, await service.create(data))
+) -> ConnectionRead:
+    return ConnectionRead.model_validate(await service.create(data), context=reading(settings))
 
 
 @router.get("/{connection_id}", response_model=ConnectionRead)
 async def get_connection(
     connection_id: int, service: ServiceDep, settings: SettingsDep
-) -> dict[str, Any]:
-    return present(settings, await service.get(connection_id))
+) -> ConnectionRead:
+    return ConnectionRead.model_validate(
+        await service.get(connection_id), context=reading(settings)
+    )
 
 
 @router.patch("/{connection_id}", response_model=ConnectionRead)
 async def update_connection(
     connection_id: int, data: ConnectionUpdate, service: ServiceDep, settings: SettingsDep
-) -> dict[str, Any]:
-    return present(settings, await service.update(connection_id, data))
+) -> ConnectionRead:
+    return ConnectionRead.model_validate(
+        await service.update(connection_id, data), context=reading(settings)
+    )
 
 
 @router.delete("/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -115,10 +118,10 @@ async def yandex_callback(
     state: str | None = None,
     error: str | None = None,
     nonce: Annotated[str | None, Cookie(alias=oauth.STATE_COOKIE)] = None,
-) -> dict[str, Any]:
+) -> ConnectionRead:
     """Where Yandex sends the browser back; creates or updates the connection."""
     connection = await oauth.callback(
         session, settings, code=code, state=state, error=error, cookie_nonce=nonce
     )
     response.delete_cookie(oauth.STATE_COOKIE, path=oauth_router.prefix)
-    return present(settings, connection)
+    return ConnectionRead.model_validate(connection, context=reading(settings))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from vertex_ar.connections.models import StorageKind
+from vertex_ar.connections.crypto import SecretsUnreadable, decrypt_secrets
+from vertex_ar.connections.models import StorageConnection, StorageKind
 from vertex_ar.core.schemas import Schema
+from vertex_ar.core.settings import Settings
 
 # What the API shows instead of a stored secret; sending it back in a PATCH keeps the secret.
 MASK = "********"
@@ -81,6 +83,10 @@ class ConnectionUpdate(Schema):
 
 
 class ConnectionRead(Schema):
+    """A connection as the API shows it. Validate a `StorageConnection` with the settings in the
+    context (`model_validate(row, context=reading(settings))`): its stored secrets are decrypted
+    only to tell which are set, and each shows as the mask (None where it is not set)."""
+
     id: int
     name: str
     kind: StorageKind
@@ -88,6 +94,35 @@ class ConnectionRead(Schema):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask_secrets(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, StorageConnection):
+            return data
+        settings = (info.context or {}).get("settings")
+        if not isinstance(settings, Settings):
+            raise TypeError("ConnectionRead needs context=reading(settings) to mask secrets")
+        secrets = SECRET_FIELDS[data.kind]
+        try:
+            hidden = decrypt_secrets(settings, data.secrets_token)
+        except SecretsUnreadable:
+            hidden = dict.fromkeys(secrets, MASK)
+        masked = {name: MASK if hidden.get(name) else None for name in secrets}
+        return {
+            "id": data.id,
+            "name": data.name,
+            "kind": data.kind,
+            "config": {**data.config, **masked},
+            "active": data.active,
+            "created_at": data.created_at,
+            "updated_at": data.updated_at,
+        }
+
+
+def reading(settings: Settings) -> dict[str, Any]:
+    """The validation context of `ConnectionRead`."""
+    return {"settings": settings}
 
 
 class ConnectionTestResult(Schema):

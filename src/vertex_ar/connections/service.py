@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
-from vertex_ar.connections.crypto import SecretsUnreadable, decrypt_secrets
+from vertex_ar.connections.crypto import SecretsUnreadable
 from vertex_ar.connections.models import StorageConnection, StorageKind
 from vertex_ar.connections.repository import ConnectionRepository
 from vertex_ar.connections.routing import (
@@ -53,26 +53,6 @@ from vertex_ar.storage.base import StorageError
 log = structlog.get_logger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 5.0
-
-
-def present(settings: Settings, connection: StorageConnection) -> dict[str, Any]:
-    """The API shape: secrets replaced by the mask (None where a secret is not set)."""
-    try:
-        hidden = decrypt_secrets(settings, connection.secrets_token)
-    except SecretsUnreadable:
-        hidden = dict.fromkeys(SECRET_FIELDS[connection.kind], MASK)
-    config = dict(connection.config)
-    for name in SECRET_FIELDS[connection.kind]:
-        config[name] = MASK if hidden.get(name) else None
-    return {
-        "id": connection.id,
-        "name": connection.name,
-        "kind": connection.kind,
-        "config": config,
-        "active": connection.active,
-        "created_at": connection.created_at,
-        "updated_at": connection.updated_at,
-    }
 
 
 def validate_config(kind: StorageKind, config: dict[str, Any]) -> dict[str, Any]:

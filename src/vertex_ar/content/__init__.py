@@ -1,1 +1,1 @@
-"""AR content: a target image, its videos, its marker and its rotation rule."""
+"""AR content: a target image, its videos and its marker (its rotation rule: `rotation`)."""

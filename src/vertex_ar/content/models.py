@@ -52,7 +52,6 @@ class ARContent(TrashMixin, TimestampMixin, Base):
     marker_claim: Mapped[str | None] = mapped_column(String(32))
     marker_lease_until: Mapped[datetime | None]
     marker_quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    qr_key: Mapped[str | None] = mapped_column(String(500))
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -95,23 +94,3 @@ class Video(TrashMixin, TimestampMixin, Base):
     thumbnail_key: Mapped[str | None] = mapped_column(String(500))
 
     content: Mapped[ARContent] = relationship(back_populates="videos")
-
-
-class RotationType(enum.StrEnum):
-    date_specific = "date_specific"
-    daily_cycle = "daily_cycle"
-    random_daily = "random_daily"
-
-
-class VideoRotationRule(TimestampMixin, Base):
-    __tablename__ = "video_rotation_rules"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    content_id: Mapped[int] = mapped_column(
-        ForeignKey("ar_content.id", ondelete="CASCADE"), unique=True
-    )
-    type: Mapped[RotationType] = mapped_column(Enum(RotationType, native_enum=False, length=32))
-    config: Mapped[dict[str, Any]] = mapped_column(JSON)
-    default_video_id: Mapped[int | None] = mapped_column(
-        ForeignKey("videos.id", ondelete="SET NULL")
-    )

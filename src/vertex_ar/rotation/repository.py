@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
-from vertex_ar.content.models import RotationType, Video, VideoRotationRule
+from vertex_ar.content.models import Video
 from vertex_ar.core.db import upsert_insert, utcnow
+from vertex_ar.rotation.models import RotationType, VideoRotationRule
 
 
 class RotationRepository:

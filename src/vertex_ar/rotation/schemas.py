@@ -5,8 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, model_validator
 
-from vertex_ar.content.models import RotationType
 from vertex_ar.core.schemas import Schema
+from vertex_ar.rotation.models import RotationType
 from vertex_ar.rotation.resolver import DailyCycle, RotationPlan, Schedule
 
 VideoId = Annotated[int, Field(gt=0)]

@@ -12,12 +12,13 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.content.models import ARContent, Video, VideoRotationRule
+from vertex_ar.content.models import ARContent, Video
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.core.clock import local_now, seconds_left_today, zone
 from vertex_ar.core.errors import InvalidInput, NotFound
 from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.rotation.cache import RotationCache
+from vertex_ar.rotation.models import VideoRotationRule
 from vertex_ar.rotation.repository import RotationRepository
 from vertex_ar.rotation.resolver import RotationPlan, resolve_video
 from vertex_ar.rotation.schemas import RotationConfig, RotationRuleIn

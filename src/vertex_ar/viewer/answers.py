@@ -32,10 +32,11 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import StorageConnection
-from vertex_ar.content.models import ARContent, Video, VideoRotationRule
+from vertex_ar.content.models import ARContent, Video
 from vertex_ar.core.clock import local_now
 from vertex_ar.core.settings import Settings
 from vertex_ar.projects.models import Project
+from vertex_ar.rotation.models import VideoRotationRule
 from vertex_ar.viewer.schemas import ActiveVideoRead
 from vertex_ar.viewer.signing import expiry_for
 

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import StorageConnection
-from vertex_ar.content.models import ARContent, MarkerStatus, Video, VideoRotationRule
+from vertex_ar.content.models import ARContent, MarkerStatus, Video
 from vertex_ar.projects.models import Project
+from vertex_ar.rotation.models import VideoRotationRule
 
 
 @dataclass(frozen=True)
