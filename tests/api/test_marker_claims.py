@@ -4,6 +4,7 @@ never an orphan `.mind`; generate-marker idempotent and rate-limited per company
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,7 +133,8 @@ async def test_a_live_worker_requeues_the_compile_of_a_dead_one(
     try:
         # The sweep commits `pending`, then publishes: wait for both (a loaded machine may
         # run the test between the two).
-        for _ in range(300):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
             row = await content_row(app, content["id"])
             if row.marker_status is MarkerStatus.pending and queued_markers(fast_sweep) > before:
                 break
@@ -179,9 +181,10 @@ async def test_a_compile_that_lost_its_claim_stores_nothing(
             return await compile_content_marker(session, settings, content["id"])
 
     compiling = asyncio.create_task(compile_once())
-    for _ in range(200):
-        if (await content_row(app, content["id"])).marker_status is MarkerStatus.processing:
-            break
+    deadline = time.monotonic() + 120  # a loaded machine may take long to start the compile
+    while (await content_row(app, content["id"])).marker_status is not MarkerStatus.processing:
+        assert not compiling.done(), "the compile ended before it was seen running"
+        assert time.monotonic() < deadline, "the compile never started"
         await asyncio.sleep(0.02)
     await set_content(app, content["id"], marker_claim="another-worker")
     assert await compiling is None

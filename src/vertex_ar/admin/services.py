@@ -32,11 +32,11 @@ def content(ctx: Context) -> ContentService:
 
 
 def projects(ctx: Context) -> ProjectService:
-    return ProjectService(ctx.session, ctx.user, content(ctx))
+    return ProjectService(ctx.session, ctx.user)
 
 
 def companies(ctx: Context) -> CompanyService:
-    return CompanyService(ctx.session, ctx.user, ctx.settings, content(ctx))
+    return CompanyService(ctx.session, ctx.user, ctx.settings)
 
 
 def trash(ctx: Context) -> TrashService:

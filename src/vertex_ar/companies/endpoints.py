@@ -7,17 +7,14 @@ from fastapi import APIRouter, Body, Depends, Query, Response, status
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.companies.schemas import CompanyCreate, CompanyDelete, CompanyRead, CompanyUpdate
 from vertex_ar.companies.service import CompanyService
-from vertex_ar.content.endpoints import ServiceDep as ContentServiceDep
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.schemas import Page, PageParams, page_of
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
 
 
-def _service(
-    session: SessionDep, subject: Subject, settings: SettingsDep, contents: ContentServiceDep
-) -> CompanyService:
-    return CompanyService(session, subject, settings, contents)
+def _service(session: SessionDep, subject: Subject, settings: SettingsDep) -> CompanyService:
+    return CompanyService(session, subject, settings)
 
 
 ServiceDep = Annotated[CompanyService, Depends(_service)]

@@ -13,7 +13,6 @@ from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
 from vertex_ar.connections.service import assign_storage, provision_company
 from vertex_ar.content.models import ARContent
-from vertex_ar.content.service import ContentService
 from vertex_ar.core.errors import Conflict, InvalidInput
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
@@ -33,12 +32,10 @@ class CompanyService:
         session: AsyncSession,
         subject: AuthSubject,
         settings: Settings,
-        contents: ContentService,
     ) -> None:
         self.session = session
         self.subject = subject
         self.settings = settings
-        self.contents = contents
         self.repository = CompanyRepository(session, subject)
 
     async def list(self, page: PageParams) -> tuple[Sequence[Company], int]:

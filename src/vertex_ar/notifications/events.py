@@ -261,34 +261,52 @@ def record_expired(settings: Settings) -> Callable[[AsyncSession, Sequence[int]]
     return hook
 
 
-def marker_failed(settings: Settings) -> Callable[[AsyncSession, int, str], Awaitable[None]]:
-    """The marker job's hook: tell the content's company that its marker failed."""
+# What a per-item message says: (locale, company, item, admin link) -> (text, payload fields).
+_Compose = Callable[[str, Company, ARContent, str], tuple[templates.Text, dict[str, Any]]]
 
-    async def hook(session: AsyncSession, content_id: int, error: str) -> None:
-        item = await session.get(ARContent, content_id)
-        company = await session.get(Company, item.company_id) if item is not None else None
-        if item is None or company is None:
-            return
-        notification_id = await record(
-            session, company_id=company.id,
-            key=f"{MARKER_FAILED}:content={item.id}:portrait={_portrait(item)}",
-            kind=MARKER_FAILED, payload={},
-        )  # fmt: skip
-        if notification_id is None:
-            return  # told before: the same portrait failed again
-        prefs = await preferences(session, company.id)
-        locale = locale_of(prefs)
-        link = f"{settings.public_base_url.rstrip('/')}/admin/content/{item.id}"
-        text = templates.marker_failed(locale, company.name, item.title, error, link)
-        payload = {"locale": locale, "content_id": item.id, "unique_id": item.unique_id,
-                   "title": item.title, "error": error, "link": link}  # fmt: skip
-        await publish(session, settings, notification_id, text, prefs, payload)
 
-    return hook
+async def _tell_about_content(
+    session: AsyncSession, settings: Settings, kind: str, content_id: int, compose: _Compose
+) -> None:
+    """Tell the content's company once per (kind, item, portrait): a recompile of the same
+    portrait that ends the same way says nothing new."""
+    item = await session.get(ARContent, content_id)
+    company = await session.get(Company, item.company_id) if item is not None else None
+    if item is None or company is None:
+        return
+    notification_id = await record(
+        session, company_id=company.id,
+        key=f"{kind}:content={item.id}:portrait={_portrait(item)}",
+        kind=kind, payload={},
+    )  # fmt: skip
+    if notification_id is None:
+        return
+    prefs = await preferences(session, company.id)
+    locale = locale_of(prefs)
+    link = f"{settings.public_base_url.rstrip('/')}/admin/content/{item.id}"
+    text, fields = compose(locale, company, item, link)
+    payload = {"locale": locale, "content_id": item.id, "unique_id": item.unique_id,
+               "title": item.title, "link": link, **fields}  # fmt: skip
+    await publish(session, settings, notification_id, text, prefs, payload)
 
 
 def _portrait(item: ARContent) -> str:
     return hashlib.sha256(item.portrait_key.encode()).hexdigest()[:16]
+
+
+def marker_failed(settings: Settings) -> Callable[[AsyncSession, int, str], Awaitable[None]]:
+    """The marker job's hook: tell the content's company that its marker failed."""
+
+    async def hook(session: AsyncSession, content_id: int, error: str) -> None:
+        def compose(
+            locale: str, company: Company, item: ARContent, link: str
+        ) -> tuple[templates.Text, dict[str, Any]]:
+            text = templates.marker_failed(locale, company.name, item.title, error, link)
+            return text, {"error": error}
+
+        await _tell_about_content(session, settings, MARKER_FAILED, content_id, compose)
+
+    return hook
 
 
 def marker_scored_low(
@@ -300,30 +318,19 @@ def marker_scored_low(
         score = rating.get("score")
         if not isinstance(score, int | float) or score >= LOW_MARKER_SCORE:
             return
-        item = await session.get(ARContent, content_id)
-        company = await session.get(Company, item.company_id) if item is not None else None
-        if item is None or company is None:
-            return
-        notification_id = await record(
-            session, company_id=company.id,
-            key=f"{MARKER_LOW}:content={item.id}:portrait={_portrait(item)}",
-            kind=MARKER_LOW, payload={},
-        )  # fmt: skip
-        if notification_id is None:
-            return  # told before: the same portrait was compiled again
-        prefs = await preferences(session, company.id)
-        locale = locale_of(prefs)
-        link = f"{settings.public_base_url.rstrip('/')}/admin/content/{item.id}"
         codes = [str(c) for c in rating.get("codes", [])]
         messages = [str(m) for m in rating.get("reasons", [])]
         reasons = list(zip(codes, messages, strict=False))
-        text = templates.marker_low(
-            locale, company.name, item.title, float(score), LOW_MARKER_SCORE, reasons, link
-        )
-        payload = {"locale": locale, "content_id": item.id, "unique_id": item.unique_id,
-                   "title": item.title, "score": score, "threshold": LOW_MARKER_SCORE,
-                   "codes": codes, "link": link}  # fmt: skip
-        await publish(session, settings, notification_id, text, prefs, payload)
+
+        def compose(
+            locale: str, company: Company, item: ARContent, link: str
+        ) -> tuple[templates.Text, dict[str, Any]]:
+            text = templates.marker_low(
+                locale, company.name, item.title, float(score), LOW_MARKER_SCORE, reasons, link
+            )
+            return text, {"score": score, "threshold": LOW_MARKER_SCORE, "codes": codes}
+
+        await _tell_about_content(session, settings, MARKER_LOW, content_id, compose)
 
     return hook
 

@@ -32,10 +32,9 @@ from typing import Any
 import anyio
 import structlog
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.core.db import utcnow
+from vertex_ar.core.db import upsert_insert, utcnow
 from vertex_ar.core.settings import Settings
 from vertex_ar.notifications.channels import (
     DeliveryError,
@@ -62,12 +61,14 @@ MAX_BACKOFF = timedelta(hours=6)
 SEND_BATCH = 100
 
 
-async def insert_once(session: AsyncSession, model: type[Any], **values: Any) -> int | None:
+async def insert_once(
+    session: AsyncSession,
+    model: type[Notification] | type[NotificationEvent] | type[OutboxDelivery],
+    **values: Any,
+) -> int | None:
     """Insert a row unless its `key` exists; the new row's id, or None when it existed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(model)
+        upsert_insert(session, model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(model.id)

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from vertex_ar.auth.dependencies import Subject
-from vertex_ar.content.endpoints import ServiceDep as ContentServiceDep
 from vertex_ar.core.deps import SessionDep
 from vertex_ar.core.schemas import Page, PageParams, page_of
 from vertex_ar.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate
@@ -14,8 +13,8 @@ from vertex_ar.projects.service import ProjectService
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 
 
-def _service(session: SessionDep, subject: Subject, contents: ContentServiceDep) -> ProjectService:
-    return ProjectService(session, subject, contents)
+def _service(session: SessionDep, subject: Subject) -> ProjectService:
+    return ProjectService(session, subject)
 
 
 ServiceDep = Annotated[ProjectService, Depends(_service)]

@@ -6,7 +6,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.audit.service import changed, record
 from vertex_ar.companies.repository import CompanyRepository
-from vertex_ar.content.service import ContentService
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.projects.models import Project
@@ -16,12 +15,9 @@ from vertex_ar.trash.operations import trash_project
 
 
 class ProjectService:
-    def __init__(
-        self, session: AsyncSession, subject: AuthSubject, contents: ContentService
-    ) -> None:
+    def __init__(self, session: AsyncSession, subject: AuthSubject) -> None:
         self.session = session
         self.subject = subject
-        self.contents = contents
         self.repository = ProjectRepository(session, subject)
 
     async def list(self, page: PageParams, company_id: int | None) -> tuple[Sequence[Project], int]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, String, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.audit.service import record
@@ -24,7 +22,7 @@ from vertex_ar.projects.repository import ProjectRepository
 from vertex_ar.rotation.cache import invalidate_rotation
 from vertex_ar.trash.operations import TrashKind, restore_rows
 from vertex_ar.trash.purge import TrashRow, company_of, label_of, purge_row
-from vertex_ar.users.models import User
+from vertex_ar.trash.repository import TrashRepository
 
 
 @dataclass(frozen=True)
@@ -40,64 +38,12 @@ class TrashItem:
     purge_after: datetime
 
 
-def _kind(value: str) -> Any:
-    return literal_column(f"'{TrashKind(value).value}'", String(16)).label("kind")
-
-
 class TrashService:
     def __init__(self, session: AsyncSession, subject: AuthSubject, settings: Settings) -> None:
         self.session = session
         self.subject = subject
         self.settings = settings
-
-    def _listing(self, kind: TrashKind | None, company_id: int | None) -> Select[Any]:
-        """One row per item deleted on its own (not those its parent's deletion took along)."""
-        scope = self.subject.scope
-        parts: dict[TrashKind, Select[Any]] = {
-            TrashKind.content: scope(
-                select(_kind("content"), ARContent.id, ARContent.company_id,
-                       ARContent.title.label("label"), null().label("content_id"),
-                       ARContent.deleted_at, ARContent.deleted_by_user_id, User.email)
-                .outerjoin(User, User.id == ARContent.deleted_by_user_id)
-                .where(ARContent.deleted_at.is_not(None), ARContent.trashed_with.is_(None)),
-                ARContent.company_id,
-            ),
-            TrashKind.video: scope(
-                select(_kind("video"), Video.id, ARContent.company_id,
-                       ARContent.title.label("label"), Video.content_id, Video.deleted_at,
-                       Video.deleted_by_user_id, User.email)
-                .join(ARContent, ARContent.id == Video.content_id)
-                .outerjoin(User, User.id == Video.deleted_by_user_id)
-                .where(Video.deleted_at.is_not(None)),
-                ARContent.company_id,
-            ),
-            TrashKind.project: scope(
-                select(_kind("project"), Project.id, Project.company_id,
-                       Project.name.label("label"), null().label("content_id"),
-                       Project.deleted_at, Project.deleted_by_user_id, User.email)
-                .outerjoin(User, User.id == Project.deleted_by_user_id)
-                .where(Project.deleted_at.is_not(None), Project.trashed_with.is_(None)),
-                Project.company_id,
-            ),
-            TrashKind.company: scope(
-                select(_kind("company"), Company.id, Company.id.label("company_id"),
-                       Company.name.label("label"), null().label("content_id"),
-                       Company.deleted_at, Company.deleted_by_user_id, User.email)
-                .outerjoin(User, User.id == Company.deleted_by_user_id)
-                .where(Company.deleted_at.is_not(None)),
-                Company.id,
-            ),
-        }  # fmt: skip
-        if company_id is not None:
-            column = {
-                TrashKind.content: ARContent.company_id,
-                TrashKind.video: ARContent.company_id,
-                TrashKind.project: Project.company_id,
-                TrashKind.company: Company.id,
-            }
-            parts = {k: stmt.where(column[k] == company_id) for k, stmt in parts.items()}
-        chosen = [parts[kind]] if kind is not None else list(parts.values())
-        return select(union_all(*chosen).subquery())
+        self.repository = TrashRepository(session, subject)
 
     async def list(
         self, page: PageParams, kind: TrashKind | None = None, company_id: int | None = None
@@ -105,14 +51,7 @@ class TrashService:
         """Newest deletions first; a superadmin may narrow to one company."""
         if company_id is not None and not self.subject.can_see_company(company_id):
             raise NotFound(f"company {company_id} not found")
-        stmt = self._listing(kind, company_id)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        columns = stmt.selected_columns
-        rows = await self.session.execute(
-            stmt.order_by(columns.deleted_at.desc(), columns.kind, columns.id.desc())
-            .limit(page.limit)
-            .offset(page.offset)
-        )
+        rows, total = await self.repository.page(page, kind, company_id)
         retention = timedelta(days=self.settings.trash_retention_days)
         items = [
             TrashItem(
@@ -126,9 +65,9 @@ class TrashService:
                 deleted_by_email=row.email,
                 purge_after=row.deleted_at + retention,
             )
-            for row in rows.all()
+            for row in rows
         ]
-        return items, int(total or 0)
+        return items, total
 
     async def _row(self, kind: TrashKind, item_id: int) -> TrashRow:
         """The caller's row in or out of the trash (404 if unseen)."""
@@ -138,17 +77,7 @@ class TrashService:
             return await ProjectRepository(self.session, self.subject).get(item_id, trashed=None)
         if kind is TrashKind.company:
             return await CompanyRepository(self.session, self.subject).get(item_id, trashed=None)
-        video: Video | None = await self.session.scalar(
-            self.subject.scope(
-                select(Video)
-                .join(ARContent, ARContent.id == Video.content_id)
-                .where(Video.id == item_id),
-                ARContent.company_id,
-            )
-        )
-        if video is None:
-            raise NotFound(f"video {item_id} not found")
-        return video
+        return await self.repository.video(item_id)
 
     async def _trashed(self, kind: TrashKind, item_id: int) -> TrashRow:
         row = await self._row(kind, item_id)
