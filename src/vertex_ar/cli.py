@@ -168,7 +168,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     finally:
         if worker is not None:
-            stop_group(worker)
+            stop_group(worker, grace_seconds=settings.worker_stop_grace_seconds)
     return 0
 
 

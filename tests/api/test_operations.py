@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
 from tests.support.backends import PG_URL, Backend, admin_conninfo
+from tests.support.process_tree import alive as _alive
+from tests.support.process_tree import descendants as _children
 from vertex_ar.core import migrate
 from vertex_ar.core.db import sync_url
 from vertex_ar.core.settings import DEV_ADMIN_PASSWORD, DEV_SECRET_KEY, Settings
@@ -222,30 +224,3 @@ def test_cli_in_a_folder_without_the_database_refuses(tmp_path: Path) -> None:
     assert result.stderr.strip() == result.stderr.strip().splitlines()[0], result.stderr
     assert f"no database at {tmp_path / 'var' / 'vertex_ar.db'}" in result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing created
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _children(pid: int) -> dict[int, str]:
-    """Every descendant of `pid` with its command line (from /proc)."""
-    found: dict[int, str] = {}
-    parents = {pid}
-    for _ in range(4):
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if int(stat[1]) in parents:
-                found[int(entry.name)] = cmd
-        parents |= set(found)
-    return found

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     marker_rate_per_minute: int = Field(default=10, gt=0)
     marker_rate_burst: int = Field(default=20, gt=0)
     worker_heartbeat_seconds: int = Field(default=15, gt=0)
+    # `vertex-ar serve` stop: how long the embedded worker may finish its task before SIGKILL
+    # (its compile is then requeued once its lease lapses).
+    worker_stop_grace_seconds: float = Field(default=20.0, ge=0)
     # /metrics answers these client networks only (comma-separated CIDRs; others get 404):
     # loopback and the private ranges a compose network or a monitoring LAN uses.
     metrics_allowed_networks: str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
