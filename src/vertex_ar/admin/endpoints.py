@@ -25,6 +25,7 @@ from vertex_ar.admin.pages import (
 from vertex_ar.admin.rotation_form import SCHEDULE_ROWS, calendar, rule_from_form
 from vertex_ar.admin.session import (
     CSRF_FIELD,
+    SESSION_COOKIE,
     check_csrf,
     clear_session,
     set_session,
@@ -101,6 +102,11 @@ async def logout(
     ctx: PublicCtx, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = ""
 ) -> Response:
     check_csrf(ctx.request, ctx.settings, csrf_token)
+    # This browser's token ends for good (a copied cookie is dead too); the user's other
+    # browsers and API tokens stay logged in.
+    token = ctx.request.cookies.get(SESSION_COOKIE)
+    if token:
+        await services.auth(ctx).logout(token)
     response = redirect(ctx.request, "/admin/login")
     clear_session(response, ctx.settings)
     return response
