@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
-from vertex_ar.admin import assets, i18n, insights, manage, notify, services
+from vertex_ar.admin import assets, i18n, insights, manage, notify, services, storage
 from vertex_ar.admin.forms import checked, end_of_day, field_of, text, validate
 from vertex_ar.admin.pages import (
     AdminRoute,
@@ -475,3 +475,4 @@ async def redoc(settings: SettingsDep) -> HTMLResponse:
 router.include_router(manage.router)
 router.include_router(notify.router)
 router.include_router(insights.router)
+router.include_router(storage.router)

@@ -299,36 +299,6 @@ async def change_password(ctx: Ctx) -> Response:
     return response
 
 
-# --- storage (superadmin) ------------------------------------------------------------------
-
-
-@router.get("/admin/storage")
-async def storage_page(ctx: Ctx) -> Response:
-    rows, _total = await services.connections(ctx).list(ALL)
-    companies = await _companies(ctx)
-    using = {
-        row.id: [c.name for c in companies if c.storage_connection_id == row.id] for row in rows
-    }
-    return ctx.render("storage.html", {"connections": rows, "using": using})
-
-
-@router.post("/admin/storage/{connection_id}/test")
-async def test_connection(ctx: Ctx, connection_id: int) -> Response:
-    check_csrf(ctx.request, ctx.settings, None)
-    service = services.connections(ctx)
-    result = await service.test(connection_id)
-    usage, usage_error = None, None
-    if result.ok:
-        try:
-            usage = await service.usage(connection_id)
-        except AppError as exc:
-            usage_error = exc.message
-    return ctx.render(
-        "_connection_check.html",
-        {"id": connection_id, "result": result, "usage": usage, "usage_error": usage_error},
-    )
-
-
 # --- trash ---------------------------------------------------------------------------------
 
 
