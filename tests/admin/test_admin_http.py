@@ -225,6 +225,30 @@ async def test_analytics_page_ranks_content_and_projects_and_exports_csv(
         assert [row[2] for row in rows[1:]] == [str(mine["id"])] * 2
 
 
+async def test_setup_wizard_steps_and_the_polled_marker_keep_the_portrait(
+    app: Any, tenant_a: Tenant
+) -> None:
+    content = (await create_content(tenant_a, title="Wizard poster")).json()
+    base = f"/admin/content/{content['id']}"
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        quality = await http.get(f"{base}/setup/quality")
+        assert quality.status_code == 200
+        assert 'aria-current="step">1. Quality check' in quality.text
+        assert f'href="{base}/setup/rotation">Next step' in quality.text
+        assert f'href="{base}">Skip the rest' in quality.text
+        rotation = await http.get(f"{base}/setup/rotation")
+        assert "rotation-form" in rotation.text and 'id="calendar"' in rotation.text
+        qr = await http.get(f"{base}/setup/qr")
+        assert "Download QR (PNG)" in qr.text and "Open viewer" in qr.text
+        assert f'href="{base}">Finish' in qr.text
+        assert (await http.get(f"{base}/setup/elsewhere")).status_code == 404
+        # The status block polls itself; each poll still shows the portrait.
+        polled = await http.get(f"{base}/marker", headers={"HX-Request": "true"})
+        src = re.search(r'class="portrait" src="([^"]*)"', polled.text)
+        assert src and src.group(1).startswith("/media?"), polled.text[:400]
+
+
 async def test_language_from_browser_then_the_users_pick(app: Any, tenant_a: Tenant) -> None:
     async with await _browser(app) as http:
         ru = await http.get("/admin/login", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"})

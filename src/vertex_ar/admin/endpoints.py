@@ -48,6 +48,7 @@ router = APIRouter(route_class=AdminRoute, include_in_schema=False)
 PAGE_SIZE = 20
 MARKER_POLL_SECONDS = 2
 EXPIRING_SOON = timedelta(days=7)
+SETUP_STEPS = ("quality", "rotation", "qr")
 
 
 @router.get("/")
@@ -232,7 +233,7 @@ async def create_content(ctx: Ctx) -> Response:
              "error_field": field},
             status_code=exc.status_code,
         )  # fmt: skip
-    location = f"/admin/content/{content.id}"
+    location = f"/admin/content/{content.id}/setup/{SETUP_STEPS[0]}"
     if wants_json(ctx.request):
         return JSONResponse({"id": content.id, "location": location}, status_code=201)
     return RedirectResponse(location, status_code=303)
@@ -283,11 +284,22 @@ async def _marker(ctx: Context, content: ARContent) -> Response:
     return ctx.render("_marker.html", values)
 
 
+@router.get("/admin/content/{content_id}/setup/{step}")
+async def setup_step(ctx: Ctx, content_id: int, step: str) -> Response:
+    """The short wizard after "Create": quality check → rotation → QR. Every step is optional:
+    each links to the next and to the content page."""
+    if step not in SETUP_STEPS:
+        raise NotFound(f"no setup step {step!r}")
+    content = await services.content(ctx).get(content_id)
+    following = SETUP_STEPS[SETUP_STEPS.index(step) + 1 :]
+    values = {"step": step, "next_step": following[0] if following else None}
+    return ctx.render("content_setup.html", {**await _content_values(ctx, content), **values})
+
+
 @router.get("/admin/content/{content_id}/marker")
 async def marker_fragment(ctx: Ctx, content_id: int) -> Response:
     """The marker status block; it polls itself while the marker is being compiled."""
-    content = await services.content(ctx).get(content_id)
-    return ctx.render("_marker.html", {"content": content, "poll_seconds": MARKER_POLL_SECONDS})
+    return await _marker(ctx, await services.content(ctx).get(content_id))
 
 
 @router.post("/admin/content/{content_id}/marker")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -325,24 +326,21 @@ async def trash_page(ctx: Ctx) -> Response:
     return await _trash_page(ctx)
 
 
-@router.post("/admin/trash/{kind}/{item_id}/restore")
-async def restore_from_trash(ctx: Ctx, kind: TrashKind, item_id: int) -> Response:
+class TrashAction(StrEnum):
+    restore = "restore"
+    purge = "purge"  # superadmin: delete the item and its files for good, now
+
+
+@router.post("/admin/trash/{kind}/{item_id}/{action}")
+async def trash_action(ctx: Ctx, kind: TrashKind, item_id: int, action: TrashAction) -> Response:
     form = await ctx.request.form()
     try:
         check_csrf(ctx.request, ctx.settings, text(form, CSRF_FIELD))
-        await services.trash(ctx).restore(kind, item_id)
+        trash = services.trash(ctx)
+        if action is TrashAction.restore:
+            await trash.restore(kind, item_id)
+        else:
+            await trash.purge(kind, item_id)
     except AppError as exc:
         return await _trash_page(ctx, {"error": exc.message}, status_code=exc.status_code)
-    return await _trash_page(ctx, {"restored": True})
-
-
-@router.post("/admin/trash/{kind}/{item_id}/purge")
-async def purge_from_trash(ctx: Ctx, kind: TrashKind, item_id: int) -> Response:
-    """Superadmin: delete one item and its files for good, now."""
-    form = await ctx.request.form()
-    try:
-        check_csrf(ctx.request, ctx.settings, text(form, CSRF_FIELD))
-        await services.trash(ctx).purge(kind, item_id)
-    except AppError as exc:
-        return await _trash_page(ctx, {"error": exc.message}, status_code=exc.status_code)
-    return await _trash_page(ctx, {"purged": True})
+    return await _trash_page(ctx, {"restored" if action is TrashAction.restore else "purged": True})
