@@ -149,6 +149,7 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     expect(page.locator("#marker img.portrait")).to_have_attribute("src", re.compile(r"^/media"))
     expect(page.locator("#marker .heatmap span").first).to_be_attached()
     assert_accessible(page)
+    _shot(page, "setup")
 
     # Step 2: a daily cycle that started yesterday plays the second video today.
     page.get_by_role("link", name="Next step").click()
@@ -246,10 +247,21 @@ def test_every_page_is_accessible(live: Live, browser: Browser, scheme: str) -> 
              "/admin/analytics", "/admin/team", "/admin/companies", "/admin/storage",
              "/admin/profile", "/admin/trash", "/admin/notifications",
              "/admin/content/999999"]  # fmt: skip
-    pages += [f"/admin/content/{item['id']}" for item in content[:1]]
+    pages += [f"/admin/content/{item['id']}{step}" for item in content[:1]
+              for step in ("", "/setup/quality", "/setup/rotation", "/setup/qr")]  # fmt: skip
+    if not live.root.get("/api/storage/connections").json()["total"]:  # the editor's rows too
+        shared = {"path": str(live.settings.data_dir / "shared")}
+        made = live.root.post(
+            "/api/storage/connections", json={"name": "Shared", "kind": "local", "config": shared}
+        )
+        assert made.status_code == 201, made.text
     for path in pages:
         page.goto(live.base_url + path)
         expect(page.locator("main h1")).to_be_visible()
+        if path == "/admin/storage":
+            page.get_by_text("Edit Shared").click()  # open the row's editor
+            if scheme == "light":
+                _shot(page, "storage")
         assert_accessible(page)
     if scheme == "dark":
         _shot(page, "content-dark")

@@ -309,6 +309,27 @@ async def test_api_errors_read_next_to_their_form(app: Any, tenant_a: Tenant) ->
         assert empty.status_code == 422
         assert 'id="p-name-error"' in empty.text or 'id="p-company-error"' in empty.text
 
+    # The content page's details and the project editor: each message under its own field.
+    content = (await create_content(tenant_a)).json()
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        token = await _csrf(http, "/admin")
+        details = await http.post(
+            f"/admin/content/{content['id']}",
+            data={"title": "Poster", "customer_email": "not-an-email", "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        assert details.status_code == 422
+        assert 'id="d-cemail" name="customer_email"' in details.text
+        assert 'aria-invalid="true" aria-describedby="d-cemail-error"' in details.text
+        assert re.search(r'id="d-cemail-error">[^<]*email', details.text), details.text[-1500:]
+        renamed = await http.post(
+            f"/admin/projects/{tenant_a.project_id}",
+            data={"name": "x" * 201, "description": "", "active": "on", "csrf_token": token},
+        )
+        assert renamed.status_code == 422
+        assert re.search(r'id="p-name-error">[^<]*200', renamed.text), renamed.text[-2500:]
+
 
 async def test_delete_button_moves_to_the_trash_page_and_restore_brings_it_back(
     app: Any, tenant_a: Tenant, tenant_b: Tenant

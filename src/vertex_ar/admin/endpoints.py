@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from vertex_ar.admin import assets, i18n, insights, manage, notify, services, storage
-from vertex_ar.admin.forms import checked, end_of_day, field_of, text, validate
+from vertex_ar.admin.forms import checked, end_of_day, field_message, field_of, text, validate
 from vertex_ar.admin.pages import (
     AdminRoute,
     Context,
@@ -327,12 +327,13 @@ async def update_content(ctx: Ctx, content_id: int) -> Response:
             },
         )
         content = await service.update(content_id, update)
-        saved, error = True, None
+        saved, error, error_field = True, None, None
     except AppError as exc:
         content = await service.get(content_id)
-        saved, error = False, exc.message
+        saved, error, error_field = False, field_message(exc), field_of(exc)
     return ctx.render(
-        "_details_form.html", {"content": content, "saved": saved, "error": error},
+        "_details_form.html",
+        {"content": content, "saved": saved, "error": error, "error_field": error_field},
         status_code=200 if error is None else 422,
     )  # fmt: skip
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from vertex_ar.admin import services
-from vertex_ar.admin.forms import checked, field_of, text, validate
+from vertex_ar.admin.forms import checked, field_message, field_of, text, validate
 from vertex_ar.admin.pages import AdminRoute, Context, Ctx, redirect
 from vertex_ar.admin.session import CSRF_FIELD, check_csrf, set_session
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
@@ -117,7 +117,10 @@ async def update_project(ctx: Ctx, project_id: int) -> Response:
         await services.projects(ctx).update(project_id, data)
     except AppError as exc:
         return await _project_page(
-            ctx, project_id, {"error": exc.message}, status_code=exc.status_code
+            ctx,
+            project_id,
+            {"error": field_message(exc), "error_field": field_of(exc)},
+            status_code=exc.status_code,
         )
     return await _project_page(ctx, project_id, {"saved": True})
 
