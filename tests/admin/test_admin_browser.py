@@ -262,6 +262,12 @@ def test_every_page_is_accessible(live: Live, browser: Browser, scheme: str) -> 
             page.get_by_text("Edit Shared").click()  # open the row's editor
             if scheme == "light":
                 _shot(page, "storage")
+        # Keyboard: the first Tab reaches the skip link, which moves focus to the page itself.
+        page.mouse.click(1, 1)  # nothing focused: the next Tab starts at the top
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("main")).to_be_focused()
         assert_accessible(page)
     if scheme == "dark":
         _shot(page, "content-dark")
