@@ -1,4 +1,5 @@
-"""Analytics at scale: the overview and the sessions page over a million view sessions.
+"""Analytics at scale: the overview, the breakdown (top content, per project) and the sessions
+page over a million view sessions.
 
     .venv/bin/python -m benchmarks.analytics [--sessions 1000000] [--runs 5] [--postgres URL]
 
@@ -102,6 +103,7 @@ async def measure(url: str, runs: int) -> dict[str, float]:
     queries: dict[str, Callable[[AnalyticsService], Awaitable[object]]] = {
         "overview, 30 days": lambda s: s.overview(OverviewQuery(END - timedelta(days=29), END)),
         "overview, 365 days": lambda s: s.overview(OverviewQuery(END - timedelta(days=364), END)),
+        "breakdown, 30 days": lambda s: s.breakdown(OverviewQuery(END - timedelta(days=29), END)),
         "sessions, first page": lambda s: s.list(SessionsQuery(), PageParams()),
         "sessions, one day": lambda s: s.list(
             SessionsQuery(since=DAY, until=NEXT_DAY), PageParams()

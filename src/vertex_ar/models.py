@@ -2,6 +2,7 @@
 
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.audit.models import AuditEntry
+from vertex_ar.auth.models import RevokedToken
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import PendingDelete, StorageConnection
 from vertex_ar.content.models import ARContent, Video
@@ -35,6 +36,7 @@ __all__ = [
     "OutboxDelivery",
     "PendingDelete",
     "Project",
+    "RevokedToken",
     "StorageConnection",
     "User",
     "Video",

@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 import uvicorn
-from playwright.sync_api import ConsoleMessage, Page, Response
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS
 from tests.support.worker import wait_for
 from vertex_ar.app import create_app
 from vertex_ar.core import migrate
@@ -84,6 +85,41 @@ def live_app(folder: Path, **overrides: Any) -> Iterator[Live]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+def add_company_admin(app: Live, company: str, email: str, password: str) -> int:
+    """A company and its company admin, through the API; the company's id."""
+    created = app.root.post("/api/companies", json={"name": company})
+    assert created.status_code == 201, created.text
+    user = app.root.post(
+        "/api/users",
+        json={"email": email, "password": password, "role": "company_admin",
+              "company_id": created.json()["id"]},
+    )  # fmt: skip
+    assert user.status_code == 201, user.text
+    company_id: int = created.json()["id"]
+    return company_id
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, with no network beyond loopback."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CLOSED_NETWORK_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def log_in(page: Page, base_url: str, email: str, password: str) -> None:
+    page.goto(base_url + "/admin/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:

@@ -15,19 +15,21 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.admin.browser import (
     ROOT_EMAIL,
     ROOT_PASSWORD,
     Live,
+    add_company_admin,
     assert_accessible,
     bearer,
+    chromium,
     live_app,
+    log_in,
     watch,
 )
 from tests.support import media
-from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS
 from tests.support.worker import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -39,27 +41,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     with live_app(tmp_path_factory.mktemp("admin")) as app:
-        company = app.root.post("/api/companies", json={"name": "Print Shop"})
-        assert company.status_code == 201, company.text
-        user = app.root.post(
-            "/api/users",
-            json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "role": "company_admin",
-                  "company_id": company.json()["id"]},
-        )  # fmt: skip
-        assert user.status_code == 201, user.text
+        add_company_admin(app, "Print Shop", ADMIN_EMAIL, ADMIN_PASSWORD)
         yield app
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CLOSED_NETWORK_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _shot(page: Page, name: str) -> None:
@@ -135,12 +124,17 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
         ".some(b => b.value > 0 && b.value < 100)"
     )
     assert seen_partial
-    expect(page).to_have_url(re.compile(r".*/admin/content/\d+$"), timeout=60_000)
+    # "Create" leads into the short setup wizard: quality check → rotation → QR.
+    expect(page).to_have_url(re.compile(r".*/admin/content/\d+/setup/quality$"), timeout=60_000)
     unthrottled = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
     cdp.send("Network.emulateNetworkConditions", unthrottled)
-    content_url = page.url
-    content_id = int(content_url.rsplit("/", 1)[1])
+    content_id = int(page.url.split("/")[-3])
+    content_url = f"{live.base_url}/admin/content/{content_id}"
     expect(page.get_by_role("heading", name="Birthday poster", level=1)).to_be_visible()
+    steps = page.get_by_role("navigation", name="Setup steps")
+    expect(steps.get_by_role("link", name="1. Quality check")).to_have_attribute(
+        "aria-current", "step"
+    )
 
     # The marker compiles in a real worker; the page updates by itself (htmx polling).
     with running_worker(live.settings, tmp_path / "worker.log"):
@@ -151,10 +145,15 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
         "aria-label", re.compile(r"\d of 5 stars")
     )
     expect(page.locator("#marker")).to_contain_text("Trackability")
+    # The portrait is still there after the polls, with the feature-point heatmap over it.
+    expect(page.locator("#marker img.portrait")).to_have_attribute("src", re.compile(r"^/media"))
+    expect(page.locator("#marker .heatmap span").first).to_be_attached()
     assert_accessible(page)
-    _shot(page, "content")
+    _shot(page, "setup")
 
-    # A daily cycle that started yesterday plays the second video today.
+    # Step 2: a daily cycle that started yesterday plays the second video today.
+    page.get_by_role("link", name="Next step").click()
+    expect(page.get_by_role("heading", name="Rotation", level=2)).to_be_visible()
     page.get_by_label("Daily cycle").check()
     rotation = page.locator("form.rotation-form")
     cycle = rotation.get_by_role("group", name="Daily cycle: videos in order, one per day")
@@ -174,7 +173,10 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     assert rule.json()["config"]["start_date"] == yesterday
     assert_accessible(page)
 
-    # The QR code: downloaded as PNG, decoded back to the viewer's URL.
+    # Step 3, the QR code: downloaded as PNG, decoded back to the viewer's URL.
+    page.get_by_role("link", name="Next step").click()
+    expect(page.get_by_role("heading", name="QR code", level=2)).to_be_visible()
+    assert_accessible(page)
     content = live.root.get(f"/api/ar-content/{content_id}").json()
     viewer_url = f"{live.base_url}/ar/{content['unique_id']}"
     with page.expect_download() as download_info:
@@ -193,6 +195,16 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     assert viewer.url == viewer_url
     assert viewer.locator("html").get_attribute("lang")
     viewer.close()
+
+    # Finish: the content page has it all too.
+    page.get_by_role("link", name="Finish").click()
+    expect(page).to_have_url(content_url)
+    expect(page.locator("#marker").get_by_text("Ready", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Download QR (PNG)")).to_be_visible()
+    expect(page.get_by_role("link", name="Open viewer")).to_be_visible()
+    expect(page.locator("#calendar .calendar li").nth(0)).to_contain_text("Video 2")
+    assert_accessible(page)
+    _shot(page, "content")
 
     # The content list shows it with its status.
     page.get_by_role("link", name="AR content", exact=True).click()
@@ -223,32 +235,42 @@ def test_agency_journey(live: Live, browser: Browser, tmp_path: Path) -> None:
     context.close()
 
 
-def _log_in(page: Page, base_url: str, email: str, password: str) -> None:
-    page.goto(base_url + "/admin/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_is_accessible(live: Live, browser: Browser, scheme: str) -> None:
     """As the superadmin, in light and dark: every page passes axe-core, nothing fails to load."""
     context = browser.new_context(viewport={"width": 1200, "height": 900}, color_scheme=scheme)
     page = context.new_page()
     problems = watch(page)
-    _log_in(page, live.base_url, ROOT_EMAIL, ROOT_PASSWORD)
+    log_in(page, live.base_url, ROOT_EMAIL, ROOT_PASSWORD)
     content = live.root.get("/api/ar-content").json()["items"]
     pages = ["/admin", "/admin/content", "/admin/content/new", "/admin/projects",
              "/admin/analytics", "/admin/team", "/admin/companies", "/admin/storage",
              "/admin/profile", "/admin/trash", "/admin/notifications",
              "/admin/content/999999"]  # fmt: skip
-    pages += [f"/admin/content/{item['id']}" for item in content[:1]]
+    pages += [f"/admin/content/{item['id']}{step}" for item in content[:1]
+              for step in ("/setup/quality", "/setup/rotation", "/setup/qr", "")]  # fmt: skip
+    if not live.root.get("/api/storage/connections").json()["total"]:  # the editor's rows too
+        shared = {"path": str(live.settings.data_dir / "shared")}
+        made = live.root.post(
+            "/api/storage/connections", json={"name": "Shared", "kind": "local", "config": shared}
+        )
+        assert made.status_code == 201, made.text
     for path in pages:
         page.goto(live.base_url + path)
         expect(page.locator("main h1")).to_be_visible()
+        # Keyboard: the first Tab reaches the skip link, which moves focus to the page itself.
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("main")).to_be_focused()
+        if path == "/admin/storage":
+            page.get_by_text("Edit Shared").click()  # open the row's editor
+            if scheme == "light":
+                page.evaluate("window.scrollTo(0, 0)")
+                _shot(page, "storage")
         assert_accessible(page)
     if scheme == "dark":
+        page.evaluate("window.scrollTo(0, 0)")
         _shot(page, "content-dark")
     for path in ("/docs", "/redoc"):  # offline: every file from this server
         page.goto(live.base_url + path)
@@ -268,7 +290,7 @@ def test_editor_cannot_reach_team_or_settings(live: Live, browser: Browser) -> N
     assert created.status_code == 201, created.text
     context = browser.new_context()
     page = context.new_page()
-    _log_in(page, live.base_url, email, password)
+    log_in(page, live.base_url, email, password)
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="New AR content")).to_be_visible()
     for hidden in ("Team", "Companies", "Storage"):
@@ -310,7 +332,7 @@ def test_restore_from_the_trash_page(live: Live, browser: Browser) -> None:
     context = browser.new_context()
     page = context.new_page()
     problems = watch(page)
-    _log_in(page, live.base_url, ROOT_EMAIL, ROOT_PASSWORD)
+    log_in(page, live.base_url, ROOT_EMAIL, ROOT_PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Trash").click()
     expect(page.get_by_role("heading", name="Trash", level=1)).to_be_visible()
     row = page.get_by_role("row").filter(has_text="Poster to restore")

@@ -3,7 +3,10 @@ API docs, on SQLite and on PostgreSQL + Redis."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -12,6 +15,7 @@ import pytest
 from tests.support.api import Api, login
 from tests.support.content import create_content, storage_files
 from tests.support.tenants import Tenant, make_tenant
+from vertex_ar.analytics.models import ARViewSession
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -120,6 +124,40 @@ async def test_session_follows_the_api_token_rules(app: Any, superadmin: Api) ->
         assert (await http.get("/admin")).status_code == 303
 
 
+async def test_logout_revokes_this_session_only(app: Any, tenant_a: Tenant) -> None:
+    """A copied session cookie (or the same token as a bearer) is dead after logout; the
+    account's other sessions (another browser, an API script) keep working."""
+    email, password = "admin@alpha-prints.example.com", "tenant-password"
+    async with await _browser(app) as laptop, await _browser(app) as phone:
+        assert (await _log_in(laptop, email, password)).status_code == 303
+        assert (await _log_in(phone, email, password)).status_code == 303
+        copied = laptop.cookies["vertex_session"]
+        script = await login(tenant_a.admin.http, email, password)
+        out = await laptop.post("/admin/logout", data={"csrf_token": await _csrf(laptop, "/admin")})
+        assert out.status_code == 303
+        async with await _browser(app) as thief:
+            thief.cookies.set("vertex_session", copied)
+            assert (await thief.get("/admin")).status_code == 303
+        bearer = {"Authorization": f"Bearer {copied}"}
+        assert (await laptop.get("/api/projects", headers=bearer)).status_code == 401
+        assert (await phone.get("/admin")).status_code == 200
+        assert (await script.get("/api/projects")).status_code == 200
+        # Logging out twice, or with a dead cookie, is a plain redirect to the login form.
+        laptop.cookies.set("vertex_session", copied)
+        again = await laptop.post(
+            "/admin/logout", data={"csrf_token": await _csrf(laptop, "/admin/login")}
+        )
+        assert again.status_code == 303
+
+
+async def test_api_logout_revokes_the_bearer_token(app: Any, tenant_a: Tenant) -> None:
+    api = await login(tenant_a.admin.http, "admin@alpha-prints.example.com", "tenant-password")
+    assert (await api.get("/api/auth/me")).status_code == 200
+    assert (await api.post("/api/auth/logout")).status_code == 204
+    assert (await api.get("/api/auth/me")).status_code == 401
+    assert (await tenant_a.admin.get("/api/auth/me")).status_code == 200
+
+
 async def test_tenants_and_roles_apply_to_pages(
     app: Any, tenant_a: Tenant, tenant_b: Tenant
 ) -> None:
@@ -155,6 +193,60 @@ async def test_tenants_and_roles_apply_to_pages(
         await _log_in(http, viewer, "member-password")
         nav = (await http.get("/admin")).text
         assert "New AR content" not in nav and "/admin/team" not in nav
+
+
+async def test_analytics_page_ranks_content_and_projects_and_exports_csv(
+    app: Any, tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    mine = (await create_content(tenant_a, title="Most viewed poster")).json()
+    theirs = (await create_content(tenant_b, title="Not ours")).json()
+    now = datetime.now(UTC)
+    async with app.state.database.sessions() as session:
+        session.add_all(
+            ARViewSession(company_id=c["company_id"], content_id=c["id"], device_type="mobile",
+                          found=True, duration_seconds=5.0, created_at=now)
+            for c in (mine, mine, theirs)
+        )  # fmt: skip
+        await session.commit()
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        page = await http.get("/admin/analytics")
+        assert page.status_code == 200
+        top = page.text.split('id="h-top"')[1].split("</section>")[0]
+        assert f'<a href="/admin/content/{mine["id"]}">Most viewed poster</a></td><td>2<' in top
+        assert "Not ours" not in page.text
+        projects = page.text.split('id="h-projects"')[1].split("</section>")[0]
+        assert f'href="/admin/projects/{tenant_a.project_id}"' in projects
+        csv_answer = await http.get("/admin/analytics.csv")
+        assert csv_answer.status_code == 200
+        assert csv_answer.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(csv_answer.text)))
+        assert rows[0][:3] == ["id", "created_at", "content_id"]
+        assert [row[2] for row in rows[1:]] == [str(mine["id"])] * 2
+
+
+async def test_setup_wizard_steps_and_the_polled_marker_keep_the_portrait(
+    app: Any, tenant_a: Tenant
+) -> None:
+    content = (await create_content(tenant_a, title="Wizard poster")).json()
+    base = f"/admin/content/{content['id']}"
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        quality = await http.get(f"{base}/setup/quality")
+        assert quality.status_code == 200
+        assert 'aria-current="step">1. Quality check' in quality.text
+        assert f'href="{base}/setup/rotation">Next step' in quality.text
+        assert f'href="{base}">Skip the rest' in quality.text
+        rotation = await http.get(f"{base}/setup/rotation")
+        assert "rotation-form" in rotation.text and 'id="calendar"' in rotation.text
+        qr = await http.get(f"{base}/setup/qr")
+        assert "Download QR (PNG)" in qr.text and "Open viewer" in qr.text
+        assert f'href="{base}">Finish' in qr.text
+        assert (await http.get(f"{base}/setup/elsewhere")).status_code == 404
+        # The status block polls itself; each poll still shows the portrait.
+        polled = await http.get(f"{base}/marker", headers={"HX-Request": "true"})
+        src = re.search(r'class="portrait" src="([^"]*)"', polled.text)
+        assert src and src.group(1).startswith("/media?"), polled.text[:400]
 
 
 async def test_language_from_browser_then_the_users_pick(app: Any, tenant_a: Tenant) -> None:
@@ -216,6 +308,27 @@ async def test_api_errors_read_next_to_their_form(app: Any, tenant_a: Tenant) ->
         )
         assert empty.status_code == 422
         assert 'id="p-name-error"' in empty.text or 'id="p-company-error"' in empty.text
+
+    # The content page's details and the project editor: each message under its own field.
+    content = (await create_content(tenant_a)).json()
+    async with await _browser(app) as http:
+        await _log_in(http, "admin@alpha-prints.example.com", "tenant-password")
+        token = await _csrf(http, "/admin")
+        details = await http.post(
+            f"/admin/content/{content['id']}",
+            data={"title": "Poster", "customer_email": "not-an-email", "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        assert details.status_code == 422
+        assert 'id="d-cemail" name="customer_email"' in details.text
+        assert 'aria-invalid="true" aria-describedby="d-cemail-error"' in details.text
+        assert re.search(r'id="d-cemail-error">[^<]*email', details.text), details.text[-1500:]
+        renamed = await http.post(
+            f"/admin/projects/{tenant_a.project_id}",
+            data={"name": "x" * 201, "description": "", "active": "on", "csrf_token": token},
+        )
+        assert renamed.status_code == 422
+        assert re.search(r'id="p-name-error">[^<]*200', renamed.text), renamed.text[-2500:]
 
 
 async def test_delete_button_moves_to_the_trash_page_and_restore_brings_it_back(

@@ -8,11 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from tests.admin.browser import Live, assert_accessible, live_app, watch
+from tests.admin.browser import (
+    Live,
+    add_company_admin,
+    assert_accessible,
+    chromium,
+    live_app,
+    log_in,
+    watch,
+)
 from tests.notifications.fakes import SmtpRecorder, smtp_server
-from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -33,27 +40,14 @@ def live(
     overrides = {"smtp_host": "127.0.0.1", "smtp_port": smtp[1], "smtp_starttls": False,
                  "smtp_from": "Vertex AR <noreply@vertex-ar.test>"}  # fmt: skip
     with live_app(folder, **overrides) as app:
-        company = app.root.post("/api/companies", json={"name": "Notice Prints"})
-        assert company.status_code == 201, company.text
-        user = app.root.post(
-            "/api/users",
-            json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "role": "company_admin",
-                  "company_id": company.json()["id"]},
-        )  # fmt: skip
-        assert user.status_code == 201, user.text
+        add_company_admin(app, "Notice Prints", ADMIN_EMAIL, ADMIN_PASSWORD)
         yield app
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CLOSED_NETWORK_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 def test_company_admin_saves_and_sends_a_test_message(
@@ -63,11 +57,7 @@ def test_company_admin_saves_and_sends_a_test_message(
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     problems = watch(page)
-    page.goto(live.base_url + "/admin/login")
-    page.get_by_label("Email").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    log_in(page, live.base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Notifications").click()
     expect(page.get_by_role("heading", name="Notifications", level=1)).to_be_visible()

@@ -164,3 +164,37 @@ async def test_a_view_through_the_viewer_is_counted(
     assert overview["views"] == 1
     assert overview["views_per_day"][-1]["views"] == 1  # today, the last day of the period
     assert overview["device_split"]["mobile"] == 1
+
+
+async def test_breakdown_ranks_content_and_projects(
+    app: Any, tenant_a: Tenant, tenant_b: Tenant, seeded: dict[str, Any]
+) -> None:
+    """Top content and views per project of the period, in the company's days; other tenants'
+    sessions and sessions outside the period count nowhere."""
+    project = await tenant_a.admin.post("/api/projects", json={"name": "Autumn"})
+    assert project.status_code == 201, project.text
+    a3 = await make_content(tenant_a, [], project_id=str(project.json()["id"]))
+    await insert(app, [
+        {"company_id": a3["company_id"], "content_id": a3["id"], "device_type": "mobile",
+         "found": found, "created_at": at(DAY, 8)}
+        for found in (True, False, False)
+    ])  # fmt: skip
+    period = {"date_from": "2026-03-10", "date_to": "2026-03-11"}
+    response = await tenant_a.admin.get("/api/analytics/breakdown", params=period)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    a1, a2 = seeded["a1"], seeded["a2"]
+    assert [(c["content_id"], c["views"]) for c in body["top_content"]] == [
+        (a3["id"], 3), (a1["id"], 2), (a2["id"], 2)
+    ]  # fmt: skip
+    assert body["top_content"][0]["title"] == a3["title"]
+    assert body["top_content"][0]["detection_rate"] == pytest.approx(1 / 3)
+    assert [(p["project_id"], p["views"], p["content_viewed"]) for p in body["projects"]] == [
+        (tenant_a.project_id, 4, 2), (project.json()["id"], 3, 1)
+    ]  # fmt: skip
+    other = (await tenant_b.admin.get("/api/analytics/breakdown", params=period)).json()
+    assert [c["content_id"] for c in other["top_content"]] == [seeded["b1"]["id"]]
+    bad = await tenant_a.admin.get(
+        "/api/analytics/breakdown", params={"date_from": "2026-03-12", "date_to": "2026-03-10"}
+    )
+    assert bad.status_code == 422

@@ -113,6 +113,9 @@ async def test_no_generated_request_gets_a_5xx(
     }
     schema = schemathesis.openapi.from_dict(app.openapi())
     operations = [result.ok() for result in schema.get_all_operations()]
+    # Logging out ends the role's token: that operation goes last, so every other one is sent
+    # with tokens that still work.
+    operations.sort(key=lambda operation: operation.path == "/api/auth/logout")
     count = EXAMPLES[backend.name]
     sent: Counter[int] = Counter()
     failures: list[str] = []

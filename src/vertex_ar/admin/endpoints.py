@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
-from vertex_ar.admin import assets, i18n, insights, manage, notify, services
-from vertex_ar.admin.forms import checked, end_of_day, field_of, text, validate
+from vertex_ar.admin import assets, i18n, insights, manage, notify, services, storage
+from vertex_ar.admin.forms import checked, end_of_day, field_message, field_of, text, validate
 from vertex_ar.admin.pages import (
     AdminRoute,
     Context,
@@ -25,6 +25,7 @@ from vertex_ar.admin.pages import (
 from vertex_ar.admin.rotation_form import SCHEDULE_ROWS, calendar, rule_from_form
 from vertex_ar.admin.session import (
     CSRF_FIELD,
+    SESSION_COOKIE,
     check_csrf,
     clear_session,
     set_session,
@@ -47,6 +48,7 @@ router = APIRouter(route_class=AdminRoute, include_in_schema=False)
 PAGE_SIZE = 20
 MARKER_POLL_SECONDS = 2
 EXPIRING_SOON = timedelta(days=7)
+SETUP_STEPS = ("quality", "rotation", "qr")
 
 
 @router.get("/")
@@ -101,6 +103,11 @@ async def logout(
     ctx: PublicCtx, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = ""
 ) -> Response:
     check_csrf(ctx.request, ctx.settings, csrf_token)
+    # This browser's token ends for good (a copied cookie is dead too); the user's other
+    # browsers and API tokens stay logged in.
+    token = ctx.request.cookies.get(SESSION_COOKIE)
+    if token:
+        await services.auth(ctx).logout(token)
     response = redirect(ctx.request, "/admin/login")
     clear_session(response, ctx.settings)
     return response
@@ -226,7 +233,7 @@ async def create_content(ctx: Ctx) -> Response:
              "error_field": field},
             status_code=exc.status_code,
         )  # fmt: skip
-    location = f"/admin/content/{content.id}"
+    location = f"/admin/content/{content.id}/setup/{SETUP_STEPS[0]}"
     if wants_json(ctx.request):
         return JSONResponse({"id": content.id, "location": location}, status_code=201)
     return RedirectResponse(location, status_code=303)
@@ -277,11 +284,22 @@ async def _marker(ctx: Context, content: ARContent) -> Response:
     return ctx.render("_marker.html", values)
 
 
+@router.get("/admin/content/{content_id}/setup/{step}")
+async def setup_step(ctx: Ctx, content_id: int, step: str) -> Response:
+    """The short wizard after "Create": quality check → rotation → QR. Every step is optional:
+    each links to the next and to the content page."""
+    if step not in SETUP_STEPS:
+        raise NotFound(f"no setup step {step!r}")
+    content = await services.content(ctx).get(content_id)
+    following = SETUP_STEPS[SETUP_STEPS.index(step) + 1 :]
+    values = {"step": step, "next_step": following[0] if following else None}
+    return ctx.render("content_setup.html", {**await _content_values(ctx, content), **values})
+
+
 @router.get("/admin/content/{content_id}/marker")
 async def marker_fragment(ctx: Ctx, content_id: int) -> Response:
     """The marker status block; it polls itself while the marker is being compiled."""
-    content = await services.content(ctx).get(content_id)
-    return ctx.render("_marker.html", {"content": content, "poll_seconds": MARKER_POLL_SECONDS})
+    return await _marker(ctx, await services.content(ctx).get(content_id))
 
 
 @router.post("/admin/content/{content_id}/marker")
@@ -309,12 +327,13 @@ async def update_content(ctx: Ctx, content_id: int) -> Response:
             },
         )
         content = await service.update(content_id, update)
-        saved, error = True, None
+        saved, error, error_field = True, None, None
     except AppError as exc:
         content = await service.get(content_id)
-        saved, error = False, exc.message
+        saved, error, error_field = False, field_message(exc), field_of(exc)
     return ctx.render(
-        "_details_form.html", {"content": content, "saved": saved, "error": error},
+        "_details_form.html",
+        {"content": content, "saved": saved, "error": error, "error_field": error_field},
         status_code=200 if error is None else 422,
     )  # fmt: skip
 
@@ -469,3 +488,4 @@ async def redoc(settings: SettingsDep) -> HTMLResponse:
 router.include_router(manage.router)
 router.include_router(notify.router)
 router.include_router(insights.router)
+router.include_router(storage.router)

@@ -39,6 +39,17 @@ def field_of(exc: AppError) -> str | None:
     return None
 
 
+def field_message(exc: AppError) -> str:
+    """What to show next to the field an error names: that field's own message when the error
+    lists one (a 422 from the API's schemas), else the error's message."""
+    details = exc.details
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        message = details[0].get("message")
+        if isinstance(message, str) and message:
+            return message.removeprefix("Value error, ")
+    return exc.message
+
+
 def text(form: FormData, name: str) -> str | None:
     """A text field, stripped; None when empty (the API's "not given")."""
     value = form.get(name)

@@ -22,7 +22,7 @@ from vertex_ar.core.errors import AppError
 from vertex_ar.core.schemas import PageParams
 
 router = APIRouter(route_class=AdminRoute, include_in_schema=False)
-EXPORT_PAGE = 500
+EXPORT_PAGE = 200  # PageParams allows no more
 EXPORT_MAX_ROWS = 200_000
 
 
@@ -85,10 +85,12 @@ async def analytics_page(
     if overview is None:
         overview, _ = await _overview(ctx, None, None)
     assert overview is not None
+    period = OverviewQuery(overview.date_from, overview.date_to)
     return ctx.render(
         "analytics.html",
         {
             "overview": overview,
+            "breakdown": await services.analytics(ctx).breakdown(period),
             "chart": chart(overview),
             "error": error,
             "date_from": date_from or overview.date_from,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Response
 
 from vertex_ar.admin import services
-from vertex_ar.admin.forms import checked, field_of, text, validate
+from vertex_ar.admin.forms import checked, field_message, field_of, text, validate
 from vertex_ar.admin.pages import AdminRoute, Context, Ctx, redirect
 from vertex_ar.admin.session import CSRF_FIELD, check_csrf, set_session
 from vertex_ar.companies.schemas import CompanyCreate, CompanyUpdate
@@ -116,7 +117,10 @@ async def update_project(ctx: Ctx, project_id: int) -> Response:
         await services.projects(ctx).update(project_id, data)
     except AppError as exc:
         return await _project_page(
-            ctx, project_id, {"error": exc.message}, status_code=exc.status_code
+            ctx,
+            project_id,
+            {"error": field_message(exc), "error_field": field_of(exc)},
+            status_code=exc.status_code,
         )
     return await _project_page(ctx, project_id, {"saved": True})
 
@@ -299,36 +303,6 @@ async def change_password(ctx: Ctx) -> Response:
     return response
 
 
-# --- storage (superadmin) ------------------------------------------------------------------
-
-
-@router.get("/admin/storage")
-async def storage_page(ctx: Ctx) -> Response:
-    rows, _total = await services.connections(ctx).list(ALL)
-    companies = await _companies(ctx)
-    using = {
-        row.id: [c.name for c in companies if c.storage_connection_id == row.id] for row in rows
-    }
-    return ctx.render("storage.html", {"connections": rows, "using": using})
-
-
-@router.post("/admin/storage/{connection_id}/test")
-async def test_connection(ctx: Ctx, connection_id: int) -> Response:
-    check_csrf(ctx.request, ctx.settings, None)
-    service = services.connections(ctx)
-    result = await service.test(connection_id)
-    usage, usage_error = None, None
-    if result.ok:
-        try:
-            usage = await service.usage(connection_id)
-        except AppError as exc:
-            usage_error = exc.message
-    return ctx.render(
-        "_connection_check.html",
-        {"id": connection_id, "result": result, "usage": usage, "usage_error": usage_error},
-    )
-
-
 # --- trash ---------------------------------------------------------------------------------
 
 
@@ -355,24 +329,21 @@ async def trash_page(ctx: Ctx) -> Response:
     return await _trash_page(ctx)
 
 
-@router.post("/admin/trash/{kind}/{item_id}/restore")
-async def restore_from_trash(ctx: Ctx, kind: TrashKind, item_id: int) -> Response:
+class TrashAction(StrEnum):
+    restore = "restore"
+    purge = "purge"  # superadmin: delete the item and its files for good, now
+
+
+@router.post("/admin/trash/{kind}/{item_id}/{action}")
+async def trash_action(ctx: Ctx, kind: TrashKind, item_id: int, action: TrashAction) -> Response:
     form = await ctx.request.form()
     try:
         check_csrf(ctx.request, ctx.settings, text(form, CSRF_FIELD))
-        await services.trash(ctx).restore(kind, item_id)
+        trash = services.trash(ctx)
+        if action is TrashAction.restore:
+            await trash.restore(kind, item_id)
+        else:
+            await trash.purge(kind, item_id)
     except AppError as exc:
         return await _trash_page(ctx, {"error": exc.message}, status_code=exc.status_code)
-    return await _trash_page(ctx, {"restored": True})
-
-
-@router.post("/admin/trash/{kind}/{item_id}/purge")
-async def purge_from_trash(ctx: Ctx, kind: TrashKind, item_id: int) -> Response:
-    """Superadmin: delete one item and its files for good, now."""
-    form = await ctx.request.form()
-    try:
-        check_csrf(ctx.request, ctx.settings, text(form, CSRF_FIELD))
-        await services.trash(ctx).purge(kind, item_id)
-    except AppError as exc:
-        return await _trash_page(ctx, {"error": exc.message}, status_code=exc.status_code)
-    return await _trash_page(ctx, {"purged": True})
+    return await _trash_page(ctx, {"restored" if action is TrashAction.restore else "purged": True})

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from vertex_ar.analytics.schemas import OverviewRead, ViewSessionRead
+from vertex_ar.analytics.schemas import BreakdownRead, OverviewRead, ViewSessionRead
 from vertex_ar.analytics.service import AnalyticsService, OverviewQuery, SessionsQuery
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.core.deps import SessionDep
@@ -31,6 +31,17 @@ async def overview(
 ) -> OverviewRead:
     """Views of the caller's company in a period of its local days (default: the last 30)."""
     return await service.overview(OverviewQuery(date_from, date_to, company_id, content_id))
+
+
+@router.get("/breakdown")
+async def breakdown(
+    service: ServiceDep,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    company_id: Annotated[int | None, Query(description="superadmin: one company")] = None,
+) -> BreakdownRead:
+    """The period's ten most viewed content items and the views per project."""
+    return await service.breakdown(OverviewQuery(date_from, date_to, company_id))
 
 
 @router.get("/sessions")

@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, case, func, select
 
 from vertex_ar.analytics.models import ARViewSession
+from vertex_ar.content.models import ARContent
 from vertex_ar.core.tenancy import ScopedRepository
+from vertex_ar.projects.models import Project
 
 # Zones change their offset on a quarter hour at the latest; transitions are found to that step.
 _STEP = timedelta(minutes=15)
@@ -98,7 +100,7 @@ class SessionRepository(ScopedRepository[ARViewSession]):
             select(
                 func.count(),
                 func.count(s.content_id.distinct()),
-                func.coalesce(func.sum(case((s.found.is_(True), 1), else_=0)), 0),
+                _found(),
                 func.avg(s.duration_seconds),
                 func.avg(s.fps),
                 func.avg(s.time_to_detection_ms),
@@ -138,6 +140,33 @@ class SessionRepository(ScopedRepository[ARViewSession]):
                 days[key] = days.get(key, 0) + int(n)
         return days
 
+    async def top_content(self, where: SessionFilter, limit: int) -> list[tuple[Any, ...]]:
+        """(content id, title, views, found) of the most viewed content, most views first."""
+        views = func.count().label("views")
+        stmt = self._where(
+            select(ARContent.id, ARContent.title, views, _found())
+            .join(ARContent, ARContent.id == ARViewSession.content_id)
+            .group_by(ARContent.id, ARContent.title)
+            .order_by(views.desc(), ARContent.id)
+            .limit(limit),
+            where,
+        )
+        return [tuple(row) for row in await self.session.execute(stmt)]
+
+    async def per_project(self, where: SessionFilter) -> list[tuple[Any, ...]]:
+        """(project id, name, views, content viewed, found) per project, most views first."""
+        views = func.count().label("views")
+        stmt = self._where(
+            select(Project.id, Project.name, views,
+                   func.count(ARViewSession.content_id.distinct()), _found())
+            .join(ARContent, ARContent.id == ARViewSession.content_id)
+            .join(Project, Project.id == ARContent.project_id)
+            .group_by(Project.id, Project.name)
+            .order_by(views.desc(), Project.id),
+            where,
+        )  # fmt: skip
+        return [tuple(row) for row in await self.session.execute(stmt)]
+
     async def newest_first(
         self, where: SessionFilter, *, limit: int, offset: int
     ) -> tuple[Sequence[ARViewSession], int]:
@@ -151,6 +180,11 @@ class SessionRepository(ScopedRepository[ARViewSession]):
             .offset(offset)
         )
         return rows.all(), int(total or 0)
+
+
+def _found() -> Any:
+    """How many of the grouped sessions found the print."""
+    return func.coalesce(func.sum(case((ARViewSession.found.is_(True), 1), else_=0)), 0)
 
 
 def _float(value: object) -> float | None:

@@ -80,3 +80,25 @@ class OverviewRead(BaseModel):
     avg_fps: float | None
     detection_rate: float | None = Field(description="share of sessions that found the print")
     avg_time_to_detection_ms: float | None
+
+
+class ContentViews(BaseModel):
+    content_id: int
+    title: str
+    views: int
+    detection_rate: float
+
+
+class ProjectViews(BaseModel):
+    project_id: int
+    name: str
+    views: int
+    content_viewed: int
+    detection_rate: float
+
+
+class BreakdownRead(BaseModel):
+    date_from: date
+    date_to: date
+    top_content: list[ContentViews] = Field(description="the most viewed content, most first")
+    projects: list[ProjectViews] = Field(description="views per project, most first")

@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.analytics.repository import SessionFilter, SessionRepository
-from vertex_ar.analytics.schemas import DayViews, DeviceType, OverviewRead, ViewSessionIn
+from vertex_ar.analytics.schemas import (
+    BreakdownRead,
+    ContentViews,
+    DayViews,
+    DeviceType,
+    OverviewRead,
+    ProjectViews,
+    ViewSessionIn,
+)
 from vertex_ar.companies.models import Company
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.core.clock import local_now, zone
@@ -23,6 +32,7 @@ MAX_PERIOD_DAYS = 366
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2999, 12, 31)
 DEFAULT_PERIOD_DAYS = 30
+TOP_CONTENT = 10
 USER_AGENT_CHARS = 500
 _DEVICES = {device.value: device for device in DeviceType}
 
@@ -73,6 +83,31 @@ class AnalyticsService:
         self.sessions = SessionRepository(session, subject)
 
     async def overview(self, query: OverviewQuery) -> OverviewRead:
+        date_from, date_to, tz, where = await self._period(query)
+        totals = await self.sessions.totals(where)
+        devices = await self.sessions.device_split(where) if totals.views else {}
+        days = await self.sessions.views_per_day(where, tz) if totals.views else {}
+        period = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+        split = dict.fromkeys(DeviceType, 0)
+        for device, count in devices.items():
+            split[_DEVICES.get(device, DeviceType.other)] += count
+        return OverviewRead(
+            date_from=date_from,
+            date_to=date_to,
+            timezone=str(tz),
+            views=totals.views,
+            views_per_day=[DayViews(date=day, views=days.get(day, 0)) for day in period],
+            unique_content=totals.unique_content,
+            avg_session_seconds=totals.avg_duration,
+            device_split=split,
+            avg_fps=totals.avg_fps,
+            detection_rate=totals.found / totals.views if totals.views else None,
+            avg_time_to_detection_ms=totals.avg_detection_ms,
+        )
+
+    async def _period(self, query: OverviewQuery) -> tuple[date, date, ZoneInfo, SessionFilter]:
+        """The query's period in local days (default: the last 30) and the filter of its
+        sessions; refuses a period out of bounds."""
         company_id = await self._company(query.company_id)
         content_id = await self._content(query.content_id)
         timezone = await self._timezone(company_id)
@@ -96,26 +131,25 @@ class AnalyticsService:
             company_id=company_id,
             content_id=content_id,
         )
-        totals = await self.sessions.totals(where)
-        devices = await self.sessions.device_split(where) if totals.views else {}
-        days = await self.sessions.views_per_day(where, tz) if totals.views else {}
-        period = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
-        split = dict.fromkeys(DeviceType, 0)
-        for device, count in devices.items():
-            split[_DEVICES.get(device, DeviceType.other)] += count
-        return OverviewRead(
+        return date_from, date_to, tz, where
+
+    async def breakdown(self, query: OverviewQuery, top: int = TOP_CONTENT) -> BreakdownRead:
+        """The period's most viewed content and its views per project."""
+        date_from, date_to, _tz, where = await self._period(query)
+        return BreakdownRead(
             date_from=date_from,
             date_to=date_to,
-            timezone=str(tz),
-            views=totals.views,
-            views_per_day=[DayViews(date=day, views=days.get(day, 0)) for day in period],
-            unique_content=totals.unique_content,
-            avg_session_seconds=totals.avg_duration,
-            device_split=split,
-            avg_fps=totals.avg_fps,
-            detection_rate=totals.found / totals.views if totals.views else None,
-            avg_time_to_detection_ms=totals.avg_detection_ms,
-        )
+            top_content=[
+                ContentViews(content_id=cid, title=title, views=views,
+                             detection_rate=found / views)
+                for cid, title, views, found in await self.sessions.top_content(where, top)
+            ],
+            projects=[
+                ProjectViews(project_id=pid, name=name, views=views, content_viewed=content,
+                             detection_rate=found / views)
+                for pid, name, views, content, found in await self.sessions.per_project(where)
+            ],
+        )  # fmt: skip
 
     async def list(
         self, query: SessionsQuery, page: PageParams

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
-from vertex_ar.auth.dependencies import Subject
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials
+
+from vertex_ar.auth.dependencies import Subject, bearer_credentials
 from vertex_ar.auth.schemas import LoginRequest, TokenResponse
 from vertex_ar.auth.service import AuthService
 from vertex_ar.core.deps import SessionDep, SettingsDep
@@ -25,3 +28,19 @@ async def login(
 @router.get("/me")
 async def me(subject: Subject, session: SessionDep) -> UserRead:
     return UserRead.model_validate(await UserService(session, subject).get(subject.user_id))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses={401: {}})
+async def logout(
+    _subject: Subject,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_credentials)],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """End this token now; the account's other tokens and sessions stay valid."""
+    assert credentials is not None  # `Subject` refused a call without one
+    await AuthService(session, settings, request.app.state.rate_limiter).logout(
+        credentials.credentials
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

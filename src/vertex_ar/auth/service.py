@@ -4,10 +4,13 @@ import hashlib
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.auth.repository import RevokedTokenRepository
 from vertex_ar.core.errors import Forbidden, Unauthorized
 from vertex_ar.core.security import (
     TokenBinding,
     create_access_token,
+    decode_access_token,
+    token_session,
     unknown_user_hash,
     verify_password_off_loop,
 )
@@ -48,3 +51,12 @@ class AuthService:
         return create_access_token(
             binding_of(user), settings.secret_key, settings.access_token_minutes
         )
+
+    async def logout(self, token: str) -> None:
+        """End this one token (the account's other sessions stay). A token that is already
+        invalid or expired needs nothing."""
+        claims = decode_access_token(token, self.settings.secret_key)
+        issued = token_session(claims) if claims is not None else None
+        if issued is not None:
+            await RevokedTokenRepository(self.session).revoke(issued)
+            await self.session.commit()

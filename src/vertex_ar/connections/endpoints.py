@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Cookie, Depends, Response, status
+from fastapi import APIRouter, Cookie, Depends, Request, Response, status
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from vertex_ar.auth.dependencies import SuperadminSubject
 from vertex_ar.connections import oauth
@@ -17,10 +19,13 @@ from vertex_ar.connections.schemas import (
 )
 from vertex_ar.connections.service import ConnectionService
 from vertex_ar.core.deps import SessionDep, SettingsDep
+from vertex_ar.core.errors import AppError
 from vertex_ar.core.schemas import Page, PageParams
 
 router = APIRouter(prefix="/api/storage/connections", tags=["storage"])
-oauth_router = APIRouter(prefix="/api/oauth/yandex", tags=["storage"])
+oauth_router = APIRouter(prefix=oauth.CALLBACK_PATH, tags=["storage"])
+# Where a browser that started the flow in the admin UI is sent back to.
+ADMIN_STORAGE_PAGE = "/admin/storage"
 
 
 def _service(
@@ -97,31 +102,38 @@ async def yandex_authorize(
     """Start connecting a Yandex Disk: open `authorize_url` in the same browser."""
     request = oauth.AuthorizeRequest(connection_id, name, base_folder)
     url, state, nonce = await oauth.authorize(session, settings, subject, request)
-    response.set_cookie(
-        oauth.STATE_COOKIE,
-        nonce,
-        max_age=oauth.STATE_MINUTES * 60,
-        path=oauth_router.prefix,
-        httponly=True,
-        samesite="lax",
-        secure=settings.public_base_url.startswith("https://"),
-    )
+    oauth.set_state_cookie(response, settings, nonce)
     return YandexAuthorizeRead(authorize_url=url, state=state)
 
 
 @oauth_router.get("/callback", response_model=ConnectionRead)
 async def yandex_callback(
-    response: Response,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     code: str | None = None,
     state: str | None = None,
     error: str | None = None,
     nonce: Annotated[str | None, Cookie(alias=oauth.STATE_COOKIE)] = None,
-) -> ConnectionRead:
-    """Where Yandex sends the browser back; creates or updates the connection."""
-    connection = await oauth.callback(
-        session, settings, code=code, state=state, error=error, cookie_nonce=nonce
-    )
-    response.delete_cookie(oauth.STATE_COOKIE, path=oauth_router.prefix)
-    return ConnectionRead.model_validate(connection, context=reading(settings))
+) -> Response:
+    """Where Yandex sends the browser back; creates or updates the connection. A browser
+    (asking for HTML) goes on to the admin Storage page, which shows the outcome."""
+    browser = "text/html" in request.headers.get("accept", "")
+    try:
+        connection = await oauth.callback(
+            session, settings, code=code, state=state, error=error, cookie_nonce=nonce
+        )
+    except AppError as exc:
+        if not browser:
+            raise
+        failed = f"{ADMIN_STORAGE_PAGE}?{urlencode({'oauth_error': exc.message})}"
+        return RedirectResponse(failed, status_code=status.HTTP_303_SEE_OTHER)
+    if browser:
+        response: Response = RedirectResponse(
+            f"{ADMIN_STORAGE_PAGE}?connected={connection.id}", status_code=status.HTTP_303_SEE_OTHER
+        )
+    else:
+        read = ConnectionRead.model_validate(connection, context=reading(settings))
+        response = JSONResponse(read.model_dump(mode="json"))
+    response.delete_cookie(oauth.STATE_COOKIE, path=oauth.CALLBACK_PATH)
+    return response

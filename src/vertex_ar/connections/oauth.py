@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.connections.models import StorageConnection, StorageKind
@@ -32,6 +33,7 @@ from vertex_ar.storage.yandex_disk import YandexOAuth
 from vertex_ar.users.models import User
 
 STATE_COOKIE = "vertex_ar_yandex_oauth"
+CALLBACK_PATH = "/api/oauth/yandex"  # the state cookie goes to the callback only
 STATE_MINUTES = 10
 _PURPOSE = "yandex-disk-oauth"
 
@@ -49,7 +51,20 @@ def _state_key(settings: Settings) -> bytes:
 
 
 def redirect_uri(settings: Settings) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/api/oauth/yandex/callback"
+    return f"{settings.public_base_url.rstrip('/')}{CALLBACK_PATH}/callback"
+
+
+def set_state_cookie(response: Response, settings: Settings, nonce: str) -> None:
+    """Binds the state to this browser: the callback refuses a state without its nonce."""
+    response.set_cookie(
+        STATE_COOKIE,
+        nonce,
+        max_age=STATE_MINUTES * 60,
+        path=CALLBACK_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_base_url.startswith("https://"),
+    )
 
 
 def _oauth(settings: Settings) -> YandexOAuth:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import StorageConnection
+from vertex_ar.content.models import ARContent, Video
 from vertex_ar.core.errors import NotFound
+
+
+class CompanyMedia(NamedTuple):
+    company_id: int
+    name: str
+    connection_id: int | None
+    content_items: int
+    video_bytes: int
 
 
 class ConnectionRepository:
@@ -50,6 +60,29 @@ class ConnectionRepository:
             .order_by(StorageConnection.id)
         )
         return [(connection, int(count)) for connection, count in rows.all()]
+
+    async def media_per_company(self) -> list[CompanyMedia]:
+        """Every company (trashed ones too: their media stay until purged) with its connection,
+        content count and the bytes of its videos, largest first."""
+        content = (
+            select(ARContent.company_id, func.count().label("content_items"))
+            .group_by(ARContent.company_id)
+            .subquery()
+        )
+        videos = (
+            select(ARContent.company_id, func.sum(Video.size_bytes).label("bytes"))
+            .join(Video, Video.content_id == ARContent.id)
+            .group_by(ARContent.company_id)
+            .subquery()
+        )
+        stmt = (
+            select(Company.id, Company.name, Company.storage_connection_id,
+                   func.coalesce(content.c.content_items, 0), func.coalesce(videos.c.bytes, 0))
+            .outerjoin(content, content.c.company_id == Company.id)
+            .outerjoin(videos, videos.c.company_id == Company.id)
+            .order_by(func.coalesce(videos.c.bytes, 0).desc(), Company.id)
+        )  # fmt: skip
+        return [CompanyMedia(*row) for row in await self.session.execute(stmt)]
 
     async def add(self, connection: StorageConnection) -> StorageConnection:
         self.session.add(connection)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.crypto import SecretsUnreadable
 from vertex_ar.connections.models import StorageConnection, StorageKind
-from vertex_ar.connections.repository import ConnectionRepository
+from vertex_ar.connections.repository import CompanyMedia, ConnectionRepository
 from vertex_ar.connections.routing import (
     full_config,
     open_backend,
@@ -153,6 +153,9 @@ class ConnectionService:
     async def test(self, connection_id: int) -> ConnectionTestResult:
         connection = await self.repository.get(connection_id)
         return await timed_check(self.session, self.settings, connection)
+
+    async def media_per_company(self) -> Sequence[CompanyMedia]:
+        return await self.repository.media_per_company()
 
     async def usage(self, connection_id: int) -> UsageRead:
         connection = await self.repository.get(connection_id)

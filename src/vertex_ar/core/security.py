@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -83,6 +84,7 @@ def create_access_token(binding: TokenBinding, secret: str, minutes: int) -> str
         "role": binding.role,
         "cid": binding.company_id,
         "typ": _ACCESS,
+        "jti": secrets.token_hex(16),  # names this one session, so logging out can end it alone
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
     }
@@ -93,7 +95,7 @@ def decode_access_token(token: str, secret: str) -> dict[str, Any] | None:
     try:
         claims: dict[str, Any] = jwt.decode(
             token, secret, algorithms=[_ALGORITHM],
-            options={"require": ["sub", "exp", "typ", "ver", "role"]},
+            options={"require": ["sub", "exp", "typ", "ver", "role", "jti"]},
         )  # fmt: skip
     except jwt.PyJWTError:
         return None
@@ -106,4 +108,19 @@ def token_binding(claims: dict[str, Any]) -> TokenBinding | None:
         return TokenBinding(int(claims["sub"]), int(claims["ver"]), str(claims["role"]),
                             None if claims.get("cid") is None else int(claims["cid"]))  # fmt: skip
     except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class TokenSession:
+    """One issued token: its own id and when it ends by itself."""
+
+    jti: str
+    expires_at: datetime
+
+
+def token_session(claims: dict[str, Any]) -> TokenSession | None:
+    try:
+        return TokenSession(str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC))
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None

@@ -13,6 +13,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-upload-form]").forEach(setUpUpload);
   document.querySelectorAll(".drop-zone").forEach(setUpDropZone);
   document.querySelectorAll("form.rotation-form").forEach(setUpRotation);
+  document.querySelectorAll("form.kind-form").forEach(setUpKindChoice);
 });
 
 document.addEventListener("click", async (event) => {
@@ -56,6 +57,14 @@ function setUpRotation(form) {
     form.dataset.kind = checked ? checked.value : "none";
   };
   form.addEventListener("change", sync);
+  sync();
+}
+
+// A form with a section per kind (storage connections) shows the chosen kind's section only.
+function setUpKindChoice(form) {
+  const select = form.querySelector('select[name="kind"]');
+  const sync = () => { form.dataset.kind = select.value; };
+  select.addEventListener("change", sync);
   sync();
 }
 
