@@ -3,7 +3,7 @@
 A token's `jti` is kept here from logout until the token's own expiry, so a copied session
 cookie or bearer token stops working at once while the account's other sessions stay.
 
-Revision ID: 0011_admin
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01 23:10:00
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_admin"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
