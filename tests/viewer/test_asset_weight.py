@@ -38,7 +38,7 @@ from vertex_ar.storage.base import new_key
 from vertex_ar.users.models import User
 from vertex_ar.viewer import assets
 
-STARTABLE = "window.vertexViewer && !document.getElementById('start').disabled"
+STARTABLE = "() => window.vertexViewer && !document.getElementById('start').disabled"
 
 
 def _own_urls(page: str) -> list[str]:
