@@ -2,9 +2,10 @@
 
 A replacement portrait (`next_portrait_*`, PUT /api/ar-content/{id}/portrait) is compiled the
 same way while the current portrait and marker keep serving; success switches both in the one
-conditional update that stores the marker, and deletes the superseded files. A replacement that
-cannot be compiled is dropped (its file deleted) and the current pair stays, with the reason in
-`portrait_error`.
+conditional update that stores the marker. Superseded files (a replaced marker too) are queued for
+deletion in that transaction, due once the links signed before it have expired. A replacement
+that cannot be compiled is dropped (its file deleted) and the current pair stays, with the reason
+in `portrait_error`.
 
 Idempotent: a content item whose marker is ready is left alone; a retry after a crash starts over
 and replaces whatever an earlier attempt stored. One compile at a time per item: a delivery claims
