@@ -50,6 +50,9 @@ WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY --from=assets /build/node_modules /app/node_modules
 COPY deploy/docker-entrypoint.sh /usr/local/bin/vertex-ar-entrypoint
+# Brotli and gzip copies of the viewer's browser files, made once here (the app picks one by
+# Accept-Encoding); owned by root like the files themselves.
+RUN vertex-ar assets precompress > /dev/null
 # Named volumes mounted here start with this ownership, so uid 1000 can write media and state.
 RUN mkdir -p /app/storage /app/var \
     && chown appuser:appuser /app/storage /app/var

@@ -31,7 +31,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-assets: node_modules/.installed
+# The npm packages, then brotli and gzip copies of what the viewer page loads (the app serves
+# them by Accept-Encoding; nothing is compressed per request). Up-to-date copies are kept.
+assets: node_modules/.installed runtime
+	$(BIN)/vertex-ar assets precompress > /dev/null
 
 system-deps:
 	scripts/install-system-deps.sh

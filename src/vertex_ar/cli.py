@@ -1,5 +1,5 @@
 """The `vertex-ar` command: operator commands (db, serve, worker) and each domain's own (admin,
-marker, storage, backup)."""
+marker, storage, backup, assets)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     from vertex_ar.markers import cli as marker_cli
     from vertex_ar.tasks import cli as jobs_cli
     from vertex_ar.users import cli as users_cli
+    from vertex_ar.viewer import cli as assets_cli
 
     parser = argparse.ArgumentParser(prog="vertex-ar", description=__doc__)
     parser.set_defaults(creates_database=False)  # only commands that make one say otherwise
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     storage_cli.register(commands)
     jobs_cli.register(commands)
     backup_cli.register(commands)
+    assets_cli.register(commands)
     return parser
 
 
@@ -46,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         _share_metrics_through_files()
-    if args.command != "marker":  # the marker compiler needs no database: keep it fast
+    # The marker compiler and the asset build need no database: keep them fast.
+    if args.command not in ("marker", "assets"):
         import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 
         problem = None if args.creates_database else _missing_database(get_settings().database_url)

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
+import brotli
 import httpx
 import pytest
 
@@ -29,6 +30,8 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 GIXY = Path(sys.executable).with_name("gixy")
 VIDEO = bytes(range(256)) * 40  # 10240 bytes, every offset recognisable
 IMMUTABLE = "public, max-age=31536000, immutable"
+ASSET = b"console.log(1);" * 400
+ASSET_BR = brotli.compress(ASSET)
 VIEWER_CSP = "default-src 'self'; script-src 'self' 'nonce-abc'; worker-src 'self' data: blob:"
 
 
@@ -139,8 +142,16 @@ class _StubApp(BaseHTTPRequestHandler):
         if self.path.startswith("/media?t="):
             self._answer(200, b"", "video/mp4", X_Accel_Redirect="/_media/1/videos/clip.mp4")
         elif self.path.startswith("/ar-assets/"):
-            cache = IMMUTABLE if "?v=" in self.path else "no-cache"
-            self._answer(200, b"console.log(1);" * 400, "text/javascript", Cache_Control=cache)
+            # As the app: a hash in the path is cached for good; the precompressed copy the
+            # request's Accept-Encoding names (the app's build wrote both).
+            cache = IMMUTABLE if self.path.startswith("/ar-assets/1a2b/") else "no-cache"
+            coding = self.headers.get("Accept-Encoding", "")
+            body, extra = ASSET, {}
+            if coding in ("br", "gzip"):
+                body = ASSET_BR if coding == "br" else gzip.compress(ASSET)
+                extra = {"Content_Encoding": coding}
+            self._answer(200, body, "text/javascript", Cache_Control=cache,
+                         Vary="Accept-Encoding", **extra)  # fmt: skip
         elif self.path.startswith("/api/"):
             self._answer(200, json.dumps({"items": ["x" * 50] * 200}).encode(), "application/json")
         elif self.path.startswith("/ar/"):  # the viewer page sets its own policy, as the app does
@@ -260,7 +271,7 @@ def test_viewer_assets_are_cached_as_the_app_allows(edge: tuple[str, type[_StubA
     def hits(path: str) -> int:
         return sum(1 for s in stub.seen if s[1] == path)
 
-    versioned, plain = "/ar-assets/viewer.js?v=1a2b", "/ar-assets/viewer.js"
+    versioned, plain = "/ar-assets/1a2b/viewer.js", "/ar-assets/0000/viewer.js"
     first = httpx.get(base + versioned)
     second = httpx.get(base + versioned)
     assert first.headers.get_list("cache-control") == [IMMUTABLE]
@@ -269,6 +280,35 @@ def test_viewer_assets_are_cached_as_the_app_allows(edge: tuple[str, type[_StubA
     httpx.get(base + plain)
     httpx.get(base + plain)
     assert hits(plain) == 2  # `no-cache` from the app: asked every time
+
+
+def test_viewer_assets_keep_the_apps_precompressed_copy(edge: tuple[str, type[_StubApp]]) -> None:
+    """Brotli where the browser takes it, else gzip, else the file; one cached copy per coding,
+    however a browser spells its Accept-Encoding, and never compressed twice."""
+    base, stub = edge
+    path = "/ar-assets/1a2b/precompressed.js"
+
+    def get(accept: str) -> tuple[httpx.Response, bytes]:
+        with httpx.Client() as client:
+            request = client.build_request("GET", base + path, headers={"Accept-Encoding": accept})
+            response = client.send(request, stream=True)
+            return response, b"".join(response.iter_raw())
+
+    chrome, chrome_body = get("gzip, deflate, br, zstd")
+    safari, safari_body = get("br, gzip, deflate")
+    old, old_body = get("gzip, deflate")
+    plain, plain_body = get("identity")
+    assert chrome.headers.get_list("content-encoding") == ["br"]
+    assert brotli.decompress(chrome_body) == ASSET
+    assert safari.headers["content-encoding"] == "br" and safari_body == chrome_body
+    assert old.headers.get_list("content-encoding") == ["gzip"]
+    assert gzip.decompress(old_body) == ASSET
+    assert "content-encoding" not in plain.headers and plain_body == ASSET
+    for response in (chrome, safari, old, plain):
+        assert "Accept-Encoding" in response.headers["vary"]
+        assert response.headers["cache-control"] == IMMUTABLE
+    asked = [s[2].get("Accept-Encoding") for s in stub.seen if s[1] == path]
+    assert asked == ["br", "gzip", None]  # Safari's br came from Nginx's cache
 
 
 def test_gzip_for_json(edge: tuple[str, type[_StubApp]]) -> None:

@@ -36,7 +36,8 @@ class StorageConnection(TimestampMixin, Base):
 
 
 class PendingDelete(Base):
-    """An object that could not be deleted (backend down); retried by a periodic task.
+    """An object that could not be deleted (backend down), or is to be deleted later; the
+    periodic task deletes it.
 
     `connection_id` None means the platform's own local storage.
     """
@@ -51,3 +52,5 @@ class PendingDelete(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Not before this moment: a replaced file stays while links signed before still work.
+    not_before: Mapped[datetime | None]

@@ -15,17 +15,19 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.crypto import decrypt_secrets, encrypt_secrets
 from vertex_ar.connections.models import PendingDelete, StorageConnection, StorageKind
 from vertex_ar.connections.schemas import SECRET_FIELDS, LocalConfig, S3Config, YandexDiskConfig
+from vertex_ar.core.db import utcnow
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Backend, ObjectInfo, StorageError, Usage, check_key
 from vertex_ar.storage.local import LocalStorage
@@ -191,6 +193,14 @@ async def record_pending_delete(
         await session.commit()
 
 
+def delete_later(
+    session: AsyncSession, storage: ManagedStorage, key: str, not_before: datetime
+) -> None:
+    """Queue a delete for the periodic task, in the caller's transaction: it happens with the
+    change that superseded the object, and no earlier than `not_before`."""
+    session.add(PendingDelete(connection_id=storage.connection_id, key=key, not_before=not_before))
+
+
 def storage_for_connection(
     settings: Settings, connection: StorageConnection | None, sessions: Sessions
 ) -> ManagedStorage:
@@ -218,7 +228,8 @@ async def purge_pending_deletes(
     """Retry deferred deletes (only `ids`, when given); returns how many objects are now gone
     (committed)."""
     done = 0
-    stmt = select(PendingDelete).order_by(PendingDelete.id).limit(limit)
+    due = or_(PendingDelete.not_before.is_(None), PendingDelete.not_before <= utcnow())
+    stmt = select(PendingDelete).where(due).order_by(PendingDelete.id).limit(limit)
     if ids is not None:
         stmt = stmt.where(PendingDelete.id.in_(ids))
     rows = (await session.scalars(stmt)).all()

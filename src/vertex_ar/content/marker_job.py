@@ -1,5 +1,12 @@
 """Compiling one content item's marker: portrait from storage → `.mind` + rating → storage.
 
+A replacement portrait (`next_portrait_*`, PUT /api/ar-content/{id}/portrait) is compiled the
+same way while the current portrait and marker keep serving; success switches both in the one
+conditional update that stores the marker. Superseded files (a replaced marker too) are queued for
+deletion in that transaction, due once the links signed before it have expired. A replacement
+that cannot be compiled is dropped (its file deleted) and the current pair stays, with the reason
+in `portrait_error`.
+
 Idempotent: a content item whose marker is ready is left alone; a retry after a crash starts over
 and replaces whatever an earlier attempt stored. One compile at a time per item: a delivery claims
 the row with a lease it renews while it works; a second delivery (a requeue, the broker's
@@ -21,7 +28,7 @@ import structlog
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.connections.routing import storage_for_company
+from vertex_ar.connections.routing import delete_later, storage_for_company
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.db import utcnow
 from vertex_ar.core.metrics import marker_compile_timer
@@ -29,6 +36,7 @@ from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Storage, new_key
 from vertex_ar.storage.transaction import StagedWrites
 from vertex_ar.tasks.dispatch import TaskQueue
+from vertex_ar.viewer.signing import longest_link_seconds
 
 log = structlog.get_logger(__name__)
 
@@ -151,8 +159,9 @@ async def _compile_while_leased(
             lease.start_soon(_renew_lease, session, settings, content.id, claim, done)
             try:
                 compiled = await _compile_from_storage(
-                    storage, content.portrait_key, settings.marker_max_side
-                )
+                    storage, content.next_portrait_key or content.portrait_key,
+                    settings.marker_max_side,
+                )  # fmt: skip
             finally:
                 done.set()
     except BaseExceptionGroup as group:
@@ -198,9 +207,12 @@ async def _compile_claimed(
 ) -> MarkerStatus | None:
     content_id = content.id
     storage = await storage_for_company(session, settings, content.company_id)
+    replacing = content.next_portrait_key is not None and content.marker_key is not None
     try:
         compiled = await _compile_while_leased(session, settings, content, claim, storage)
     except MarkerCompileError as exc:
+        if replacing:
+            return await _drop_replacement(session, storage, content, claim, str(exc))
         error = str(exc)
 
         async def tell() -> None:
@@ -214,9 +226,27 @@ async def _compile_claimed(
         log.warning("marker.failed", content_id=content_id, error=str(exc))
         return MarkerStatus.failed
 
-    old_key = content.marker_key
+    superseded = [key for key in (content.marker_key,) if key]
+    switch: dict[str, Any] = {}
+    if content.next_portrait_key is not None:
+        superseded.append(content.portrait_key)
+        switch = {
+            "portrait_key": content.next_portrait_key,
+            "portrait_mime": content.next_portrait_mime,
+            "portrait_width": content.next_portrait_width,
+            "portrait_height": content.next_portrait_height,
+            "portrait_error": None,
+            **_NO_NEXT_PORTRAIT,
+        }
+
+    # Pages and answers made before the switch hold signed links to the superseded files: they
+    # go when those links have expired (the periodic storage-delete task), queued in the same
+    # transaction as the switch, so none is left behind.
+    not_before = utcnow() + timedelta(seconds=longest_link_seconds(settings.media_url_ttl_seconds))
 
     async def told_ready() -> None:
+        for old_key in superseded:
+            delete_later(session, storage, old_key, not_before)
         if on_ready is not None:
             await on_ready(session, content_id, compiled.rating)
 
@@ -233,13 +263,38 @@ async def _compile_claimed(
                 told_ready,
                 marker_key=key,
                 marker_quality=compiled.rating,
+                **switch,
             )
     except ClaimLost:
         log.warning("marker.claim_lost", content_id=content_id)
         return None
-    if old_key:
-        await storage.delete(old_key)
-    log.info("marker.ready", content_id=content_id, bytes=len(compiled.data))
+    log.info("marker.ready", content_id=content_id, bytes=len(compiled.data), switched=bool(switch))
+    return MarkerStatus.ready
+
+
+_NO_NEXT_PORTRAIT = {
+    "next_portrait_key": None,
+    "next_portrait_mime": None,
+    "next_portrait_width": None,
+    "next_portrait_height": None,
+}
+
+
+async def _drop_replacement(
+    session: AsyncSession, storage: Storage, content: ARContent, claim: str, error: str
+) -> MarkerStatus | None:
+    """The replacement portrait cannot be compiled: the current portrait and marker stay."""
+    content_id, dropped = content.id, content.next_portrait_key
+    try:
+        await _finish(
+            session, content_id, claim, MarkerStatus.ready, None,
+            portrait_error=error, **_NO_NEXT_PORTRAIT,
+        )  # fmt: skip
+    except ClaimLost:
+        return None
+    if dropped:
+        await storage.delete(dropped)
+    log.warning("marker.replacement_failed", content_id=content_id, error=error)
     return MarkerStatus.ready
 
 
@@ -287,7 +342,15 @@ async def mark_failed(
 ) -> None:
     """Record a final failure after the task's retries are used up."""
     content = await session.get(ARContent, content_id)
-    if content is not None and content.marker_status is not MarkerStatus.ready:
+    if content is not None and content.next_portrait_key and content.marker_key:
+        # A replacement's compile gave up: the current pair serves on; `generate-marker` tries
+        # the replacement again (its file stays, listed by `repository.media_keys`).
+        content.marker_status = MarkerStatus.ready
+        content.portrait_error = error
+        content.marker_claim = None
+        content.marker_lease_until = None
+        await session.commit()
+    elif content is not None and content.marker_status is not MarkerStatus.ready:
         content.marker_status = MarkerStatus.failed
         content.marker_error = error
         content.marker_claim = None

@@ -5,6 +5,8 @@ Everything here is blocking (Pillow, PyAV); callers run it in a worker thread.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,24 @@ VIDEO_TYPES = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm
 _PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 THUMBNAIL_SIDE = 480
+
+
+MAX_FILENAME = 255
+
+
+def clean_filename(name: str) -> str | None:
+    """An uploaded file's name fit to show and to offer as a download name: the last path part
+    (browsers or tools may send a whole path), without control characters, NFC, at most 255
+    characters keeping the extension; None when nothing is left. Never used in a storage key."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", name))[-1]
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip().strip(".")
+    if not base:
+        return None
+    if len(base) > MAX_FILENAME:
+        _, dot, extension = base.rpartition(".")
+        keep = extension if dot and len(extension) <= 16 else ""
+        base = base[: MAX_FILENAME - len(keep) - 1] + "." + keep if keep else base[:MAX_FILENAME]
+    return base
 
 
 def sniff(head: bytes) -> str | None:

@@ -52,6 +52,14 @@ class ARContent(TrashMixin, TimestampMixin, Base):
     marker_claim: Mapped[str | None] = mapped_column(String(32))
     marker_lease_until: Mapped[datetime | None]
     marker_quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A replacement portrait waiting for its marker: the current portrait and marker keep serving
+    # until its compile succeeds, which makes it the portrait (content/marker_job.py).
+    next_portrait_key: Mapped[str | None] = mapped_column(String(500))
+    next_portrait_mime: Mapped[str | None] = mapped_column(String(50))
+    next_portrait_width: Mapped[int | None]
+    next_portrait_height: Mapped[int | None]
+    # Why the last replacement portrait could not be compiled (the previous one stayed).
+    portrait_error: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -92,5 +100,8 @@ class Video(TrashMixin, TimestampMixin, Base):
     width: Mapped[int | None]
     height: Mapped[int | None]
     thumbnail_key: Mapped[str | None] = mapped_column(String(500))
+    label: Mapped[str | None] = mapped_column(String(200))
+    # The uploaded file's name, cleaned (content/media.clean_filename); never part of a path.
+    original_filename: Mapped[str | None] = mapped_column(String(255))
 
     content: Mapped[ARContent] = relationship(back_populates="videos")

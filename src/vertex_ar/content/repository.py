@@ -39,7 +39,9 @@ async def media_keys(session: AsyncSession, *where: ColumnElement[bool]) -> list
     trashed videos included): what a purge deletes and a storage migration copies."""
     keys: list[str | None] = []
     items = await session.execute(
-        select(ARContent.portrait_key, ARContent.marker_key).where(*where)
+        select(ARContent.portrait_key, ARContent.next_portrait_key, ARContent.marker_key).where(
+            *where
+        )
     )
     for item in items.all():
         keys += item

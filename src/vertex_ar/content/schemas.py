@@ -12,6 +12,8 @@ from vertex_ar.core.schemas import Schema
 
 class VideoRead(Schema):
     id: int
+    label: str | None
+    original_filename: str | None = Field(description="the uploaded file's name, cleaned")
     mime: str
     size_bytes: int
     duration_seconds: float | None
@@ -19,6 +21,10 @@ class VideoRead(Schema):
     height: int | None
     thumbnail_key: str | None = Field(exclude=True)  # storage keys stay inside
     created_at: datetime
+    url: str | None = Field(
+        default=None, description="signed download link of the uploaded file (expires)"
+    )
+    thumbnail_url: str | None = Field(default=None, description="signed link of its still frame")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -41,6 +47,11 @@ class ContentRead(Schema):
     marker_status: MarkerStatus
     marker_error: str | None
     marker_quality: dict[str, Any] | None
+    next_portrait_key: str | None = Field(exclude=True)
+    portrait_error: str | None = Field(
+        description="why the last replacement portrait could not be compiled (the previous "
+        "portrait and marker stayed)"
+    )
     expires_at: datetime | None
     # What the viewer does now: off once the expiry moment has passed, before the daily job
     # switches the item off for good.
@@ -49,6 +60,17 @@ class ContentRead(Schema):
     created_at: datetime
     updated_at: datetime
     videos: list[VideoRead]
+    viewer_url: str | None = Field(default=None, description="the printed QR code's address")
+    portrait_url: str | None = Field(default=None, description="signed download link (expires)")
+    links_expire_at: datetime | None = Field(
+        default=None, description="when portrait_url and the videos' links stop working"
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def portrait_replacement_pending(self) -> bool:
+        """A new portrait waits for its marker; the current one serves until then."""
+        return self.next_portrait_key is not None
 
     @model_validator(mode="after")
     def _expiry_now(self) -> Self:
@@ -76,3 +98,7 @@ class ContentUpdate(Schema):
     customer_email: EmailStr | None = None
     customer_phone: str | None = Field(default=None, max_length=50)
     active: bool | None = None
+
+
+class VideoUpdate(Schema):
+    label: str | None = Field(default=None, max_length=200)

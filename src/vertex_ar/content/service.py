@@ -19,16 +19,17 @@ from vertex_ar.content.media import (
     IMAGE_TYPES,
     VIDEO_TYPES,
     VideoInfo,
+    clean_filename,
     validate_image,
     validate_video,
 )
 from vertex_ar.content.models import ARContent, MarkerStatus, Video
 from vertex_ar.content.repository import ContentRepository
-from vertex_ar.content.schemas import ContentFields, ContentUpdate
+from vertex_ar.content.schemas import ContentFields, ContentUpdate, VideoUpdate
 from vertex_ar.content.uploads import ReceivedFile
 from vertex_ar.core.clock import utc_now
 from vertex_ar.core.db import utcnow
-from vertex_ar.core.errors import InvalidInput, ServiceUnavailable
+from vertex_ar.core.errors import Conflict, InvalidInput, ServiceUnavailable
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
@@ -136,8 +137,8 @@ class ContentService:
                 videos=[],
             )
             await self._store(staged.put_file, content.portrait_key, image.path)
-            for path, info in checked:
-                content.videos.append(await self._store_video(staged, content, path, info))
+            for upload, info in checked:
+                content.videos.append(await self._store_video(staged, content, upload, info))
             self.session.add(content)
             await self.session.flush()
             record(self.session, self.subject, "create", kind="content", item_id=content.id,
@@ -188,6 +189,64 @@ class ContentService:
         await invalidate_rotation(self.settings, content.id)
         return added
 
+    async def replace_portrait(self, content_id: int, portrait: ReceivedFile) -> ARContent:
+        """Store a new portrait and queue its marker; the `unique_id` (and so the QR) stays.
+
+        With a marker in place the new portrait waits beside the current one, which keeps serving
+        until the compile succeeds (`marker_job` switches them); without one there is nothing to
+        keep, so it replaces the portrait at once. A bad image changes nothing (4xx).
+        """
+        self.subject.require_editor()
+        content = await self.repository.get(content_id)
+        await ProjectRepository(self.session, self.subject).get_active(content.project_id)
+        if content.marker_in_flight(utcnow()):
+            raise Conflict(
+                "a marker compile of this item is queued or running; replace the portrait when "
+                "it has finished",
+                details={"marker_status": content.marker_status.value},
+            )
+        image = await anyio.to_thread.run_sync(
+            validate_image, portrait.path, "portrait", self.settings.max_image_pixels
+        )
+        key = new_key(content.company_id, "portraits", IMAGE_TYPES[image.mime])
+        superseded = [k for k in (content.next_portrait_key,) if k]  # a replacement never compiled
+        async with StagedWrites(self.storage) as staged:
+            await self._store(staged.put_file, key, image.path)
+            waiting: tuple[str | None, str | None, int | None, int | None] = (None,) * 4
+            if content.marker_key is None:  # nothing serves yet: it is the portrait at once
+                superseded.append(content.portrait_key)
+                content.portrait_key = key
+                content.portrait_mime = image.mime
+                content.portrait_width = image.width
+                content.portrait_height = image.height
+            else:
+                waiting = (key, image.mime, image.width, image.height)
+            (content.next_portrait_key, content.next_portrait_mime,
+             content.next_portrait_width, content.next_portrait_height) = waiting  # fmt: skip
+            content.portrait_error = None
+            content.marker_status = MarkerStatus.pending
+            content.marker_error = None
+            content.marker_claim = None  # a frozen worker that wakes up must not store its result
+            content.marker_lease_until = self._queue_lease()
+            record(self.session, self.subject, "replace-portrait", kind="content",
+                   item_id=content.id, company_id=content.company_id,
+                   label=content.title)  # fmt: skip
+            await self.session.commit()
+        for old in superseded:
+            await self.storage.delete(old)
+        log.info("content.portrait_replaced", content_id=content.id)
+        await self._queue_marker(content)
+        return content
+
+    async def update_video(self, content_id: int, video_id: int, data: VideoUpdate) -> Video:
+        self.subject.require_editor()
+        content = await self.repository.get(content_id)
+        video = await self.repository.video(content, video_id)
+        if "label" in data.model_fields_set:
+            video.label = data.label
+        await self.session.commit()
+        return video
+
     async def delete_video(self, content_id: int, video_id: int) -> None:
         self.subject.require_editor()
         content = await self.repository.get(content_id)
@@ -217,15 +276,16 @@ class ContentService:
     def _queue_lease(self) -> datetime:
         return utcnow() + timedelta(seconds=self.settings.marker_queue_seconds)
 
-    async def _validate_video(self, video: ReceivedFile) -> tuple[Path, VideoInfo]:
+    async def _validate_video(self, video: ReceivedFile) -> tuple[ReceivedFile, VideoInfo]:
         info = await anyio.to_thread.run_sync(
             validate_video, video.path, video.field, self.settings.max_video_pixels
         )
-        return video.path, info
+        return video, info
 
     async def _store_video(
-        self, staged: StagedWrites, content: ARContent, path: Path, info: VideoInfo
+        self, staged: StagedWrites, content: ARContent, upload: ReceivedFile, info: VideoInfo
     ) -> Video:
+        path = upload.path
         file_key = new_key(content.company_id, "videos", VIDEO_TYPES[info.mime])
         thumbnail_key = new_key(content.company_id, "thumbnails", "jpg")
         video = Video(
@@ -236,6 +296,7 @@ class ContentService:
             duration_seconds=info.duration_seconds,
             width=info.width,
             height=info.height,
+            original_filename=clean_filename(upload.filename),
         )
         await self._store(staged.put_file, file_key, path)
         await self._store(staged.put_file, thumbnail_key, info.thumbnail)

@@ -48,6 +48,7 @@ class ReceivedFile:
     path: Path
     size: int
     named: bool  # browsers send an unnamed empty part for a file input left empty
+    filename: str = ""  # as the client sent it: shown back after content/media.clean_filename
 
 
 @dataclass
@@ -115,7 +116,8 @@ class _PartWriter:
         path = self.folder / f"part-{self.parts}"
         # Plain writes on the event loop: chunks are small and land in the page cache.
         self._file = path.open("wb")
-        self._received = ReceivedFile(name, path, 0, params[b"filename"] != b"")
+        filename = params[b"filename"].decode("utf-8", "replace")
+        self._received = ReceivedFile(name, path, 0, filename != "", filename)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]

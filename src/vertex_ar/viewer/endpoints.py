@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
-from vertex_ar.core.static_assets import IMMUTABLE
+from vertex_ar.core.static_assets import IMMUTABLE, encoded_file_response
 from vertex_ar.qr import service as qr
 from vertex_ar.rotation.endpoints import CacheDep
 from vertex_ar.viewer import assets, i18n, pages
@@ -188,18 +188,26 @@ async def media(
 
 @router.get("/ar-assets/vendor/{package}@{version}/{path:path}", include_in_schema=False)
 async def vendor_asset(
-    package: str, version: str, path: str, settings: SettingsDep
+    package: str,
+    version: str,
+    path: str,
+    settings: SettingsDep,
+    accept_encoding: Annotated[str | None, Header()] = None,
 ) -> FileResponse:
-    """MindAR and three.js files from node_modules: only those the viewer page imports."""
+    """MindAR and three.js files from node_modules: only those the viewer page imports,
+    precompressed (brotli or gzip) when the browser takes it."""
     try:
         file = assets.vendor_file(settings.node_modules_dir, package, version, path)
     except assets.AssetsMissing as exc:
         raise NotFound(str(exc)) from exc
     if file is None:
         raise NotFound("no such viewer asset")
-    return FileResponse(file, media_type="text/javascript", headers={"Cache-Control": IMMUTABLE})
+    return encoded_file_response(file, "text/javascript", IMMUTABLE, accept_encoding)
 
 
-@router.get("/ar-assets/{name}", include_in_schema=False)
-async def own_asset(name: str, v: str | None = None) -> FileResponse:
-    return assets.OWN_FILES.response(name, v)
+@router.get("/ar-assets/{version}/{name}", include_in_schema=False)
+async def own_asset(
+    version: str, name: str, accept_encoding: Annotated[str | None, Header()] = None
+) -> FileResponse:
+    """Our script and styles under their content hash (another hash: served, but revalidated)."""
+    return assets.OWN_FILES.response(name, version, accept_encoding)

@@ -157,7 +157,7 @@ def message_page(
         text=html.escape(message.text),
         state=message.state,
         refresh=refresh,
-        css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
+        css_url=html.escape(assets.OWN_FILES.versioned_url("viewer.css")),
     )
     csp = "; ".join(
         ["default-src 'none'", "style-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"]
@@ -207,8 +207,8 @@ def viewer_page(
         company=html.escape(video.company_name),
         qr_url=html.escape(f"/ar/{video.unique_id}/qr.png"),
         nonce=nonce,
-        css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
-        js_url=html.escape(assets.OWN_FILES.url("viewer.js")),
+        css_url=html.escape(assets.OWN_FILES.versioned_url("viewer.css")),
+        js_url=html.escape(assets.OWN_FILES.versioned_url("viewer.js")),
         import_map=_script_json(assets.import_map(node_modules)),
         config=_script_json(config),
     )
@@ -261,7 +261,7 @@ def in_app_page(
         here_url=html.escape(f"{parts.path}?browser=here"),
         chrome_link=chrome_link,
         copied_json=_script_json(strings["inapp_copied"]),
-        css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
+        css_url=html.escape(assets.OWN_FILES.versioned_url("viewer.css")),
     )
     csp = "; ".join(
         [

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.analytics.service import record_view_session
 from vertex_ar.connections.routing import sessions_beside, storage_for_connection
-from vertex_ar.content.models import MarkerStatus
 from vertex_ar.core.clock import has_expired, local_now
 from vertex_ar.core.errors import AppError, NotFound, ServiceUnavailable
 from vertex_ar.core.settings import Settings
@@ -76,7 +75,9 @@ class ViewerService:
         scan = await self.contents.scan(unique_id) if _UNIQUE_ID.fullmatch(unique_id) else None
         content = _showable(scan.content if scan is not None else None, moment)
         assert scan is not None  # _showable raised otherwise
-        if content.marker_status is not MarkerStatus.ready or content.marker_key is None:
+        # A stored marker serves whatever its status: while a replacement portrait compiles (or
+        # after its compile failed) the current one is still right for the print.
+        if content.marker_key is None:
             raise NotReady(
                 "this AR experience is not ready yet",
                 details={"reason": "marker", "marker_status": content.marker_status.value},

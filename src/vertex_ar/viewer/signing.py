@@ -61,8 +61,13 @@ def expiry_for(ttl_seconds: int, now: float | None = None) -> int:
     cache can serve the video again instead of fetching it under a new name.
     """
     now = time.time() if now is None else now
-    step = max(60, ttl_seconds // 4)
+    step = longest_link_seconds(ttl_seconds) - ttl_seconds
     return (int(now + ttl_seconds) // step + 1) * step
+
+
+def longest_link_seconds(ttl_seconds: int) -> int:
+    """How long a link signed now may work at most (`expiry_for`'s TTL plus one step)."""
+    return ttl_seconds + max(60, ttl_seconds // 4)
 
 
 def sign(secret: str, grant: MediaGrant) -> str:

@@ -165,7 +165,8 @@ function createVideo(info) {
   video.setAttribute("playsinline", "");
   video.setAttribute("webkit-playsinline", "");
   video.loop = true;
-  video.preload = "auto";
+  // Nothing of the video before the Start tap (a visitor may never tap); the tap preloads it.
+  video.preload = "none";
   if (info.poster) video.poster = info.poster;
   video.src = info.url;
   document.body.appendChild(video);
@@ -311,7 +312,7 @@ async function startAR() {
 
   let markerUrl;
   try {
-    markerUrl = await fetchMarker(config.marker_url);
+    markerUrl = await markerDownload;
   } catch (err) {
     return fail("error", String(err));
   }
@@ -406,9 +407,15 @@ async function startAR() {
   });
 }
 
+// Started by the Start tap, together with the video's first bytes (preload), before the camera.
+let markerDownload = null;
+
 el.start.addEventListener("click", () => {
   if (state.phase !== "start") return;
   el.start.disabled = true;
+  markerDownload = fetchMarker(config.marker_url);
+  markerDownload.catch(() => {}); // reported where it is awaited (startAR)
+  video.preload = "auto";
   unlock(video);
   setLoading();
   startAR().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));
