@@ -1,4 +1,4 @@
-"""Migration 0011_weight adds the replacement portrait columns to `ar_content`, `label` /
+"""Migration 0012 adds the replacement portrait columns to `ar_content`, `label` /
 `original_filename` to `videos` and `not_before` to `storage_pending_deletes`, all nullable:
 rows stay, SQLite keeps AUTOINCREMENT through the table rebuilds, and a downgrade removes
 exactly these columns."""
@@ -37,7 +37,7 @@ def _columns(url: str) -> tuple[set[str], set[str], set[str], bool]:
     return content, videos, deletes, autoincrement
 
 
-def test_migration_0011_weight_up_and_down_keeps_rows(backend: Backend, settings: Settings) -> None:
+def test_migration_0012_up_and_down_keeps_rows(backend: Backend, settings: Settings) -> None:
     url = settings.database_url
     engine = create_engine(sync_url(url))
     if backend.name == "sqlite":  # as the app runs it: a rebuild that cascaded would lose videos
@@ -46,7 +46,7 @@ def test_migration_0011_weight_up_and_down_keeps_rows(backend: Backend, settings
     assert content >= CONTENT_COLUMNS and videos >= VIDEO_COLUMNS and autoincrement
     assert deletes >= DELETE_COLUMNS
     try:
-        migrate.downgrade(url, "0010")
+        migrate.downgrade(url, "0011")
         with engine.begin() as conn:
             company = _insert(conn, "companies", name="'Kept'", slug="'kept-0011'",
                               timezone="'UTC'")  # fmt: skip

@@ -6,8 +6,8 @@ serving until it compiles) and `portrait_error`, why the last one could not be c
 file is deleted only once the links signed before its replacement have expired. All nullable:
 existing rows need no value.
 
-Revision ID: 0011_weight
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 23:15:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_weight"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
