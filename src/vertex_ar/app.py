@@ -41,7 +41,9 @@ class AppState:
     @classmethod
     def build(cls, settings: Settings) -> AppState:
         return cls(
-            database=Database(settings.database_url),
+            database=Database(
+                settings.database_url, busy_timeout=settings.sqlite_busy_timeout_seconds
+            ),
             tasks=TaskQueue(settings),
             rotation_cache=cache_from_settings(settings),
             rate_limiter=RateLimiter.from_settings(settings),

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     celery_broker_url: str = ""
     # Cache for hot lookups (active video); empty disables it. Kept apart from the broker.
     redis_cache_url: str = ""
+    # SQLite: how long a write waits for another connection's lock before the request answers
+    # 503 with Retry-After (a backup, a migration or a long write holds it).
+    sqlite_busy_timeout_seconds: float = Field(default=10.0, ge=0)
     data_dir: Path = Path("var")
     storage_root: Path = Path("var/storage")
     public_base_url: str = "http://127.0.0.1:8000"
