@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # S3 endpoints on loopback, link-local, private or metadata addresses are refused (the server
     # would fetch from its own network); true for a MinIO on the LAN.
     allow_private_storage_endpoints: bool = False
+    # Folders a `local` storage connection may use (comma-separated; the folder or below, symlinks
+    # followed); empty: DATA_DIR only.
+    local_storage_roots: str = ""
     storage_timeout_seconds: float = Field(default=30.0, gt=0)
     # S3 multipart part size: S3 needs >= 5 MiB for all but the last part (less: test servers only).
     s3_part_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
@@ -185,6 +188,11 @@ class Settings(BaseSettings):
             if problem := password_problem(self.admin_password):
                 raise ValueError(f"ADMIN_PASSWORD: {problem}")
         return self
+
+    @property
+    def local_roots(self) -> tuple[Path, ...]:
+        roots = [Path(p.strip()) for p in self.local_storage_roots.split(",") if p.strip()]
+        return tuple(roots) or (self.data_dir,)
 
     @property
     def backups_dir(self) -> Path:
