@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.api import ROUTERS
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_metrics(app)
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_json_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost, so every layer (logs, metrics, rate limits) sees the client behind the proxy;
+    # the launchers run uvicorn with --no-proxy-headers and leave this to the app.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for router in ROUTERS:
         app.include_router(router)
     return app

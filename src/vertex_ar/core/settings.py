@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     marker_rate_per_minute: int = Field(default=10, gt=0)
     marker_rate_burst: int = Field(default=20, gt=0)
     worker_heartbeat_seconds: int = Field(default=15, gt=0)
+    # X-Forwarded-For is believed only from these peers (comma-separated addresses or CIDRs): the
+    # reverse proxy's own address. From anyone else the header is ignored, so a client cannot
+    # pick the address that rate limits and analytics count it under. Compose: Nginx's address.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     # /metrics answers these client networks only (comma-separated CIDRs; others get 404):
     # loopback and the private ranges a compose network or a monitoring LAN uses.
     metrics_allowed_networks: str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
@@ -170,6 +174,15 @@ class Settings(BaseSettings):
     @classmethod
     def _networks_parse(cls, value: str) -> str:
         _parse_networks(value)
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        try:
+            _parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"FORWARDED_ALLOW_IPS: {exc}; '*' is not accepted") from exc
         return value
 
     @property
