@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     # Every request body but the multipart uploads (limited per file as they stream): JSON.
     max_json_bytes: int = Field(default=1024 * 1024, gt=0)
 
+    # Default quotas of a company (a superadmin sets its own with PATCH /api/companies/{id}):
+    # bytes of portraits and videos stored (trash included), content items outside the trash,
+    # videos per content item.
+    quota_storage_bytes: int = Field(default=10 * 1024**3, ge=0)
+    quota_content_items: int = Field(default=1000, ge=0)
+    quota_videos_per_content: int = Field(default=10, ge=0)
+
     # Storage backends (vertex_ar.storage). Connection secrets are Fernet-encrypted with keys from
     # STORAGE_ENCRYPTION_KEYS (comma-separated, the first encrypts; empty: derived from SECRET_KEY).
     storage_encryption_keys: str = ""
