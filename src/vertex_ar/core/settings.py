@@ -156,8 +156,10 @@ class Settings(BaseSettings):
     media_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     viewer_rate_per_minute: int = Field(default=120, gt=0)
     viewer_rate_burst: int = Field(default=60, gt=0)
-    session_rate_per_minute: int = Field(default=10, gt=0)
-    session_rate_burst: int = Field(default=5, gt=0)
+    # View-session reports: sized for many phones behind one address (a venue's Wi-Fi, a carrier
+    # NAT); a flood is held by this cap and by counting each visit id once.
+    session_rate_per_minute: int = Field(default=120, gt=0)
+    session_rate_burst: int = Field(default=60, gt=0)
     media_rate_per_minute: int = Field(default=1800, gt=0)
     media_rate_burst: int = Field(default=300, gt=0)
     # Behind the project's Nginx only: for media on the platform's local disk, /media checks the
