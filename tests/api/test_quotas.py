@@ -139,3 +139,28 @@ async def test_concurrent_uploads_do_not_pass_the_quotas(
     assert usage["content_items"]["used"] == 4
     # Each refused upload deleted what it had stored: 4 items' portrait, video and thumbnail.
     assert len(storage_files(settings)) == 4 * 3
+
+
+async def test_a_restore_from_the_trash_does_not_pass_the_quotas(
+    superadmin: Api, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    await _quotas(superadmin, tenant_a, quota_content_items=1, quota_videos_per_content=1)
+    first = (await create_content(tenant_a, image=SMALL, videos=clips[:1])).json()
+    assert (await tenant_a.admin.delete(f"/api/ar-content/{first['id']}")).status_code == 204
+    second = (await create_content(tenant_a, image=SMALL, videos=clips[:1])).json()
+    _refused(await tenant_a.admin.post(f"/api/trash/content/{first['id']}/restore"), 409,
+             "content_items")  # fmt: skip
+    assert (await tenant_a.admin.get(f"/api/ar-content/{first['id']}")).status_code == 404
+
+    video_id = second["videos"][0]["id"]
+    gone = await tenant_a.admin.delete(f"/api/ar-content/{second['id']}/videos/{video_id}")
+    assert gone.status_code == 204
+    added = await tenant_a.admin.post(
+        f"/api/ar-content/{second['id']}/videos",
+        files=[("video", ("c.mp4", clips[1], "video/mp4"))],
+    )
+    assert added.status_code == 201, added.text
+    _refused(await tenant_a.admin.post(f"/api/trash/video/{video_id}/restore"), 409,
+             "videos_per_content")  # fmt: skip
+    videos = (await tenant_a.admin.get(f"/api/ar-content/{second['id']}")).json()["videos"]
+    assert [v["id"] for v in videos] == [added.json()[0]["id"]]

@@ -108,6 +108,33 @@ class QuotaChecker:
                              "requested": addition.bytes, "limit": limits.storage_bytes},
                 )  # fmt: skip
 
+    async def check_after_restore(self, company_id: int, content_id: int | None) -> None:
+        """After rows came back from the trash (flushed, not committed): refuse (409) when the
+        company's live items, or `content_id`'s live videos, are now past their quota. Hold
+        the company's quota lock (taken with `lock_for_restore` before restoring)."""
+        company = await self.session.get_one(Company, company_id)
+        limits = limits_of(company, self.settings)
+        items = await self.usage.content_items(company_id)
+        if items > limits.content_items:
+            raise Conflict(
+                f"content items quota: restoring makes {items} of {limits.content_items} "
+                "(quota content_items)",
+                code=QUOTA_EXCEEDED,
+                details={"quota": "content_items", "used": items, "limit": limits.content_items},
+            )
+        videos = await self.usage.videos_of(content_id) if content_id is not None else 0
+        if videos > limits.videos_per_content:
+            raise Conflict(
+                f"videos per content item quota: restoring makes {videos} of "
+                f"{limits.videos_per_content} (quota videos_per_content)",
+                code=QUOTA_EXCEEDED,
+                details={"quota": "videos_per_content", "used": videos,
+                         "limit": limits.videos_per_content},
+            )  # fmt: skip
+
+    async def lock_for_restore(self, company_id: int) -> None:
+        await self.usage.lock_company(company_id)
+
 
 class UsageService:
     def __init__(self, session: AsyncSession, subject: AuthSubject, settings: Settings) -> None:
