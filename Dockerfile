@@ -61,8 +61,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
     CMD ["sh", "-c", "curl -fsS -o /dev/null http://127.0.0.1:8000/api/health/status || exit 1"]
 ENTRYPOINT ["vertex-ar-entrypoint"]
-# uvicorn reads the worker count from WEB_CONCURRENCY (4 by default, above). Only Nginx reaches
-# the app (its port is not published), so forwarded headers are trusted from the compose network.
+# uvicorn reads the worker count from WEB_CONCURRENCY (4 by default, above). X-Forwarded-For is
+# applied by the app itself, from FORWARDED_ALLOW_IPS only (Nginx's address in docker-compose.yml).
 # uvicorn's access log would print signed media tokens (query strings): the app logs each request
 # itself, without the query.
-CMD ["uvicorn", "--factory", "vertex_ar.app:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*", "--no-access-log"]
+CMD ["uvicorn", "--factory", "vertex_ar.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", "--no-access-log"]

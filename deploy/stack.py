@@ -315,7 +315,7 @@ class Stack:
             [python, "-m", "uvicorn", "--factory", "vertex_ar.app:app",
              "--host", "127.0.0.1", "--port", str(self.app_port),
              "--workers", str(self.app_workers),
-             "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"],
+             "--no-proxy-headers"],  # the app believes X-Forwarded-For from loopback only
             env | {"PROMETHEUS_MULTIPROC_DIR": str(app_metrics)},
         )  # fmt: skip
         self._service(

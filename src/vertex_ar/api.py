@@ -17,6 +17,7 @@ from vertex_ar.notifications.endpoints import router as notifications_router
 from vertex_ar.notifications.endpoints import settings_router as notification_settings_router
 from vertex_ar.projects.endpoints import router as projects_router
 from vertex_ar.qr.endpoints import router as qr_router
+from vertex_ar.quotas.endpoints import router as quotas_router
 from vertex_ar.rotation.endpoints import router as rotation_router
 from vertex_ar.trash.endpoints import router as trash_router
 from vertex_ar.users.endpoints import router as users_router
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     viewer_router,  # first: every scan is matched against the routes before it (issue 15)
     auth_router,
     companies_router,
+    quotas_router,
     users_router,
     projects_router,
     content_router,

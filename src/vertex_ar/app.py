@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.api import ROUTERS
@@ -41,7 +42,9 @@ class AppState:
     @classmethod
     def build(cls, settings: Settings) -> AppState:
         return cls(
-            database=Database(settings.database_url),
+            database=Database(
+                settings.database_url, busy_timeout=settings.sqlite_busy_timeout_seconds
+            ),
             tasks=TaskQueue(settings),
             rotation_cache=cache_from_settings(settings),
             rate_limiter=RateLimiter.from_settings(settings),
@@ -86,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_metrics(app)
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_json_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost, so every layer (logs, metrics, rate limits) sees the client behind the proxy;
+    # the launchers run uvicorn with --no-proxy-headers and leave this to the app.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -168,6 +168,7 @@ def _serve(args: argparse.Namespace) -> int:
             log_level=settings.log_level.lower(),
             log_config=None,  # keep configure_logging's handler
             access_log=False,  # RequestIdMiddleware logs each request once
+            proxy_headers=False,  # the app applies X-Forwarded-For from FORWARDED_ALLOW_IPS only
         )
     finally:
         if worker is not None:

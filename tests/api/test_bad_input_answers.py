@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.support.backends import Backend
 from tests.support.content import client_from, create_content, ready_content
 from tests.support.tenants import Tenant
+from vertex_ar.core.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -76,3 +79,34 @@ async def test_malformed_json_names_the_body(client: httpx.AsyncClient) -> None:
     message = response.json()["error"]["message"]
     assert "JSON" in message
     assert "body" in message
+
+
+@pytest.fixture
+def short_busy_timeout(settings: Settings) -> Settings:
+    settings.sqlite_busy_timeout_seconds = 0.5  # the default waits 10 s for the lock first
+    return settings
+
+
+async def test_a_locked_sqlite_database_answers_503_with_retry_after(
+    backend: Backend, short_busy_timeout: Settings, superadmin: Any, tenant_a: Tenant
+) -> None:
+    """Another process (a backup, a migration, a sqlite3 shell) holds the write lock: a write
+    answers 503 with Retry-After, not a 500; it works again once the lock is gone."""
+    if backend.name != "sqlite":
+        pytest.skip("SQLite's database-wide lock")
+    holder = sqlite3.connect(backend.database_url.split(":///", 1)[1], isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        locked = await superadmin.patch(
+            f"/api/companies/{tenant_a.company_id}", json={"name": "Renamed"}
+        )
+        assert locked.status_code == 503, locked.text
+        assert locked.headers["Retry-After"] == "1"
+        assert locked.json()["error"]["code"] == "database_busy"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    again = await superadmin.patch(
+        f"/api/companies/{tenant_a.company_id}", json={"name": "Renamed"}
+    )
+    assert again.status_code == 200, again.text

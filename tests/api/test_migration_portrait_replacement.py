@@ -48,11 +48,11 @@ def test_migration_0012_up_and_down_keeps_rows(backend: Backend, settings: Setti
     try:
         migrate.downgrade(url, "0011")
         with engine.begin() as conn:
-            company = _insert(conn, "companies", name="'Kept'", slug="'kept-0011'",
+            company = _insert(conn, "companies", name="'Kept'", slug="'kept-0012'",
                               timezone="'UTC'")  # fmt: skip
             project = _insert(conn, "projects", company_id=company, name="'P'", description="''")
             item = _insert(
-                conn, "ar_content", company_id=company, project_id=project, unique_id="'u-0011'",
+                conn, "ar_content", company_id=company, project_id=project, unique_id="'u-0012'",
                 title="'Kept item'", portrait_key="'p.jpg'", portrait_mime="'image/jpeg'",
                 portrait_width=10, portrait_height=10, marker_status="'ready'",
             )  # fmt: skip

@@ -92,11 +92,10 @@ async def test_media_outside_the_nginx_folder_is_streamed_by_the_app(
     client: httpx.AsyncClient,
     superadmin: Api,
     clips: list[bytes],
-    tmp_path: Path,
 ) -> None:
     """A company on a local connection of its own: Nginx cannot see that folder."""
-    folder = tmp_path / "agency-disk"
-    folder.mkdir()
+    folder = settings.data_dir / "agency-disk"  # under LOCAL_STORAGE_ROOTS' default
+    folder.mkdir(parents=True)
     connection = await superadmin.post(
         "/api/storage/connections",
         json={"name": "Agency disk", "kind": "local", "config": {"path": str(folder)}},

@@ -114,10 +114,10 @@ def settings(settings: Settings, yandex: FakeYandexDisk) -> Settings:
 
 @pytest.fixture
 def backend_configs(
-    s3_config: dict[str, Any], yandex_config: dict[str, Any], tmp_path: Path
+    s3_config: dict[str, Any], yandex_config: dict[str, Any], data_dir: Path
 ) -> dict[str, dict[str, Any]]:
     return {
-        "local": {"path": str(tmp_path / "tenant-disk")},
+        "local": {"path": str(data_dir / "tenant-disk")},  # under LOCAL_STORAGE_ROOTS' default
         "s3": s3_config,
         "yandex_disk": yandex_config,
     }

@@ -52,6 +52,42 @@ async def test_a_session_is_recorded_from_a_beacon(
     )  # fmt: skip
 
 
+async def test_many_phones_behind_one_address_are_counted(
+    app: Any, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    """A venue's Wi-Fi or a carrier NAT: 40 visits from one address within seconds, each with
+    its own visit id, are all counted (the per-address bucket used to drop all but 5)."""
+    content = await ready_content(app, tenant_a, clips)
+    url = f"/api/ar/{content['unique_id']}/track-session"
+    async with client_from(app, "198.51.100.50") as venue:
+        sent = [
+            (await venue.post(url, json={**GOOD, "visit_id": f"visit{n:04d}phone"})).status_code
+            for n in range(40)
+        ]
+    assert sent == [204] * 40
+    assert (await tenant_a.admin.get("/api/analytics/sessions")).json()["total"] == 40
+
+
+async def test_a_visit_is_counted_once(app: Any, tenant_a: Tenant, clips: list[bytes]) -> None:
+    """A page's report sent again (a retried beacon, a replay) does not count twice."""
+    content = await ready_content(app, tenant_a, clips)
+    url = f"/api/ar/{content['unique_id']}/track-session"
+    visit = {**GOOD, "visit_id": "0f3c9a7b2d4e4f1a8b6c5d7e9f0a1b2c"}
+    async with client_from(app, "198.51.100.51") as phone:
+        sent = [(await phone.post(url, json=visit)).status_code for _ in range(3)]
+        other = await phone.post(url, json={**visit, "visit_id": "another-visit-0001"})
+    assert sent == [204, 204, 204]
+    assert other.status_code == 204
+    assert (await tenant_a.admin.get("/api/analytics/sessions")).json()["total"] == 2
+    bad_id = await phone_post(app, url, {**GOOD, "visit_id": "x" * 65})
+    assert bad_id.status_code == 422
+
+
+async def phone_post(app: Any, url: str, body: dict[str, Any]) -> httpx.Response:
+    async with client_from(app, "198.51.100.52") as phone:
+        return await phone.post(url, json=body)
+
+
 async def test_invalid_sessions_are_refused(app: Any, tenant_a: Tenant, clips: list[bytes]) -> None:
     content = await ready_content(app, tenant_a, clips)
     url = f"/api/ar/{content['unique_id']}/track-session"

@@ -20,6 +20,8 @@ class ARViewSession(Base):
     __table_args__ = (
         Index("ix_ar_view_sessions_company_time_cover", *COVERED),
         Index("ix_ar_view_sessions_content_time", "content_id", "created_at"),
+        # One row per visit: a page's repeated or replayed reports are counted once.
+        Index("ix_ar_view_sessions_content_visit", "content_id", "visit_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,4 +35,6 @@ class ARViewSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(500))
     # "ar" or "fallback-<why>" (analytics.schemas.ViewerMode); None before migration 0008.
     mode: Mapped[str | None] = mapped_column(String(32))
+    # The page's random id for one visit (None before migration 0011 and from older pages).
+    visit_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

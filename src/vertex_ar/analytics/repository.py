@@ -16,11 +16,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.content.models import ARContent
+from vertex_ar.core.db import upsert_insert
 from vertex_ar.core.tenancy import ScopedRepository
 from vertex_ar.projects.models import Project
+
+
+async def add_view_session_once(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert a view session unless its visit was recorded already (the unique index on
+    content_id + visit_id; sessions without a visit id never collide)."""
+    stmt = upsert_insert(session, ARViewSession).values(**values)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["content_id", "visit_id"]))
+
 
 # Zones change their offset on a quarter hour at the latest; transitions are found to that step.
 _STEP = timedelta(minutes=15)

@@ -29,7 +29,7 @@ class ViewerMode(enum.StrEnum):
 
 
 class ViewSessionIn(BaseModel):
-    """One viewer session, as the page reports it (once, on leave or after 30 s)."""
+    """One viewer session, as the page reports it (once per visit, on leave or after 30 s)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -41,6 +41,13 @@ class ViewSessionIn(BaseModel):
     fps: float | None = Field(default=None, ge=0, le=240, description="tracking frames/second")
     duration_seconds: float = Field(ge=0, le=86_400, description="time on the page")
     mode: ViewerMode | None = Field(default=None, description="AR, or which fallback was taken")
+    visit_id: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the page's random id for this visit: a visit is counted once",
+    )
 
     @model_validator(mode="after")
     def _detection_needs_a_find(self) -> ViewSessionIn:

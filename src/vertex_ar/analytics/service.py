@@ -11,7 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.analytics.models import ARViewSession
-from vertex_ar.analytics.repository import SessionFilter, SessionRepository
+from vertex_ar.analytics.repository import (
+    SessionFilter,
+    SessionRepository,
+    add_view_session_once,
+)
 from vertex_ar.analytics.schemas import (
     BreakdownRead,
     ContentViews,
@@ -24,6 +28,7 @@ from vertex_ar.analytics.schemas import (
 from vertex_ar.companies.models import Company
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.core.clock import local_now, zone
+from vertex_ar.core.db import utcnow
 from vertex_ar.core.errors import InvalidInput, NotFound
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.tenancy import AuthSubject
@@ -44,18 +49,21 @@ async def record_view_session(
     data: ViewSessionIn,
     user_agent: str | None,
 ) -> None:
-    session.add(
-        ARViewSession(
-            company_id=company_id,
-            content_id=content_id,
-            device_type=data.device_type.value,
-            found=data.found,
-            time_to_detection_ms=data.time_to_detection_ms,
-            fps=data.fps,
-            duration_seconds=data.duration_seconds,
-            mode=data.mode.value if data.mode is not None else None,
-            user_agent=user_agent[:USER_AGENT_CHARS] if user_agent else None,
-        )
+    await add_view_session_once(
+        session,
+        {
+            "company_id": company_id,
+            "content_id": content_id,
+            "device_type": data.device_type.value,
+            "found": data.found,
+            "time_to_detection_ms": data.time_to_detection_ms,
+            "fps": data.fps,
+            "duration_seconds": data.duration_seconds,
+            "mode": data.mode.value if data.mode is not None else None,
+            "user_agent": user_agent[:USER_AGENT_CHARS] if user_agent else None,
+            "visit_id": data.visit_id,
+            "created_at": utcnow(),
+        },
     )
     await session.commit()
 

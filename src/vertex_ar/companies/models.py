@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vertex_ar.core.db import Base, TimestampMixin, TrashMixin
@@ -18,3 +18,7 @@ class Company(TrashMixin, TimestampMixin, Base):
     storage_connection_id: Mapped[int | None] = mapped_column(
         ForeignKey("storage_connections.id", ondelete="RESTRICT"), default=None
     )
+    # Quotas; None: the platform's default (QUOTA_* settings). See vertex_ar.quotas.
+    quota_storage_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    quota_content_items: Mapped[int | None] = mapped_column(default=None)
+    quota_videos_per_content: Mapped[int | None] = mapped_column(default=None)

@@ -31,6 +31,10 @@ class CompanyUpdate(Schema):
     active: bool | None = None
     # Only while the company has no content; see `vertex-ar storage migrate`.
     storage_connection_id: int | None = None
+    # Quotas (see GET /api/companies/{id}/usage); null: back to the platform's default.
+    quota_storage_bytes: int | None = Field(default=None, ge=0, le=2**62)
+    quota_content_items: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    quota_videos_per_content: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -48,4 +52,8 @@ class CompanyRead(Schema):
     active: bool
     timezone: str
     storage_connection_id: int | None
+    # The company's own quotas; null: the platform's default (its usage shows the limit in force).
+    quota_storage_bytes: int | None
+    quota_content_items: int | None
+    quota_videos_per_content: int | None
     created_at: datetime

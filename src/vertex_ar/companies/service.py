@@ -20,6 +20,8 @@ from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.trash.operations import trash_company
 from vertex_ar.users.repository import UserRepository
 
+QUOTA_FIELDS = frozenset({"quota_storage_bytes", "quota_content_items", "quota_videos_per_content"})
+
 
 def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -76,7 +78,7 @@ class CompanyService:
             # Suspension ends its users' sessions for good, not only while it lasts.
             await UserRepository(self.session).revoke_company_tokens(company.id)
         for field, value in changes.items():
-            if value is not None:
+            if value is not None or field in QUOTA_FIELDS:  # a null quota: the default again
                 setattr(company, field, value)
         record(self.session, self.subject, "update", kind="company", item_id=company.id,
                company_id=company.id, label=changed(company.name, data))  # fmt: skip

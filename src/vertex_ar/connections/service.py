@@ -35,7 +35,7 @@ from vertex_ar.connections.schemas import (
     ConnectionUpdate,
     UsageRead,
 )
-from vertex_ar.connections.targets import private_target
+from vertex_ar.connections.targets import local_path_outside, private_target
 from vertex_ar.content.models import ARContent
 from vertex_ar.core.db import utcnow
 from vertex_ar.core.errors import (
@@ -69,6 +69,16 @@ async def refuse_private_endpoint(settings: Settings, config: dict[str, Any]) ->
     if problem := await private_target(endpoint):
         message = f"config.endpoint_url {problem} (allowed with ALLOW_PRIVATE_STORAGE_ENDPOINTS)"
         raise InvalidInput(message, details=[{"field": "config.endpoint_url", "message": problem}])
+
+
+def refuse_local_path_outside_roots(
+    settings: Settings, kind: StorageKind, config: dict[str, Any]
+) -> None:
+    if kind is not StorageKind.local:
+        return
+    if problem := local_path_outside(config["path"], settings.local_roots):
+        message = f"config.path {problem} (set LOCAL_STORAGE_ROOTS to allow other folders)"
+        raise InvalidInput(message, details=[{"field": "config.path", "message": problem}])
 
 
 async def timed_check(
@@ -105,6 +115,7 @@ class ConnectionService:
             raise Conflict(f"a storage connection named {data.name!r} exists already")
         config = validate_config(data.kind, data.config)
         await refuse_private_endpoint(self.settings, config)
+        refuse_local_path_outside_roots(self.settings, data.kind, config)
         public, token = split_config(self.settings, data.kind, config)
         connection = await self.repository.add(
             StorageConnection(name=data.name, kind=data.kind, config=public, secrets_token=token)
@@ -130,6 +141,7 @@ class ConnectionService:
                 current = dict(connection.config)  # new secrets must then be sent in full
             merged = validate_config(connection.kind, {**current, **changes})
             await refuse_private_endpoint(self.settings, merged)
+            refuse_local_path_outside_roots(self.settings, connection.kind, merged)
             connection.config, connection.secrets_token = split_config(
                 self.settings, connection.kind, merged
             )

@@ -1,5 +1,6 @@
 """Where a storage connection may point the server: not at itself, its private networks or a
-cloud metadata service (server-side request forgery), unless ALLOW_PRIVATE_STORAGE_ENDPOINTS.
+cloud metadata service (server-side request forgery), unless ALLOW_PRIVATE_STORAGE_ENDPOINTS;
+a `local` folder only under LOCAL_STORAGE_ROOTS.
 
 Names are resolved once, when the connection is saved; a name that later resolves elsewhere
 (DNS rebinding) is not caught here — Nginx/the firewall are the second line.
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import anyio
@@ -46,3 +49,16 @@ async def private_target(url: str) -> str | None:
     if private:
         return f"{host} resolves to {', '.join(private)}, a loopback, link-local or private address"
     return None
+
+
+def local_path_outside(path: str, roots: Sequence[Path]) -> str | None:
+    """Why the folder `path` is not a root or below one, or None. `..` segments are refused as
+    written; symlinks are followed, so a link inside a root that leads out is refused too."""
+    if ".." in Path(path).parts:
+        return "must not contain .. segments"
+    real = Path(path).resolve()
+    if any(real.is_relative_to(root.resolve()) for root in roots):
+        return None
+    where = "" if str(real) == path else f" (it leads to {real})"
+    allowed = ", ".join(str(root.resolve()) for root in roots)
+    return f"is not under an allowed root{where}; allowed: {allowed}"

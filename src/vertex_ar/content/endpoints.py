@@ -96,6 +96,7 @@ async def create_content(
         "portrait": FileField(settings.max_image_bytes),
         "video": FileField(settings.max_video_bytes, MAX_VIDEOS_PER_UPLOAD),
     }
+    await service.refuse_when_full()  # a full company's body is not read
     await service.release_connection()
     async with upload_folder(settings) as folder:
         form = await receive_multipart(request, folder, fields, settings.upload_idle_seconds)
@@ -159,7 +160,8 @@ async def delete_content(content_id: int, service: ServiceDep) -> Response:
 async def add_videos(
     content_id: int, request: Request, service: ServiceDep, settings: SettingsDep, links: LinksDep
 ) -> list[VideoRead]:
-    await service.get(content_id)  # another tenant's id is a 404 before any byte is stored
+    # Another tenant's id is a 404, a full item or company a 409/413, before any byte is read.
+    await service.refuse_when_full(content_id)
     await service.release_connection()
     async with upload_folder(settings) as folder:
         form = await receive_multipart(

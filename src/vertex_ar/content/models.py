@@ -41,6 +41,8 @@ class ARContent(TrashMixin, TimestampMixin, Base):
     portrait_mime: Mapped[str] = mapped_column(String(50))
     portrait_width: Mapped[int]
     portrait_height: Mapped[int]
+    # The stored portrait's size, counted in the company's storage quota (0 before 0011).
+    portrait_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     marker_key: Mapped[str | None] = mapped_column(String(500))
     marker_status: Mapped[MarkerStatus] = mapped_column(
         Enum(MarkerStatus, native_enum=False, length=16), default=MarkerStatus.pending

@@ -34,6 +34,7 @@ from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.projects.repository import ProjectRepository
+from vertex_ar.quotas.service import Addition, QuotaChecker
 from vertex_ar.rotation.cache import invalidate_rotation
 from vertex_ar.storage.base import StorageError, new_key
 from vertex_ar.storage.transaction import StagedWrites
@@ -43,6 +44,10 @@ from vertex_ar.trash.operations import trash_content, trash_video
 log = structlog.get_logger(__name__)
 
 MAX_VIDEOS_PER_UPLOAD = 10
+
+
+async def _size(path: Path) -> int:
+    return (await anyio.Path(path).stat()).st_size
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class ContentService:
         self.settings = settings
         self.storage = storage
         self.repository = ContentRepository(session, subject)
+        self.quotas = QuotaChecker(session, settings)
 
     async def find(
         self, filters: ContentFilters, page: PageParams
@@ -104,6 +110,16 @@ class ContentService:
         the session takes one again on its next query."""
         await self.session.close()
 
+    async def refuse_when_full(self, content_id: int | None = None) -> None:
+        """Before an upload's body is read: a company already at a quota is refused at once
+        (a new item for a company user's own company, or one more video for `content_id`)."""
+        if content_id is not None:
+            content = await self.repository.get(content_id)
+            room = Addition(videos=1, bytes=1, content_id=content.id)
+            await self.quotas.check(content.company_id, room)
+        elif self.subject.company_id is not None:
+            await self.quotas.check(self.subject.company_id, Addition(items=1, bytes=1))
+
     async def create(
         self, fields: ContentFields, portrait: ReceivedFile, videos: list[ReceivedFile]
     ) -> ARContent:
@@ -116,6 +132,13 @@ class ContentService:
             validate_image, portrait.path, "portrait", self.settings.max_image_pixels
         )
         checked = [await self._validate_video(v) for v in videos]
+        portrait_bytes = await _size(image.path)
+        addition = Addition(
+            items=1,
+            videos=len(checked),
+            bytes=portrait_bytes + sum(upload.size for upload, _ in checked),
+        )
+        await self.quotas.check(project.company_id, addition)  # before anything is stored
         async with StagedWrites(self.storage) as staged:
             content = ARContent(
                 company_id=project.company_id,
@@ -129,6 +152,7 @@ class ContentService:
                 portrait_mime=image.mime,
                 portrait_width=image.width,
                 portrait_height=image.height,
+                portrait_bytes=portrait_bytes,
                 expires_at=await self.repository.in_company_zone(
                     fields.expires_at, project.company_id
                 ),
@@ -139,6 +163,9 @@ class ContentService:
             await self._store(staged.put_file, content.portrait_key, image.path)
             for upload, info in checked:
                 content.videos.append(await self._store_video(staged, content, upload, info))
+            # Again, under the company's lock and in the inserting transaction: concurrent
+            # uploads that each fit alone cannot pass the quota together.
+            await self.quotas.check(project.company_id, addition, lock=True)
             self.session.add(content)
             await self.session.flush()
             record(self.session, self.subject, "create", kind="content", item_id=content.id,
@@ -182,8 +209,15 @@ class ContentService:
         content = await self.repository.get(content_id)
         await ProjectRepository(self.session, self.subject).get_active(content.project_id)
         checked = [await self._validate_video(v) for v in videos]
+        addition = Addition(
+            videos=len(checked),
+            bytes=sum(upload.size for upload, _ in checked),
+            content_id=content.id,
+        )
+        await self.quotas.check(content.company_id, addition)
         async with StagedWrites(self.storage) as staged:
             added = [await self._store_video(staged, content, p, i) for p, i in checked]
+            await self.quotas.check(content.company_id, addition, lock=True)
             content.videos.extend(added)
             await self.session.commit()
         await invalidate_rotation(self.settings, content.id)
@@ -292,7 +326,7 @@ class ContentService:
             file_key=file_key,
             thumbnail_key=thumbnail_key,
             mime=info.mime,
-            size_bytes=(await anyio.Path(path).stat()).st_size,
+            size_bytes=await _size(path),
             duration_seconds=info.duration_seconds,
             width=info.width,
             height=info.height,

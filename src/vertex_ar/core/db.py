@@ -85,13 +85,13 @@ class TrashMixin:
         return self.deleted_at is not None
 
 
-def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+def _enable_sqlite_foreign_keys(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: object, _record: object) -> None:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
 
@@ -103,8 +103,9 @@ def ensure_sqlite_folder(url: str) -> None:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
-    """An async engine; `pooled=False` for short-lived processes (worker tasks, CLI)."""
+def make_engine(url: str, *, pooled: bool = True, busy_timeout: float = 10.0) -> AsyncEngine:
+    """An async engine; `pooled=False` for short-lived processes (worker tasks, CLI).
+    `busy_timeout`: seconds a SQLite statement waits for another connection's lock."""
     if url.startswith("sqlite"):
         ensure_sqlite_folder(url)
         # Pooled (SQLAlchemy's default pool for the URL): each new aiosqlite connection costs a
@@ -113,7 +114,7 @@ def make_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
         engine = (
             create_async_engine(url) if pooled else create_async_engine(url, poolclass=NullPool)
         )
-        _enable_sqlite_foreign_keys(engine.sync_engine)
+        _enable_sqlite_foreign_keys(engine.sync_engine, round(busy_timeout * 1000))
         return engine
     if pooled:
         return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -132,8 +133,8 @@ class Database:
     rows by foreign keys: the entry points (app, worker, CLI, migrations) do that.
     """
 
-    def __init__(self, url: str, *, pooled: bool = True) -> None:
-        self.engine = make_engine(url, pooled=pooled)
+    def __init__(self, url: str, *, pooled: bool = True, busy_timeout: float = 10.0) -> None:
+        self.engine = make_engine(url, pooled=pooled, busy_timeout=busy_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def dispose(self) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -102,6 +103,17 @@ def invalid_input(
     return InvalidInput(f"Invalid {what}: {fields}", details=details)
 
 
+# SQLite's "database is locked" family (extended codes such as BUSY_SNAPSHOT share the low byte).
+_SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+RETRY_AFTER_LOCKED_SECONDS = 1
+
+
+def database_busy(exc: OperationalError) -> bool:
+    """Another connection held SQLite's lock past the busy timeout: a wait, not a fault."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _SQLITE_BUSY_CODES
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -128,6 +140,16 @@ def install_error_handlers(app: FastAPI) -> None:
         # text longer than its column) names no row and can be no row: the input is wrong.
         message = "a value in the request is out of range for what it names"
         return JSONResponse(error_body("invalid_input", message), 422)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        if not database_busy(exc):
+            raise exc  # a real fault: the 500 handler logs it
+        return JSONResponse(
+            error_body("database_busy", "the database is busy; try again in a moment"),
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_LOCKED_SECONDS)},
+        )
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(_request: Request, _exc: ClientDisconnect) -> JSONResponse:

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     celery_broker_url: str = ""
     # Cache for hot lookups (active video); empty disables it. Kept apart from the broker.
     redis_cache_url: str = ""
+    # SQLite: how long a write waits for another connection's lock before the request answers
+    # 503 with Retry-After (a backup, a migration or a long write holds it).
+    sqlite_busy_timeout_seconds: float = Field(default=10.0, ge=0)
     data_dir: Path = Path("var")
     storage_root: Path = Path("var/storage")
     public_base_url: str = "http://127.0.0.1:8000"
@@ -71,6 +74,13 @@ class Settings(BaseSettings):
     # Every request body but the multipart uploads (limited per file as they stream): JSON.
     max_json_bytes: int = Field(default=1024 * 1024, gt=0)
 
+    # Default quotas of a company (a superadmin sets its own with PATCH /api/companies/{id}):
+    # bytes of portraits and videos stored (trash included), content items outside the trash,
+    # videos per content item.
+    quota_storage_bytes: int = Field(default=10 * 1024**3, ge=0)
+    quota_content_items: int = Field(default=1000, ge=0)
+    quota_videos_per_content: int = Field(default=10, ge=0)
+
     # Storage backends (vertex_ar.storage). Connection secrets are Fernet-encrypted with keys from
     # STORAGE_ENCRYPTION_KEYS (comma-separated, the first encrypts; empty: derived from SECRET_KEY).
     storage_encryption_keys: str = ""
@@ -79,6 +89,9 @@ class Settings(BaseSettings):
     # S3 endpoints on loopback, link-local, private or metadata addresses are refused (the server
     # would fetch from its own network); true for a MinIO on the LAN.
     allow_private_storage_endpoints: bool = False
+    # Folders a `local` storage connection may use (comma-separated; the folder or below, symlinks
+    # followed); empty: DATA_DIR only.
+    local_storage_roots: str = ""
     storage_timeout_seconds: float = Field(default=30.0, gt=0)
     # S3 multipart part size: S3 needs >= 5 MiB for all but the last part (less: test servers only).
     s3_part_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
@@ -102,6 +115,10 @@ class Settings(BaseSettings):
     # `vertex-ar serve` stop: how long the embedded worker may finish its task before SIGKILL
     # (its compile is then requeued once its lease lapses).
     worker_stop_grace_seconds: float = Field(default=20.0, ge=0)
+    # X-Forwarded-For is believed only from these peers (comma-separated addresses or CIDRs): the
+    # reverse proxy's own address. From anyone else the header is ignored, so a client cannot
+    # pick the address that rate limits and analytics count it under. Compose: Nginx's address.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     # /metrics answers these client networks only (comma-separated CIDRs; others get 404):
     # loopback and the private ranges a compose network or a monitoring LAN uses.
     metrics_allowed_networks: str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
@@ -142,8 +159,10 @@ class Settings(BaseSettings):
     media_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     viewer_rate_per_minute: int = Field(default=120, gt=0)
     viewer_rate_burst: int = Field(default=60, gt=0)
-    session_rate_per_minute: int = Field(default=10, gt=0)
-    session_rate_burst: int = Field(default=5, gt=0)
+    # View-session reports: sized for many phones behind one address (a venue's Wi-Fi, a carrier
+    # NAT); a flood is held by this cap and by counting each visit id once.
+    session_rate_per_minute: int = Field(default=120, gt=0)
+    session_rate_burst: int = Field(default=60, gt=0)
     media_rate_per_minute: int = Field(default=1800, gt=0)
     media_rate_burst: int = Field(default=300, gt=0)
     # Behind the project's Nginx only: for media on the platform's local disk, /media checks the
@@ -169,6 +188,15 @@ class Settings(BaseSettings):
         _parse_networks(value)
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        try:
+            _parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"FORWARDED_ALLOW_IPS: {exc}; '*' is not accepted") from exc
+        return value
+
     @property
     def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return _parse_networks(self.metrics_allowed_networks)
@@ -185,6 +213,11 @@ class Settings(BaseSettings):
             if problem := password_problem(self.admin_password):
                 raise ValueError(f"ADMIN_PASSWORD: {problem}")
         return self
+
+    @property
+    def local_roots(self) -> tuple[Path, ...]:
+        roots = [Path(p.strip()) for p in self.local_storage_roots.split(",") if p.strip()]
+        return tuple(roots) or (self.data_dir,)
 
     @property
     def backups_dir(self) -> Path:

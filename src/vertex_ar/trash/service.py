@@ -19,6 +19,7 @@ from vertex_ar.core.settings import Settings
 from vertex_ar.core.tenancy import AuthSubject
 from vertex_ar.projects.models import Project
 from vertex_ar.projects.repository import ProjectRepository
+from vertex_ar.quotas.service import QuotaChecker
 from vertex_ar.rotation.cache import invalidate_rotation
 from vertex_ar.trash.operations import TrashKind, restore_rows
 from vertex_ar.trash.purge import TrashRow, company_of, label_of, purge_row
@@ -36,6 +37,11 @@ class TrashItem:
     deleted_by_user_id: int | None
     deleted_by_email: str | None  # None once that user is gone
     purge_after: datetime
+
+
+def _content_of(row: TrashRow) -> int | None:
+    """The content item whose videos a restore adds to (a video's), else None."""
+    return row.content_id if isinstance(row, Video) else None
 
 
 class TrashService:
@@ -97,8 +103,12 @@ class TrashService:
         self._require_rights(kind)
         row = await self._trashed(kind, item_id)
         await self._parents_present(row)
-        await restore_rows(self.session, row, kind)
         company_id = await company_of(self.session, kind, row)
+        quotas = QuotaChecker(self.session, self.settings)
+        await quotas.lock_for_restore(company_id)
+        await restore_rows(self.session, row, kind)
+        await self.session.flush()
+        await quotas.check_after_restore(company_id, _content_of(row))
         record(self.session, self.subject, "restore", kind=kind.value, item_id=row.id,
                company_id=company_id, label=label_of(row))  # fmt: skip
         await self.session.commit()

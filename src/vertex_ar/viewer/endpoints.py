@@ -1,7 +1,8 @@
 """Public routes: the viewer page, its API, signed media and the viewer's static files.
 
 No authentication; every route is rate-limited per client IP (see viewer.ratelimit). Behind a
-reverse proxy, run uvicorn with --proxy-headers so that the client IP is the visitor's.
+reverse proxy, the app takes the visitor's address from X-Forwarded-For when the proxy's own
+address is in FORWARDED_ALLOW_IPS (and from nobody else).
 """
 
 from __future__ import annotations

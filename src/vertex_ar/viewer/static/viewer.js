@@ -40,6 +40,11 @@ const state = {
 };
 window.vertexViewer = state;
 const openedAt = performance.now();
+// One random id per page visit: the server counts a visit once, so many phones behind one
+// address (a venue's Wi-Fi) are told apart and a repeated report adds nothing.
+const visitId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+  b.toString(16).padStart(2, "0"),
+).join("");
 
 const t = config.strings; // in the page's language (viewer/i18n.py)
 
@@ -143,6 +148,7 @@ function sendSession() {
     fps: trackingSeconds > 1 ? Math.min(240, round(state.frames / trackingSeconds, 2)) : null,
     duration_seconds: Math.min(86400, round((now - openedAt) / 1000, 2)),
     mode: state.mode,
+    visit_id: visitId,
   });
   // A string body goes as text/plain: no CORS preflight, accepted while the page unloads.
   if (!(navigator.sendBeacon && navigator.sendBeacon(config.session_url, body))) {

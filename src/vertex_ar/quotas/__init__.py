@@ -1,0 +1,1 @@
+"""Per-company quotas: storage bytes, content items, videos per content item."""
