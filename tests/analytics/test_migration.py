@@ -1,4 +1,5 @@
-"""Migration 0003: the covering analytics index, exactly as the model declares it, up and down."""
+"""Migrations of the view sessions: 0003 (the covering analytics index, exactly as the model
+declares it) and 0011_viewer (the engine start-up column), up and down."""
 
 from __future__ import annotations
 
@@ -31,3 +32,25 @@ def test_covering_index_up_and_down(backend: Backend) -> None:
     finally:
         migrate.upgrade(backend.database_url)
     assert _indexes(backend.database_url) == declared
+
+
+def _columns(url: str) -> set[str]:
+    engine = create_engine(sync_url(url))
+    try:
+        return {c["name"] for c in inspect(engine).get_columns("ar_view_sessions")}
+    finally:
+        engine.dispose()
+
+
+def test_engine_start_column_up_and_down(backend: Backend) -> None:
+    """Migration 0011_viewer adds `engine_start_ms`; down drops it and keeps the indexes."""
+    declared = {ix.name: [c.name for c in ix.columns] for ix in ARViewSession.__table__.indexes}
+    assert "engine_start_ms" in _columns(backend.database_url)
+    try:
+        migrate.downgrade(backend.database_url, "0010")
+        assert "engine_start_ms" not in _columns(backend.database_url)
+        assert "mode" in _columns(backend.database_url)
+        assert _indexes(backend.database_url) == declared
+    finally:
+        migrate.upgrade(backend.database_url)
+    assert "engine_start_ms" in _columns(backend.database_url)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import io
 import socket
+import statistics
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -96,6 +98,22 @@ def _login(http: httpx.Client, email: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+@contextmanager
+def _serving(settings: Settings, port: int) -> Iterator[str]:
+    """The app under uvicorn in a thread, on ``port``: its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, 30, "the web server to start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     folder = tmp_path_factory.mktemp("live")
@@ -117,32 +135,21 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         session.commit()
     engine.dispose()
 
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: server.started, 30, "the web server to start")
-    try:
-        with httpx.Client(base_url=base_url, timeout=30) as http:
-            root = _login(http, "root@example.com", "root-password")
-            company = http.post(
-                "/api/companies", json={"name": "Print Shop", "timezone": COMPANY_TZ}, headers=root
-            )
-            assert company.status_code == 201, company.text
-            user = http.post(
-                "/api/users",
-                json={"email": "admin@print.example.com", "password": "tenant-password",
-                      "role": "company_admin", "company_id": company.json()["id"]},
-                headers=root,
-            )  # fmt: skip
-            assert user.status_code == 201, user.text
-            http.headers.update(_login(http, "admin@print.example.com", "tenant-password"))
-            yield Live(base_url, settings, http)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with _serving(settings, port) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        root = _login(http, "root@example.com", "root-password")
+        company = http.post(
+            "/api/companies", json={"name": "Print Shop", "timezone": COMPANY_TZ}, headers=root
+        )
+        assert company.status_code == 201, company.text
+        user = http.post(
+            "/api/users",
+            json={"email": "admin@print.example.com", "password": "tenant-password",
+                  "role": "company_admin", "company_id": company.json()["id"]},
+            headers=root,
+        )  # fmt: skip
+        assert user.status_code == 201, user.text
+        http.headers.update(_login(http, "admin@print.example.com", "tenant-password"))
+        yield Live(base_url, settings, http)
 
 
 @pytest.fixture(scope="module")
@@ -380,6 +387,20 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
     assert session["mode"] == "ar"
     assert session["device_type"] == "desktop"  # headless Chromium on Linux
     assert 0 < session["time_to_detection_ms"] < 90_000
+    assert 0 < session["engine_start_ms"] < 90_000  # the tap to MindAR running
+    # The analytics API gives the medians per content item.
+    started = _sessions(live.http, content["id"])
+    startup = live.http.get("/api/analytics/startup", params={"content_id": content["id"]})
+    assert startup.json()["items"] == [{
+        "content_id": content["id"],
+        "engine_starts": sum(s["engine_start_ms"] is not None for s in started),
+        "median_engine_start_ms": pytest.approx(
+            statistics.median(s["engine_start_ms"] for s in started if s["engine_start_ms"])),
+        "detections": sum(s["time_to_detection_ms"] is not None for s in started),
+        "median_time_to_detection_ms": pytest.approx(
+            statistics.median(s["time_to_detection_ms"] for s in started
+                              if s["time_to_detection_ms"] is not None)),
+    }]  # fmt: skip
     assert session["fps"] > 0
     assert session["duration_seconds"] >= min(found_after, 30.0) - 1
     overview = live.http.get("/api/analytics/overview", params={"content_id": content["id"]})
@@ -439,6 +460,116 @@ def test_without_ar_the_video_plays_in_a_plain_player(
                 browser.close()
             assert not console, console
             assert (session["mode"], session["found"]) == (f"fallback-{reason}", False)
+
+
+def _fallback_plays(page: Page) -> None:
+    """The plain player is showing today's video, playing with sound, and AR is gone."""
+    player = page.locator("#fallback video.fallback-video")
+    assert player.is_visible()
+    assert page.locator("#overlay").is_hidden() and page.locator("#ar").is_hidden()
+    start = player.evaluate("(v) => v.currentTime")
+    page.wait_for_function(
+        f"() => document.querySelector('video.fallback-video').currentTime > {start} + 0.3",
+        timeout=30_000,
+    )
+    playing = player.evaluate("(v) => ({ paused: v.paused, muted: v.muted, w: v.videoWidth })")
+    assert playing == {"paused": False, "muted": False, "w": 96}
+
+
+def test_webgl_lost_mid_session_falls_back_to_the_plain_player(
+    live: Live, printed: Print, tmp_path: Path
+) -> None:
+    """AR is running when the browser takes the WebGL context back (WEBGL_lose_context does
+    what a GPU reset does): the video goes on in the plain player with a note and a retry; the
+    session records the path and the engine's start-up time."""
+    feed = tmp_path / "feed.y4m"
+    write_feed(feed, _target_rgb(printed), POSE, seconds=2.0, fps=FEED_FPS)
+    content = printed.content
+    sessions_before = len(_sessions(live.http, content["id"]))
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        camera = f"--use-file-for-fake-video-capture={feed}"
+        browser = _launch(playwright, *FAKE_CAMERA_ARGS, camera)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            page.goto(f"{live.base_url}/ar/{content['unique_id']}")
+            _start(page)
+            page.wait_for_function(
+                "() => ['scanning', 'playing', 'fallback'].includes(window.vertexViewer.phase)",
+                timeout=90_000,
+            )
+            assert page.evaluate("() => window.vertexViewer.mode") == "ar", console
+            lost = page.evaluate(
+                """() => { const canvas = document.querySelector("#ar canvas");
+                           const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
+                           const ext = gl.getExtension("WEBGL_lose_context");
+                           if (!ext) return false;
+                           ext.loseContext();
+                           return true; }"""
+            )
+            assert lost, "this Chromium offers no WEBGL_lose_context"
+            _wait_terminal(page, console, 30_000)
+            viewer = page.evaluate("() => window.vertexViewer")
+            assert (viewer["phase"], viewer["mode"]) == ("fallback", "fallback-webgl-lost")
+            _fallback_plays(page)
+            assert "3D graphics stopped" in page.locator("#fallback-note").inner_text()
+            assert page.get_by_role("button", name="Try AR again").is_visible()
+            page.goto("about:blank")
+            session = _new_session(live.http, content["id"], sessions_before)
+        finally:
+            browser.close()
+    assert not console, console
+    assert session["mode"] == "fallback-webgl-lost"
+    assert session["engine_start_ms"] == pytest.approx(viewer["engineStartMs"], abs=0.1)
+    assert session["engine_start_ms"] > 0
+
+
+# A camera that never answers (an unanswered prompt, a hung driver): MindAR never starts.
+HUNG_CAMERA = """if (navigator.mediaDevices) {
+  navigator.mediaDevices.getUserMedia = () => new Promise(() => {});
+}"""
+SHORT_ENGINE_TIMEOUT = 3.0
+
+
+def test_an_engine_that_never_starts_gives_way_to_the_plain_player(
+    live: Live, printed: Print
+) -> None:
+    """VIEWER_ENGINE_TIMEOUT_SECONDS after the tap, an engine still starting gives way to the
+    plain player ("fallback-timeout"), not before; a server with a short limit shows it."""
+    settings = live.settings.model_copy(
+        update={"viewer_engine_timeout_seconds": SHORT_ENGINE_TIMEOUT}
+    )
+    content = printed.content
+    sessions_before = len(_sessions(live.http, content["id"]))
+    console: list[str] = []
+    with sync_playwright() as playwright, _serving(settings, _free_port()) as base_url:
+        browser = _launch(playwright, *FAKE_CAMERA_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            page.add_init_script(HUNG_CAMERA)
+            page.goto(f"{base_url}/ar/{content['unique_id']}")
+            _start(page)
+            _wait_terminal(page, console, 60_000)
+            viewer = page.evaluate(
+                "() => ({ ...window.vertexViewer, waited: performance.now() - "
+                "window.vertexViewer.tappedAt })"
+            )
+            assert (viewer["phase"], viewer["mode"]) == ("fallback", "fallback-timeout")
+            assert viewer["waited"] >= SHORT_ENGINE_TIMEOUT * 1000
+            assert viewer["engineStartMs"] is None
+            _fallback_plays(page)
+            assert "taking too long" in page.locator("#fallback-note").inner_text()
+            assert page.get_by_role("button", name="Try AR again").is_visible()
+            page.goto("about:blank")
+            session = _new_session(live.http, content["id"], sessions_before)
+        finally:
+            browser.close()
+    assert not console, console
+    assert (session["mode"], session["found"], session["engine_start_ms"]) == (
+        "fallback-timeout", False, None,
+    )  # fmt: skip
 
 
 INSTAGRAM_UA = (

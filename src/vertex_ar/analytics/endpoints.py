@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from vertex_ar.analytics.schemas import OverviewRead, ViewSessionRead
+from vertex_ar.analytics.schemas import OverviewRead, StartupRead, ViewSessionRead
 from vertex_ar.analytics.service import AnalyticsService, OverviewQuery, SessionsQuery
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.core.deps import SessionDep
@@ -31,6 +31,19 @@ async def overview(
 ) -> OverviewRead:
     """Views of the caller's company in a period of its local days (default: the last 30)."""
     return await service.overview(OverviewQuery(date_from, date_to, company_id, content_id))
+
+
+@router.get("/startup")
+async def startup(
+    service: ServiceDep,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    company_id: Annotated[int | None, Query(description="superadmin: one company")] = None,
+    content_id: int | None = None,
+) -> StartupRead:
+    """The viewer's start-up per content item: median time from the Start tap to the AR engine
+    running, and from there to the first detection (same period rules as the overview)."""
+    return await service.startup(OverviewQuery(date_from, date_to, company_id, content_id))
 
 
 @router.get("/sessions")

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.analytics.models import ARViewSession
 from vertex_ar.analytics.repository import SessionFilter, SessionRepository
-from vertex_ar.analytics.schemas import DayViews, DeviceType, OverviewRead, ViewSessionIn
+from vertex_ar.analytics.schemas import (
+    ContentStartupRead,
+    DayViews,
+    DeviceType,
+    OverviewRead,
+    StartupRead,
+    ViewSessionIn,
+)
 from vertex_ar.companies.models import Company
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.core.clock import local_now, zone
@@ -41,6 +49,7 @@ async def record_view_session(
             device_type=data.device_type.value,
             found=data.found,
             time_to_detection_ms=data.time_to_detection_ms,
+            engine_start_ms=data.engine_start_ms,
             fps=data.fps,
             duration_seconds=data.duration_seconds,
             mode=data.mode.value if data.mode is not None else None,
@@ -73,6 +82,40 @@ class AnalyticsService:
         self.sessions = SessionRepository(session, subject)
 
     async def overview(self, query: OverviewQuery) -> OverviewRead:
+        where, date_from, date_to, tz = await self._period(query)
+        totals = await self.sessions.totals(where)
+        devices = await self.sessions.device_split(where) if totals.views else {}
+        days = await self.sessions.views_per_day(where, tz) if totals.views else {}
+        period = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
+        split = dict.fromkeys(DeviceType, 0)
+        for device, count in devices.items():
+            split[_DEVICES.get(device, DeviceType.other)] += count
+        return OverviewRead(
+            date_from=date_from,
+            date_to=date_to,
+            timezone=str(tz),
+            views=totals.views,
+            views_per_day=[DayViews(date=day, views=days.get(day, 0)) for day in period],
+            unique_content=totals.unique_content,
+            avg_session_seconds=totals.avg_duration,
+            device_split=split,
+            avg_fps=totals.avg_fps,
+            detection_rate=totals.found / totals.views if totals.views else None,
+            avg_time_to_detection_ms=totals.avg_detection_ms,
+        )
+
+    async def startup(self, query: OverviewQuery) -> StartupRead:
+        where, date_from, date_to, tz = await self._period(query)
+        rows = await self.sessions.startup_by_content(where)
+        return StartupRead(
+            date_from=date_from,
+            date_to=date_to,
+            timezone=str(tz),
+            items=[ContentStartupRead.model_validate(row, from_attributes=True) for row in rows],
+        )
+
+    async def _period(self, query: OverviewQuery) -> tuple[SessionFilter, date, date, ZoneInfo]:
+        """The query's sessions filter over its local days (default: the last 30)."""
         company_id = await self._company(query.company_id)
         content_id = await self._content(query.content_id)
         timezone = await self._timezone(company_id)
@@ -96,26 +139,7 @@ class AnalyticsService:
             company_id=company_id,
             content_id=content_id,
         )
-        totals = await self.sessions.totals(where)
-        devices = await self.sessions.device_split(where) if totals.views else {}
-        days = await self.sessions.views_per_day(where, tz) if totals.views else {}
-        period = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
-        split = dict.fromkeys(DeviceType, 0)
-        for device, count in devices.items():
-            split[_DEVICES.get(device, DeviceType.other)] += count
-        return OverviewRead(
-            date_from=date_from,
-            date_to=date_to,
-            timezone=str(tz),
-            views=totals.views,
-            views_per_day=[DayViews(date=day, views=days.get(day, 0)) for day in period],
-            unique_content=totals.unique_content,
-            avg_session_seconds=totals.avg_duration,
-            device_split=split,
-            avg_fps=totals.avg_fps,
-            detection_rate=totals.found / totals.views if totals.views else None,
-            avg_time_to_detection_ms=totals.avg_detection_ms,
-        )
+        return where, date_from, date_to, tz
 
     async def list(
         self, query: SessionsQuery, page: PageParams

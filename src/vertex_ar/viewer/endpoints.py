@@ -89,7 +89,7 @@ async def viewer_page(
             return pages.in_app_page(answer.video, app, url, accept_language, user_agent or "")
         return pages.viewer_page(
             answer.video,
-            settings.node_modules_dir,
+            settings,
             f"/api/ar/{unique_id}/track-session",
             accept_language,
         )

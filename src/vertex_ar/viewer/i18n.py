@@ -39,6 +39,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "The camera is only used to find the print; nothing is recorded.",
         "fallback_camera-busy": "The camera is busy in another app, so here is the video.",
         "fallback_timeout": "AR is taking too long to start on this device, so here is the video.",
+        "fallback_webgl-lost": "The 3D graphics stopped on this device, so here is the video.",
         "fallback_error": "AR could not start, so here is the video.",
         "qr_alt": "QR code of this page",
         "qr_text": "On a computer? Scan this code with your phone's camera and point the phone "
@@ -80,6 +81,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "Камера нужна только чтобы найти изображение; ничего не записывается.",
         "fallback_camera-busy": "Камера занята другим приложением, поэтому вот видео.",
         "fallback_timeout": "AR слишком долго запускается на этом устройстве, поэтому вот видео.",
+        "fallback_webgl-lost": "3D-графика на этом устройстве остановилась, поэтому вот видео.",
         "fallback_error": "AR не удалось запустить, поэтому вот видео.",
         "qr_alt": "QR-код этой страницы",
         "qr_text": "Вы за компьютером? Отсканируйте этот код камерой телефона и наведите "

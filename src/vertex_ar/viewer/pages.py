@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from fastapi.responses import HTMLResponse
 
 from vertex_ar.core.errors import AppError
+from vertex_ar.core.settings import Settings
 from vertex_ar.viewer import assets, i18n
 from vertex_ar.viewer.schemas import ActiveVideoRead
 
@@ -189,12 +190,16 @@ def _origins(urls: list[str | None]) -> list[str]:
 
 
 def viewer_page(
-    video: ActiveVideoRead, node_modules: Path, session_url: str, accept_language: str | None
+    video: ActiveVideoRead,
+    settings: Settings,
+    session_url: str,
+    accept_language: str | None,
 ) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     lang = i18n.pick_language(accept_language)
     strings = i18n.STRINGS[lang]
     config = video.model_dump(mode="json") | {
+        "engine_timeout_ms": round(settings.viewer_engine_timeout_seconds * 1000),
         "session_url": session_url,
         "active_video_url": f"/api/ar/{video.unique_id}/active-video",
         "lang": lang,
@@ -209,7 +214,7 @@ def viewer_page(
         nonce=nonce,
         css_url=html.escape(assets.OWN_FILES.url("viewer.css")),
         js_url=html.escape(assets.OWN_FILES.url("viewer.js")),
-        import_map=_script_json(assets.import_map(node_modules)),
+        import_map=_script_json(assets.import_map(settings.node_modules_dir)),
         config=_script_json(config),
     )
     media = " ".join(_origins([video.url, video.poster, video.marker_url]))

@@ -1,9 +1,10 @@
 // Vertex AR viewer: MindAR finds the print, a plane on it plays today's video.
 //
 // States (overlay data-state): start → (tap "Start") loading → scanning ⇄ playing, or "fallback":
-// when AR cannot run (no WebGL, no or refused camera, engine not started in time, an error) the
-// video plays in a plain player with a note saying why; state.mode records the path taken
-// ("ar" or "fallback-<why>") and goes with the view session.
+// when AR cannot run (no WebGL, no or refused camera, engine not started in time, WebGL lost
+// mid-session, an error) the video plays in a plain player with a note saying why; state.mode
+// records the path taken ("ar" or "fallback-<why>") and goes with the view session, with the
+// engine's start-up time (tap → MindAR started) and the time from there to the first find.
 // window.vertexViewer holds the live state (read by the end-to-end test, handy when debugging).
 import * as THREE from "three";
 import { MindARThree } from "mindar-image-three";
@@ -23,7 +24,7 @@ const el = {
 };
 
 const SESSION_AFTER_MS = 30000;
-const START_TIMEOUT_MS = 30000; // the AR engine (tfjs + camera) must start within this
+const START_TIMEOUT_MS = config.engine_timeout_ms; // the AR engine (tfjs + camera), from the tap
 const MAX_LINK_REFRESHES = 3;
 
 const state = {
@@ -33,7 +34,9 @@ const state = {
   foundCount: 0,
   lostCount: 0,
   timeToDetectionMs: null,
+  engineStartMs: null,
   frames: 0,
+  tappedAt: null,
   startedAt: null,
   sessionSent: false,
   error: null,
@@ -52,6 +55,7 @@ const FALLBACKS = {
   "camera-denied": true,
   "camera-busy": true,
   timeout: true,
+  "webgl-lost": true, // the GPU reset or the browser reclaimed the context
   error: true,
 };
 
@@ -80,6 +84,7 @@ function fallback(kind, detail) {
   }
   setPhase("fallback");
   el.overlay.hidden = true;
+  el.ar.hidden = true; // a camera picture left behind, or a dead canvas
   el.fallbackNote.textContent = note;
   el.retry.hidden = !retry;
   el.retry.onclick = () => location.reload();
@@ -140,6 +145,7 @@ function sendSession() {
     device_type: deviceType(),
     found: state.foundCount > 0,
     time_to_detection_ms: state.timeToDetectionMs === null ? null : round(state.timeToDetectionMs, 1),
+    engine_start_ms: state.engineStartMs === null ? null : round(state.engineStartMs, 1),
     fps: trackingSeconds > 1 ? Math.min(240, round(state.frames / trackingSeconds, 2)) : null,
     duration_seconds: Math.min(86400, round((now - openedAt) / 1000, 2)),
     mode: state.mode,
@@ -361,6 +367,7 @@ async function startAR() {
   }
   if (state.phase === "fallback") return;
   state.startedAt = performance.now();
+  state.engineStartMs = state.startedAt - state.tappedAt;
   // MindAR relies on its camera <video>'s autoplay attribute, which a strict autoplay policy
   // refuses (the element is not muted: only the attribute is set); play it ourselves.
   if (mindar.video && mindar.video.paused) {
@@ -378,6 +385,16 @@ async function startAR() {
   if (state.phase === "loading") setPhase("scanning");
   const { renderer, scene, camera } = mindar;
   renderer.setAnimationLoop(() => renderer.render(scene, camera));
+  // The GPU was reset or the browser took the context back (background tab, memory pressure):
+  // nothing renders any more, so the video goes on in the plain player instead.
+  renderer.domElement.addEventListener(
+    "webglcontextlost",
+    () => {
+      renderer.setAnimationLoop(null);
+      fallback("webgl-lost");
+    },
+    { once: true },
+  );
   // Where the video plane's corners are on screen (CSS px; TL, TR, BR, BL), as last rendered.
   state.planeCorners = () => {
     const { clientWidth: w, clientHeight: h } = el.ar;
@@ -409,6 +426,7 @@ async function startAR() {
 el.start.addEventListener("click", () => {
   if (state.phase !== "start") return;
   el.start.disabled = true;
+  state.tappedAt = performance.now();
   unlock(video);
   setLoading();
   startAR().catch((err) => fail("error", String(err && err.stack ? err.stack : err)));
