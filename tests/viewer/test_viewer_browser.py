@@ -10,8 +10,10 @@ thread, a Celery worker subprocess, Debian's Chromium through Playwright.
 from __future__ import annotations
 
 import io
+import json
 import socket
 import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +30,7 @@ import numpy.typing as npt
 import pytest
 import uvicorn
 from PIL import Image
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -570,6 +572,129 @@ def test_an_engine_that_never_starts_gives_way_to_the_plain_player(
     assert (session["mode"], session["found"], session["engine_start_ms"]) == (
         "fallback-timeout", False, None,
     )  # fmt: skip
+
+
+def _lavfi_clip(path: Path, graph: str, inputs: list[str]) -> Path:
+    """An H.264 clip (yuv420p, 4 s, 15 fps) from lavfi colour sources joined by ``graph``."""
+    sources = [arg for source in inputs
+               for arg in ("-f", "lavfi", "-i", f"color=c={source}:r=15:d=4")]  # fmt: skip
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", *sources, "-filter_complex", graph,
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def _with_video(page: Page, page_url: str, clip: Path, fields: dict[str, Any]) -> None:
+    """Serve the viewer page with its config pointing at ``clip`` and carrying ``fields`` (what
+    the active video's JSON says), the clip itself from the same origin."""
+    clip_url = f"{page_url.split('/ar/')[0]}/test-clip/{clip.name}"
+    mp4 = "video/mp4"
+    page.route(f"**/test-clip/{clip.name}", lambda r: r.fulfill(path=clip, content_type=mp4))
+
+    def patched(route: Route) -> None:
+        response = route.fetch()
+        head, rest = response.text().split('id="viewer-config">', 1)
+        config_json, tail = rest.split("</script>", 1)
+        config = json.loads(config_json) | {"url": clip_url, "poster": None} | fields
+        encoded = json.dumps(config).replace("<", "\\u003c")
+        route.fulfill(response=response, body=f'{head}id="viewer-config">{encoded}</script>{tail}')
+
+    page.route(page_url, patched)
+
+
+# Canvas pixels (RGBA) at points given in #ar's CSS pixels, read in the animation frame right
+# after three.js rendered it (the drawing buffer is not kept once the frame is shown).
+READ_CANVAS = """(points) => new Promise((resolve) => requestAnimationFrame(() => {
+  const canvas = document.querySelector("#ar canvas");
+  const box = canvas.getBoundingClientRect();
+  const ar = document.getElementById("ar").getBoundingClientRect();
+  const copy = document.createElement("canvas");
+  copy.width = canvas.width;
+  copy.height = canvas.height;
+  const context = copy.getContext("2d");
+  context.drawImage(canvas, 0, 0);
+  resolve(points.map(([x, y]) => Array.from(context.getImageData(
+    Math.round(((x + ar.left - box.left) * canvas.width) / box.width),
+    Math.round(((y + ar.top - box.top) * canvas.height) / box.height), 1, 1).data)));
+}))"""
+
+
+def _plane_point(corners: npt.NDArray[np.float64], u: float, v: float) -> list[float]:
+    """The point at (u, v) of the plane (0..1 from its top left), from its corners TL TR BR BL."""
+    top = corners[0] + (corners[1] - corners[0]) * u
+    bottom = corners[3] + (corners[2] - corners[3]) * u
+    point: list[float] = (top + (bottom - top) * v).tolist()
+    return point
+
+
+def _opaque_red(rgba: list[int]) -> bool:
+    r, g, b, a = rgba
+    return a > 220 and r > 180 and g < 70 and b < 70
+
+
+def test_transparent_and_keyed_video_show_the_print_through(
+    live: Live, printed: Print, tmp_path: Path
+) -> None:
+    """The active video's `layout` and `chroma_key` drive the plane's shader: a side-by-side clip
+    (red picture; alpha white on its left half, black on its right) leaves the canvas
+    transparent over the print on the right half of the plane, and a green/red clip keyed on
+    green leaves it transparent on the left (green) half; the other halves are opaque red."""
+    sbs = _lavfi_clip(
+        tmp_path / "alpha.mp4",
+        "[1][2]hstack[alpha];[0][alpha]hstack",
+        ["red:s=96x96", "white:s=48x96", "black:s=48x96"],
+    )
+    keyed = _lavfi_clip(tmp_path / "keyed.mp4", "[0][1]hstack", ["0x00ff00:s=48x96", "red:s=48x96"])
+    cases = {
+        # name: (clip, active-video fields, where the plane is transparent: left or right half)
+        "alpha-side-by-side": (sbs, {"layout": "alpha-side-by-side", "width": 192,
+                                     "height": 96}, "right"),
+        "chroma-key": (keyed, {"chroma_key": {"color": "#00ff00", "tolerance": 0.3},
+                               "width": 96, "height": 96}, "left"),
+    }  # fmt: skip
+    feed = tmp_path / "feed.y4m"
+    write_feed(feed, _target_rgb(printed), POSE, seconds=2.0, fps=FEED_FPS)
+    url = f"{live.base_url}/ar/{printed.content['unique_id']}"
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        camera = f"--use-file-for-fake-video-capture={feed}"
+        browser = _launch(playwright, *FAKE_CAMERA_ARGS, camera)
+        try:
+            for name, (clip, fields, clear_half) in cases.items():
+                page = browser.new_page(viewport=VIEWPORT)
+                page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+                _with_video(page, url, clip, fields)
+                page.goto(url)
+                _start(page)
+                _wait_terminal(page, console, 90_000)
+                assert page.evaluate("() => window.vertexViewer.phase") == "playing", console
+                page.wait_for_function(
+                    "() => document.querySelector('video.source-video').currentTime > 0.5",
+                    timeout=30_000,
+                )
+                # Plane-shaped from the left half only (96×96 picture on a 480×640 target).
+                pixels: list[list[list[int]]] = []
+                for _ in range(10):  # a few frames: tracking may drop one
+                    corners = np.asarray(
+                        page.evaluate("() => window.vertexViewer.planeCorners()"), np.float64
+                    )
+                    points = [_plane_point(corners, u, 0.5) for u in (0.25, 0.75)]
+                    pixels.append(page.evaluate(READ_CANVAS, points))
+                    page.wait_for_timeout(200)
+                left, right = ([p[i] for p in pixels] for i in (0, 1))
+                clear, solid = (right, left) if clear_half == "right" else (left, right)
+                print(f"{name}: clear {clear[:3]}, solid {solid[:3]}")
+                assert sum(px[3] < 8 for px in clear) >= 7, (name, clear)
+                assert sum(_opaque_red(px) for px in solid) >= 7, (name, solid)
+                # The plane has the picture's shape (square), not the packed frame's (2:1).
+                width, height = (np.linalg.norm(corners[i] - corners[0]) for i in (1, 3))
+                assert width / height == pytest.approx(1.0, rel=0.2)
+                page.close()
+        finally:
+            browser.close()
+    assert not console, console
 
 
 INSTAGRAM_UA = (

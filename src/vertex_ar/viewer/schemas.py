@@ -1,11 +1,28 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from vertex_ar.analytics.schemas import ViewSessionIn
+
+
+class VideoLayout(enum.StrEnum):
+    """How the video's frames carry its picture."""
+
+    plain = "plain"
+    alpha_side_by_side = "alpha-side-by-side"  # colour left half, alpha as grey right half
+
+
+class ChromaKey(BaseModel):
+    """Pixels near this colour are transparent (green-screen footage)."""
+
+    color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#00ff00"])
+    tolerance: float = Field(
+        ge=0, le=1, description="distance in the CbCr plane keyed out entirely (0.3: its shades)"
+    )
 
 
 class ActiveVideoRead(BaseModel):
@@ -24,6 +41,10 @@ class ActiveVideoRead(BaseModel):
     marker_url: str = Field(description="URL of the MindAR .mind file of the print")
     target_width: int = Field(description="pixels of the print's image; the plane keeps its aspect")
     target_height: int
+    layout: VideoLayout = Field(
+        default=VideoLayout.plain, description="how the viewer reads the frames (the shader)"
+    )
+    chroma_key: ChromaKey | None = Field(default=None, description="None: no keying")
     urls_expire_at: datetime
 
 

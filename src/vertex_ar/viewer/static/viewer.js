@@ -89,6 +89,15 @@ function fallback(kind, detail) {
   el.retry.hidden = !retry;
   el.retry.onclick = () => location.reload();
   video.className = "fallback-video";
+  if (config.layout === "alpha-side-by-side") {
+    // A box of the colour half's shape, which the (cover-fitted) frame's left half fills.
+    video.classList.add("side-by-side");
+    const fitHalf = () => {
+      if (video.videoWidth) video.style.aspectRatio = `${video.videoWidth / 2} / ${video.videoHeight}`;
+    };
+    fitHalf();
+    video.addEventListener("loadedmetadata", fitHalf);
+  }
   video.controls = true;
   el.fallback.insertBefore(video, el.retry);
   el.fallback.hidden = false;
@@ -184,13 +193,84 @@ function planeSize(targetAspect, videoAspect) {
   return videoAspect > targetAspect ? [targetAspect / videoAspect, targetAspect] : [1, videoAspect];
 }
 
+// The video's own pixels, as the plane shows them: "plain", or "alpha-side-by-side" (colour in the
+// left half, alpha as grey in the right half: transparent video packed into H.264), and an
+// optional chroma key that makes pixels near its colour transparent (green-screen footage).
+// Textures stay raw sRGB bytes (no colour space): alpha and the key are compared on the bytes
+// the encoder wrote, and the colour is decoded to linear here for the renderer's output step.
+const VIDEO_VERTEX = `
+varying vec2 vUv;
+void main() {
+  vUv = uv;
+  gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
+}`;
+const VIDEO_FRAGMENT = `
+uniform sampler2D map;
+uniform bool hasMap;
+uniform bool sideBySide;
+uniform bool keyed;
+uniform vec2 keyChroma; // the key colour's (Cb, Cr)
+uniform float tolerance; // distance in the CbCr plane keyed out entirely (0 to ~0.9)
+uniform float halfTexel; // keeps the colour half's samples off the alpha half
+varying vec2 vUv;
+const float FEATHER = 0.1; // beyond the tolerance, alpha ramps up over this distance
+vec2 chroma(vec3 c) {
+  return vec2(-0.168736 * c.r - 0.331264 * c.g + 0.5 * c.b, 0.5 * c.r - 0.418688 * c.g - 0.081312 * c.b);
+}
+vec3 srgbToLinear(vec3 c) {
+  return mix(pow(c * 0.9478672986 + 0.0521327014, vec3(2.4)), c * 0.0773993808, vec3(lessThanEqual(c, vec3(0.04045))));
+}
+void main() {
+  if (!hasMap) {
+    gl_FragColor = vec4(1.0);
+    return;
+  }
+  vec2 uv = sideBySide ? vec2(min(vUv.x * 0.5, 0.5 - halfTexel), vUv.y) : vUv;
+  vec3 colour = texture2D(map, uv).rgb;
+  float alpha = 1.0;
+  if (sideBySide) alpha = texture2D(map, vec2(max(0.5 + vUv.x * 0.5, 0.5 + halfTexel), vUv.y)).g;
+  if (keyed) alpha *= smoothstep(tolerance, tolerance + FEATHER, distance(chroma(colour), keyChroma));
+  if (alpha < 0.004) discard;
+  gl_FragColor = vec4(srgbToLinear(colour), alpha);
+  #include <colorspace_fragment>
+}`;
+
+function chromaOf(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+  return new THREE.Vector2(-0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b);
+}
+
+function videoMaterial(info) {
+  const key = info.chroma_key || null; // absent (older servers): plain, no key
+  return new THREE.ShaderMaterial({
+    uniforms: {
+      map: { value: null },
+      hasMap: { value: false },
+      sideBySide: { value: info.layout === "alpha-side-by-side" },
+      keyed: { value: key !== null },
+      keyChroma: { value: key ? chromaOf(key.color) : new THREE.Vector2() },
+      tolerance: { value: key ? key.tolerance : 0 },
+      halfTexel: { value: 0 },
+    },
+    vertexShader: VIDEO_VERTEX,
+    fragmentShader: VIDEO_FRAGMENT,
+    transparent: true,
+  });
+}
+
 function buildPlane(video, info) {
+  const sideBySide = info.layout === "alpha-side-by-side";
   const texture = new THREE.VideoTexture(video);
-  texture.colorSpace = THREE.SRGBColorSpace;
-  const material = new THREE.MeshBasicMaterial({ color: 0xffffff });
+  const material = videoMaterial(info);
+  const show = (map, width) => {
+    material.uniforms.map.value = map;
+    material.uniforms.hasMap.value = true;
+    material.uniforms.halfTexel.value = width ? 0.5 / width : 0;
+  };
   const mesh = new THREE.Mesh(new THREE.PlaneGeometry(1, 1), material);
   const fit = (targetAspect) => {
-    const w = video.videoWidth || info.width || 16;
+    // Side by side, the picture is the left half of the frame.
+    const w = (video.videoWidth || info.width || 16) / (sideBySide ? 2 : 1);
     const h = video.videoHeight || info.height || 9;
     const [pw, ph] = planeSize(targetAspect, h / w);
     mesh.scale.set(pw, ph, 1);
@@ -199,18 +279,11 @@ function buildPlane(video, info) {
   fit(targetAspect);
   if (info.poster) {
     new THREE.TextureLoader().load(info.poster, (poster) => {
-      poster.colorSpace = THREE.SRGBColorSpace;
-      if (!material.map) {
-        material.map = poster;
-        material.needsUpdate = true;
-      }
+      if (!material.uniforms.hasMap.value) show(poster, poster.image.width);
     });
   }
   video.addEventListener("loadedmetadata", () => fit(targetAspect));
-  video.addEventListener("playing", () => {
-    material.map = texture;
-    material.needsUpdate = true;
-  });
+  video.addEventListener("playing", () => show(texture, video.videoWidth));
   return {
     mesh,
     setTargetAspect(aspect) {
