@@ -1,5 +1,6 @@
 """Migrations of the view sessions: 0003 (the covering analytics index, exactly as the model
-declares it) and 0011_viewer (the engine start-up column), up and down."""
+declares it) and 0011_viewer (the engine start-up column, and the companies' branding), up and
+down."""
 
 from __future__ import annotations
 
@@ -34,23 +35,32 @@ def test_covering_index_up_and_down(backend: Backend) -> None:
     assert _indexes(backend.database_url) == declared
 
 
-def _columns(url: str) -> set[str]:
+def _columns(url: str, table: str = "ar_view_sessions") -> set[str]:
     engine = create_engine(sync_url(url))
     try:
-        return {c["name"] for c in inspect(engine).get_columns("ar_view_sessions")}
+        return {c["name"] for c in inspect(engine).get_columns(table)}
     finally:
         engine.dispose()
 
 
-def test_engine_start_column_up_and_down(backend: Backend) -> None:
-    """Migration 0011_viewer adds `engine_start_ms`; down drops it and keeps the indexes."""
+BRANDING = {"logo", "logo_mime", "logo_digest", "accent_color", "start_text", "public_base_url"}
+
+
+def test_migration_0011_viewer_up_and_down(backend: Backend) -> None:
+    """0011_viewer adds `engine_start_ms` and the companies' branding; down drops them and keeps
+    the indexes."""
+    url = backend.database_url
     declared = {ix.name: [c.name for c in ix.columns] for ix in ARViewSession.__table__.indexes}
-    assert "engine_start_ms" in _columns(backend.database_url)
+    assert "engine_start_ms" in _columns(url)
+    assert _columns(url, "companies") >= BRANDING
     try:
-        migrate.downgrade(backend.database_url, "0010")
-        assert "engine_start_ms" not in _columns(backend.database_url)
-        assert "mode" in _columns(backend.database_url)
-        assert _indexes(backend.database_url) == declared
+        migrate.downgrade(url, "0010")
+        assert "engine_start_ms" not in _columns(url)
+        assert "mode" in _columns(url)
+        assert _indexes(url) == declared
+        assert not BRANDING & _columns(url, "companies")
+        assert "timezone" in _columns(url, "companies")
     finally:
-        migrate.upgrade(backend.database_url)
-    assert "engine_start_ms" in _columns(backend.database_url)
+        migrate.upgrade(url)
+    assert "engine_start_ms" in _columns(url)
+    assert _columns(url, "companies") >= BRANDING

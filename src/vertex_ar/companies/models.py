@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vertex_ar.core.db import Base, TimestampMixin, TrashMixin
@@ -18,3 +18,14 @@ class Company(TrashMixin, TimestampMixin, Base):
     storage_connection_id: Mapped[int | None] = mapped_column(
         ForeignKey("storage_connections.id", ondelete="RESTRICT"), default=None
     )
+    # Branding on the viewer's start screen. The logo is small (companies.service.MAX_LOGO_BYTES)
+    # and lives in the row, outside any storage backend, so that moving the company's storage
+    # or restoring a backup takes it along; read only by the logo's own route (deferred).
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True, default=None)
+    logo_mime: Mapped[str | None] = mapped_column(String(20), default=None)
+    logo_digest: Mapped[str | None] = mapped_column(String(16), default=None)  # its URL version
+    accent_color: Mapped[str | None] = mapped_column(String(7), default=None)  # "#rrggbb"
+    start_text: Mapped[str | None] = mapped_column(String(300), default=None)
+    # The address in this company's QR codes and viewer links (its own domain); None: the
+    # platform's PUBLIC_BASE_URL.
+    public_base_url: Mapped[str | None] = mapped_column(String(300), default=None)

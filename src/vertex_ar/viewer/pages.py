@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -205,8 +206,20 @@ def viewer_page(
         "lang": lang,
         "strings": strings,
     }
+    texts = strings | ({"start_text": video.start_text} if video.start_text else {})
+    logo = (
+        f'<img id="logo" class="logo" src="{html.escape(video.logo)}" '
+        f'alt="{html.escape(video.company_name)}">'
+        if video.logo
+        else ""
+    )
+    # Validated as #rrggbb when saved (checked again: it goes into an attribute as it is).
+    colour = video.accent_color or ""
+    accent = f' style="--accent: {colour}"' if re.fullmatch(r"#[0-9a-fA-F]{6}", colour) else ""
     body = _template("viewer.html").substitute(
-        {key: html.escape(text) for key, text in strings.items() if key.isidentifier()},
+        {key: html.escape(text) for key, text in texts.items() if key.isidentifier()},
+        logo=logo,
+        accent_style=accent,
         lang=lang,
         title=html.escape(video.title),
         company=html.escape(video.company_name),

@@ -31,6 +31,10 @@ class ActiveVideoRead(BaseModel):
     unique_id: str
     title: str
     company_name: str = Field(description="shown on the start screen")
+    viewer_url: str = Field(description="this page's address (the company's own domain if set)")
+    logo: str | None = Field(default=None, description="URL of the company's logo")
+    accent_color: str | None = Field(default=None, description="#rrggbb; None: the default")
+    start_text: str | None = Field(default=None, description="the company's start-screen text")
     video_id: int
     url: str
     mime: str

@@ -1,4 +1,5 @@
-"""viewer: the AR engine's start-up time per view session
+"""viewer: the AR engine's start-up time per view session; company branding (logo, accent
+colour, start-screen text, own public base URL)
 
 Revision ID: 0011_viewer
 Revises: 0010
@@ -16,8 +17,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_BRANDING = (
+    ("logo", sa.LargeBinary()),
+    ("logo_mime", sa.String(length=20)),
+    ("logo_digest", sa.String(length=16)),
+    ("accent_color", sa.String(length=7)),
+    ("start_text", sa.String(length=300)),
+    ("public_base_url", sa.String(length=300)),
+)
+
+
 def upgrade() -> None:
     op.add_column("ar_view_sessions", sa.Column("engine_start_ms", sa.Float(), nullable=True))
+    for name, type_ in _BRANDING:
+        op.add_column("companies", sa.Column(name, type_, nullable=True))
 
 
 def downgrade() -> None:
@@ -26,3 +39,6 @@ def downgrade() -> None:
         "ar_view_sessions", table_kwargs={"sqlite_autoincrement": True}
     ) as batch:
         batch.drop_column("engine_start_ms")
+    with op.batch_alter_table("companies", table_kwargs={"sqlite_autoincrement": True}) as batch:
+        for name, _ in reversed(_BRANDING):
+            batch.drop_column(name)
