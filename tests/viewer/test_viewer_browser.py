@@ -46,6 +46,7 @@ from tests.support.fake_camera import (
     write_y4m,
 )
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS, FAKE_CAMERA_ARGS
+from tests.support.qr_decode import decode
 from tests.support.worker import running_worker, wait_for
 from vertex_ar.app import create_app
 from vertex_ar.core import migrate
@@ -695,6 +696,57 @@ def test_transparent_and_keyed_video_show_the_print_through(
         finally:
             browser.close()
     assert not console, console
+
+
+def test_the_start_screen_wears_the_companys_branding(live: Live, printed: Print) -> None:
+    """Logo, start text and accent colour on the start screen; the desktop QR code leads to the
+    company's own domain."""
+    http, content = live.http, printed.content
+    company = f"/api/companies/{content['company_id']}"
+    logo = io.BytesIO()
+    Image.new("RGB", (240, 80), (20, 120, 220)).save(logo, format="PNG")
+    domain = "https://ar.print-shop.example"
+    branding = {"accent_color": "#ff6600", "start_text": "Welcome! Aim at the poster.",
+                "public_base_url": domain}  # fmt: skip
+    assert http.patch(f"{company}/branding", json=branding).status_code == 200
+    put = http.put(f"{company}/logo", files={"logo": ("logo.png", logo.getvalue(), "image/png")})
+    assert put.status_code == 200, put.text
+    console: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = _launch(playwright)
+            try:
+                page = browser.new_page(viewport=VIEWPORT)
+                page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+                page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+                page.goto(f"{live.base_url}/ar/{content['unique_id']}")
+                image = page.get_by_role("img", name="Print Shop")
+                image.wait_for(timeout=10_000)
+                page.wait_for_function(
+                    "() => document.getElementById('logo').naturalWidth === 240", timeout=10_000
+                )
+                assert image.is_visible()
+                assert page.locator("#state-text").inner_text() == branding["start_text"]
+                start = page.get_by_role("button", name="Start", exact=True)
+                colour = start.evaluate("(b) => getComputedStyle(b).backgroundColor")
+                assert colour == "rgb(255, 102, 0)"
+                page.wait_for_function(
+                    "() => document.querySelector('#desktop-qr img').naturalWidth > 0",
+                    timeout=10_000,
+                )
+                qr_png = page.evaluate(
+                    """async () => { const r = await fetch(document.querySelector(
+                           '#desktop-qr img').src); return Array.from(new Uint8Array(
+                           await r.arrayBuffer())); }"""
+                )
+            finally:
+                browser.close()
+    finally:
+        http.patch(f"{company}/branding", json=dict.fromkeys(branding))  # back to the defaults
+        http.delete(f"{company}/logo")
+    assert not [line for line in console if "pageerror" in line or "Content Security" in line]
+    grey = cv2.imdecode(np.frombuffer(bytes(qr_png), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert decode(grey) == f"{domain}/ar/{content['unique_id']}"
 
 
 INSTAGRAM_UA = (
