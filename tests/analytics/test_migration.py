@@ -1,6 +1,6 @@
 """Migrations of the view sessions: 0003 (the covering analytics index, exactly as the model
-declares it) and 0011_viewer (the engine start-up column, and the companies' branding), up and
-down."""
+declares it) and 0011_viewer (the engine start-up column, the companies' branding, the content's
+tracking smoothing), up and down."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ BRANDING = {"logo", "logo_mime", "logo_digest", "accent_color", "start_text", "p
 
 
 def test_migration_0011_viewer_up_and_down(backend: Backend) -> None:
-    """0011_viewer adds `engine_start_ms` and the companies' branding; down drops them and keeps
-    the indexes."""
+    """0011_viewer adds `engine_start_ms`, the companies' branding and the content's
+    `tracking_smoothing`; down drops them and keeps the indexes."""
     url = backend.database_url
     declared = {ix.name: [c.name for c in ix.columns] for ix in ARViewSession.__table__.indexes}
     assert "engine_start_ms" in _columns(url)
@@ -60,7 +60,9 @@ def test_migration_0011_viewer_up_and_down(backend: Backend) -> None:
         assert _indexes(url) == declared
         assert not BRANDING & _columns(url, "companies")
         assert "timezone" in _columns(url, "companies")
+        assert "tracking_smoothing" not in _columns(url, "ar_content")
     finally:
         migrate.upgrade(url)
     assert "engine_start_ms" in _columns(url)
+    assert "tracking_smoothing" in _columns(url, "ar_content")
     assert _columns(url, "companies") >= BRANDING

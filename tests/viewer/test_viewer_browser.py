@@ -351,6 +351,8 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
             assert (second["w"], second["h"]) == (96, 160)
             assert not second["paused"]
             assert second["muted"] is False  # with sound, started by the tap
+            # MindAR runs with the content's (default) tracking feel.
+            assert second["viewer"]["filter"] == {"minCF": 0.001, "beta": 1.0}
             assert page.evaluate("() => document.querySelector('video.source-video').playsInline")
             assert second["t"] > first["t"], (first, second)
             assert page.locator("#sound").is_visible()

@@ -54,6 +54,9 @@ class ARContent(TrashMixin, TimestampMixin, Base):
     marker_quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # The viewer's tracking feel, 0 (responsive) to 1 (stable); None: the default
+    # (viewer.tracking.DEFAULT_SMOOTHING).
+    tracking_smoothing: Mapped[float | None] = mapped_column(Float, default=None)
 
     @property
     def expired(self) -> bool:

@@ -26,6 +26,12 @@ class VideoRead(Schema):
         return self.thumbnail_key is not None
 
 
+SMOOTHING_DOC = (
+    "the viewer's tracking feel: 0 follows the print at once (some jitter), 1 holds the video "
+    "still (some lag when the phone moves); null: the default, 0.5"
+)
+
+
 class ContentRead(Schema):
     id: int
     unique_id: str
@@ -42,6 +48,7 @@ class ContentRead(Schema):
     marker_error: str | None
     marker_quality: dict[str, Any] | None
     expires_at: datetime | None
+    tracking_smoothing: float | None = Field(description=SMOOTHING_DOC)
     # What the viewer does now: off once the expiry moment has passed, before the daily job
     # switches the item off for good.
     active: bool
@@ -67,6 +74,9 @@ class ContentFields(Schema):
     customer_name: str | None = Field(default=None, max_length=200)
     customer_email: EmailStr | None = None
     customer_phone: str | None = Field(default=None, max_length=50)
+    tracking_smoothing: float | None = Field(
+        default=None, ge=0, le=1, description=SMOOTHING_DOC, allow_inf_nan=False
+    )
 
 
 class ContentUpdate(Schema):
@@ -76,3 +86,6 @@ class ContentUpdate(Schema):
     customer_email: EmailStr | None = None
     customer_phone: str | None = Field(default=None, max_length=50)
     active: bool | None = None
+    tracking_smoothing: float | None = Field(
+        default=None, ge=0, le=1, description=SMOOTHING_DOC, allow_inf_nan=False
+    )

@@ -35,6 +35,7 @@ class PublicContent:
     accent_color: str | None
     start_text: str | None
     public_base_url: str | None  # the company's own; None: the platform's
+    tracking_smoothing: float | None
 
 
 # PublicContent's fields, in order (from ARContent joined with its Project and Company).
@@ -46,6 +47,7 @@ _CONTENT_COLUMNS = (
     ARContent.portrait_width, ARContent.portrait_height,
     and_(Company.active, Company.deleted_at.is_(None)), Company.timezone, Company.name,
     Company.logo_digest, Company.accent_color, Company.start_text, Company.public_base_url,
+    ARContent.tracking_smoothing,
 )  # fmt: skip
 
 

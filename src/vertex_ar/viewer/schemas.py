@@ -49,6 +49,8 @@ class ActiveVideoRead(BaseModel):
         default=VideoLayout.plain, description="how the viewer reads the frames (the shader)"
     )
     chroma_key: ChromaKey | None = Field(default=None, description="None: no keying")
+    filter_min_cf: float = Field(description="MindAR's filterMinCF (the content's smoothing)")
+    filter_beta: float = Field(description="MindAR's filterBeta (the content's smoothing)")
     urls_expire_at: datetime
 
 

@@ -21,6 +21,7 @@ from vertex_ar.viewer.answers import Answer, answer_of
 from vertex_ar.viewer.media import MediaLinks
 from vertex_ar.viewer.repository import PublicContent, PublicContentRepository
 from vertex_ar.viewer.schemas import ActiveVideoRead
+from vertex_ar.viewer.tracking import filter_for
 
 # unique_id is a UUID today; anything that cannot be one is refused before the database.
 _UNIQUE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
@@ -91,6 +92,7 @@ class ViewerService:
             self.settings, scan.connection, sessions_beside(self.session)
         )
         links = MediaLinks(self.settings, storage, moment.timestamp())
+        min_cf, beta = filter_for(content.tracking_smoothing)
         read = ActiveVideoRead(
             unique_id=content.unique_id,
             title=content.title,
@@ -113,6 +115,8 @@ class ViewerService:
             marker_url=links.url(content.marker_key, MARKER_MIME),
             target_width=content.portrait_width,
             target_height=content.portrait_height,
+            filter_min_cf=min_cf,
+            filter_beta=beta,
             urls_expire_at=datetime.fromtimestamp(links.expires, UTC),
         )
         day = local_now(content.timezone, moment).date()

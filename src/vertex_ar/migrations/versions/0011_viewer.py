@@ -1,5 +1,5 @@
 """viewer: the AR engine's start-up time per view session; company branding (logo, accent
-colour, start-screen text, own public base URL)
+colour, start-screen text, own public base URL); the content's tracking smoothing
 
 Revision ID: 0011_viewer
 Revises: 0010
@@ -31,9 +31,12 @@ def upgrade() -> None:
     op.add_column("ar_view_sessions", sa.Column("engine_start_ms", sa.Float(), nullable=True))
     for name, type_ in _BRANDING:
         op.add_column("companies", sa.Column(name, type_, nullable=True))
+    op.add_column("ar_content", sa.Column("tracking_smoothing", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("ar_content", table_kwargs={"sqlite_autoincrement": True}) as batch:
+        batch.drop_column("tracking_smoothing")
     # SQLite recreates the table here: keep its AUTOINCREMENT ids (see 0004).
     with op.batch_alter_table(
         "ar_view_sessions", table_kwargs={"sqlite_autoincrement": True}

@@ -403,6 +403,9 @@ async function startAR() {
       uiLoading: "no",
       uiScanning: "no",
       uiError: "no",
+      // The content's "stable ↔ responsive" setting (viewer/tracking.py).
+      filterMinCF: config.filter_min_cf,
+      filterBeta: config.filter_beta,
     });
   } catch (err) {
     return fail("no-webgl", String(err));
@@ -447,6 +450,7 @@ async function startAR() {
     mindar.video.muted = true;
     mindar.video.play().catch(() => {});
   }
+  state.filter = { minCF: mindar.controller.filterMinCF, beta: mindar.controller.filterBeta };
   const [markerWidth, markerHeight] = mindar.controller.markerDimensions[0];
   plane.setTargetAspect(markerHeight / markerWidth);
   // Count tracker frames for the session's fps; MindAR reports each processed frame.
