@@ -356,6 +356,7 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
             assert page.evaluate("() => document.querySelector('video.source-video').playsInline")
             assert second["t"] > first["t"], (first, second)
             assert page.locator("#sound").is_visible()
+            assert page.locator("#camera-picker").is_hidden()  # one camera: nothing to pick
             assert page.locator("#sound").inner_text() == "Sound on"
             assert plane_error < MAX_PLANE_ERROR_PX, (plane.tolist(), expected.tolist())
 
@@ -575,6 +576,63 @@ def test_an_engine_that_never_starts_gives_way_to_the_plain_player(
     assert (session["mode"], session["found"], session["engine_start_ms"]) == (
         "fallback-timeout", False, None,
     )  # fmt: skip
+
+
+def test_a_second_rear_camera_can_be_picked_and_turning_the_phone_keeps_tracking(
+    live: Live, printed: Print
+) -> None:
+    """Two cameras that do not say which way they face (Chromium's generated fake devices, as
+    a computer's webcams): the picker offers both; choosing the other restarts MindAR on it.
+    Turning the phone (portrait to landscape) re-lays the camera picture over the whole page and
+    tracking goes on."""
+    args = [arg for arg in FAKE_CAMERA_ARGS if not arg.startswith("--use-fake-device")]
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        browser = _launch(playwright, *args, "--use-fake-device-for-media-stream=device-count=2")
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            page.goto(f"{live.base_url}/ar/{printed.content['unique_id']}")
+            _start(page)
+            page.wait_for_function(
+                "() => ['scanning', 'fallback'].includes(window.vertexViewer.phase)",
+                timeout=90_000,
+            )
+            picker = page.get_by_label("Camera")
+            picker.wait_for(timeout=10_000)
+            viewer = page.evaluate("() => window.vertexViewer")
+            assert viewer["mode"] == "ar" and len(viewer["cameras"]) == 2, (viewer, console)
+            assert viewer["cameraId"] == viewer["cameras"][0]
+            assert picker.evaluate("(s) => [...s.options].map((o) => o.value)") == viewer["cameras"]
+            other = viewer["cameras"][1]
+            picker.select_option(value=other)
+            page.wait_for_function(
+                f"() => window.vertexViewer.cameraId === {json.dumps(other)}", timeout=60_000
+            )
+            assert page.evaluate("() => window.vertexViewer.phase") == "scanning"
+            assert (
+                page.evaluate(
+                    "() => document.querySelector('#ar video').srcObject.getVideoTracks()[0]"
+                    ".getSettings().deviceId"
+                )
+                == other
+            )
+
+            # Landscape: the camera picture covers the new page, the tracker keeps processing.
+            page.set_viewport_size({"width": 640, "height": 480})
+            page.wait_for_function(
+                """() => { const box = document.querySelector("#ar canvas").getBoundingClientRect();
+                           return box.width >= 640 && box.height >= 480; }""",
+                timeout=30_000,
+            )
+            frames = page.evaluate("() => window.vertexViewer.frames")
+            page.wait_for_function(
+                f"() => window.vertexViewer.frames > {frames} + 2", timeout=60_000
+            )
+            assert page.evaluate("() => window.vertexViewer.phase") == "scanning"
+        finally:
+            browser.close()
+    assert not console, console
 
 
 def _lavfi_clip(path: Path, graph: str, inputs: list[str]) -> Path:

@@ -21,6 +21,8 @@ const el = {
   retry: document.getElementById("fallback-retry"),
   hint: document.getElementById("hint"),
   sound: document.getElementById("sound"),
+  cameraPicker: document.getElementById("camera-picker"),
+  camera: document.getElementById("camera"),
 };
 
 const SESSION_AFTER_MS = 30000;
@@ -85,6 +87,7 @@ function fallback(kind, detail) {
   setPhase("fallback");
   el.overlay.hidden = true;
   el.ar.hidden = true; // a camera picture left behind, or a dead canvas
+  el.cameraPicker.hidden = true;
   el.fallbackNote.textContent = note;
   el.retry.hidden = !retry;
   el.retry.onclick = () => location.reload();
@@ -373,6 +376,78 @@ function keepLinksFresh(video) {
   });
 }
 
+// After each (re)start of MindAR: its camera <video> and its tracker are new.
+function cameraStarted(mindar) {
+  // MindAR relies on its camera <video>'s autoplay attribute, which a strict autoplay policy
+  // refuses (the element is not muted: only the attribute is set); play it ourselves.
+  if (mindar.video && mindar.video.paused) {
+    mindar.video.muted = true;
+    mindar.video.play().catch(() => {});
+  }
+  const track = mindar.video && mindar.video.srcObject && mindar.video.srcObject.getVideoTracks()[0];
+  state.cameraId = track ? track.getSettings().deviceId || null : null;
+  // Count tracker frames for the session's fps; MindAR reports each processed frame.
+  const onUpdate = mindar.controller.onUpdate;
+  mindar.controller.onUpdate = (data) => {
+    if (data.type === "processDone") state.frames += 1;
+    onUpdate(data);
+  };
+}
+
+// Which way a camera faces, where the browser says: its capabilities (Chrome) or its label
+// (Safari names them "Back Camera", "Back Ultra Wide Camera"...); null when nothing says.
+function facingOf(device) {
+  const modes = (device.getCapabilities && device.getCapabilities().facingMode) || [];
+  if (modes.includes("environment")) return "environment";
+  if (modes.includes("user")) return "user";
+  if (/back|rear|environment|задн|тыл/i.test(device.label)) return "environment";
+  if (/front|user|facetime|фронт/i.test(device.label)) return "user";
+  return null;
+}
+
+// The rear cameras to choose from; where no camera says which way it faces (a computer's
+// webcams), all of them.
+async function rearCameras() {
+  const devices = (await navigator.mediaDevices.enumerateDevices()).filter(
+    (device) => device.kind === "videoinput" && device.deviceId,
+  );
+  const known = devices.some((device) => facingOf(device) !== null);
+  return known ? devices.filter((device) => facingOf(device) === "environment") : devices;
+}
+
+// Phones with several rear cameras (wide, ultra wide, telephoto) do not always open the one
+// that focuses on a print at arm's length: offer the choice, and restart MindAR on it.
+async function offerCameras(mindar) {
+  let cameras;
+  try {
+    cameras = await rearCameras();
+  } catch {
+    return; // no list, no choice
+  }
+  state.cameras = cameras.map((camera) => camera.deviceId);
+  if (cameras.length < 2 || state.phase === "fallback") return;
+  el.camera.replaceChildren(
+    ...cameras.map((camera, i) => new Option(camera.label || `${t.camera} ${i + 1}`, camera.deviceId)),
+  );
+  el.camera.value = state.cameraId || cameras[0].deviceId;
+  el.cameraPicker.hidden = false;
+  el.camera.addEventListener("change", async () => {
+    el.camera.disabled = true;
+    video.pause();
+    setPhase("scanning");
+    try {
+      mindar.stop();
+      mindar.environmentDeviceId = el.camera.value;
+      await withTimeout(mindar.start(), START_TIMEOUT_MS, "switching the camera");
+      cameraStarted(mindar);
+    } catch (err) {
+      return fail(err && err.timedOut ? "timeout" : "error", `camera switch: ${err}`);
+    } finally {
+      el.camera.disabled = false;
+    }
+  });
+}
+
 function setLoading() {
   setPhase("loading");
   el.title.textContent = t.starting_title;
@@ -444,22 +519,12 @@ async function startAR() {
   if (state.phase === "fallback") return;
   state.startedAt = performance.now();
   state.engineStartMs = state.startedAt - state.tappedAt;
-  // MindAR relies on its camera <video>'s autoplay attribute, which a strict autoplay policy
-  // refuses (the element is not muted: only the attribute is set); play it ourselves.
-  if (mindar.video && mindar.video.paused) {
-    mindar.video.muted = true;
-    mindar.video.play().catch(() => {});
-  }
+  cameraStarted(mindar);
   state.filter = { minCF: mindar.controller.filterMinCF, beta: mindar.controller.filterBeta };
   const [markerWidth, markerHeight] = mindar.controller.markerDimensions[0];
   plane.setTargetAspect(markerHeight / markerWidth);
-  // Count tracker frames for the session's fps; MindAR reports each processed frame.
-  const onUpdate = mindar.controller.onUpdate;
-  mindar.controller.onUpdate = (data) => {
-    if (data.type === "processDone") state.frames += 1;
-    onUpdate(data);
-  };
   if (state.phase === "loading") setPhase("scanning");
+  offerCameras(mindar);
   const { renderer, scene, camera } = mindar;
   renderer.setAnimationLoop(() => renderer.render(scene, camera));
   // The GPU was reset or the browser took the context back (background tab, memory pressure):
