@@ -82,7 +82,7 @@ class AnalyticsService:
         self.sessions = SessionRepository(session, subject)
 
     async def overview(self, query: OverviewQuery) -> OverviewRead:
-        where, date_from, date_to, tz = await self._period(query)
+        date_from, date_to, tz, where = await self._period(query)
         totals = await self.sessions.totals(where)
         devices = await self.sessions.device_split(where) if totals.views else {}
         days = await self.sessions.views_per_day(where, tz) if totals.views else {}
@@ -104,18 +104,9 @@ class AnalyticsService:
             avg_time_to_detection_ms=totals.avg_detection_ms,
         )
 
-    async def startup(self, query: OverviewQuery) -> StartupRead:
-        where, date_from, date_to, tz = await self._period(query)
-        rows = await self.sessions.startup_by_content(where)
-        return StartupRead(
-            date_from=date_from,
-            date_to=date_to,
-            timezone=str(tz),
-            items=[ContentStartupRead.model_validate(row, from_attributes=True) for row in rows],
-        )
-
-    async def _period(self, query: OverviewQuery) -> tuple[SessionFilter, date, date, ZoneInfo]:
-        """The query's sessions filter over its local days (default: the last 30)."""
+    async def _period(self, query: OverviewQuery) -> tuple[date, date, ZoneInfo, SessionFilter]:
+        """The query's period in local days (default: the last 30) and the filter of its
+        sessions; refuses a period out of bounds."""
         company_id = await self._company(query.company_id)
         content_id = await self._content(query.content_id)
         timezone = await self._timezone(company_id)
@@ -139,7 +130,17 @@ class AnalyticsService:
             company_id=company_id,
             content_id=content_id,
         )
-        return where, date_from, date_to, tz
+        return date_from, date_to, tz, where
+
+    async def startup(self, query: OverviewQuery) -> StartupRead:
+        date_from, date_to, tz, where = await self._period(query)
+        rows = await self.sessions.startup_by_content(where)
+        return StartupRead(
+            date_from=date_from,
+            date_to=date_to,
+            timezone=str(tz),
+            items=[ContentStartupRead.model_validate(row, from_attributes=True) for row in rows],
+        )
 
     async def list(
         self, query: SessionsQuery, page: PageParams
