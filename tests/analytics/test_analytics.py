@@ -93,6 +93,44 @@ async def test_overview_numbers(tenant_a: Tenant, seeded: dict[str, Any]) -> Non
     assert len(default["views_per_day"]) == 30  # the last 30 local days
 
 
+async def test_startup_medians_per_content(
+    app: Any, tenant_a: Tenant, tenant_b: Tenant, seeded: dict[str, Any]
+) -> None:
+    """Median engine start-up and time to the first detection per content item (sessions whose
+    engine never started are left out), on each backend's own median."""
+    a1, a2 = seeded["a1"], seeded["a2"]
+
+    def row(content: dict[str, Any], engine: float | None, found: float | None) -> dict[str, Any]:
+        return {"company_id": content["company_id"], "content_id": content["id"],
+                "device_type": "mobile", "found": found is not None, "duration_seconds": 5.0,
+                "time_to_detection_ms": found, "engine_start_ms": engine,
+                "created_at": at(DAY, 7)}  # fmt: skip
+
+    await insert(app, [
+        row(a1, 900.0, 400.0), row(a1, 3000.0, None), row(a1, 1200.0, 600.0),
+        row(a1, 1500.0, 2000.0), row(a1, None, None),  # a fallback: the engine never started
+        row(a2, 5000.0, None),
+    ])  # fmt: skip
+    period = {"date_from": "2026-03-10", "date_to": "2026-03-10"}
+    response = await tenant_a.admin.get("/api/analytics/startup", params=period)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["timezone"] == ZONE
+    assert body["items"] == [
+        {"content_id": a1["id"], "engine_starts": 4, "median_engine_start_ms": 1350.0,
+         "detections": 3, "median_time_to_detection_ms": 600.0},
+        {"content_id": a2["id"], "engine_starts": 1, "median_engine_start_ms": 5000.0,
+         "detections": 0, "median_time_to_detection_ms": None},
+    ]  # fmt: skip
+    only_a2 = period | {"content_id": a2["id"]}
+    one = await tenant_a.admin.get("/api/analytics/startup", params=only_a2)
+    assert [item["content_id"] for item in one.json()["items"]] == [a2["id"]]
+    # Another tenant sees none of it, and not the content either.
+    assert (await tenant_b.admin.get("/api/analytics/startup", params=period)).json()["items"] == []
+    other = await tenant_b.admin.get("/api/analytics/startup", params={"content_id": a1["id"]})
+    assert other.status_code == 404
+
+
 async def test_tenants_see_only_their_sessions(
     superadmin: Api, tenant_a: Tenant, tenant_b: Tenant, seeded: dict[str, Any]
 ) -> None:

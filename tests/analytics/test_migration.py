@@ -1,4 +1,6 @@
-"""Migration 0003: the covering analytics index, exactly as the model declares it, up and down."""
+"""Migrations of the view sessions: 0003 (the covering analytics index, exactly as the model
+declares it) and 0014 (the engine start-up column, the companies' branding, the content's
+tracking smoothing), up and down."""
 
 from __future__ import annotations
 
@@ -31,3 +33,36 @@ def test_covering_index_up_and_down(backend: Backend) -> None:
     finally:
         migrate.upgrade(backend.database_url)
     assert _indexes(backend.database_url) == declared
+
+
+def _columns(url: str, table: str = "ar_view_sessions") -> set[str]:
+    engine = create_engine(sync_url(url))
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+BRANDING = {"logo", "logo_mime", "logo_digest", "accent_color", "start_text", "public_base_url"}
+
+
+def test_migration_0014_up_and_down(backend: Backend) -> None:
+    """0014 adds `engine_start_ms`, the companies' branding and the content's
+    `tracking_smoothing`; down drops them and keeps the indexes."""
+    url = backend.database_url
+    declared = {ix.name: [c.name for c in ix.columns] for ix in ARViewSession.__table__.indexes}
+    assert "engine_start_ms" in _columns(url)
+    assert _columns(url, "companies") >= BRANDING
+    try:
+        migrate.downgrade(url, "0013")
+        assert "engine_start_ms" not in _columns(url)
+        assert "mode" in _columns(url)
+        assert _indexes(url) == declared
+        assert not BRANDING & _columns(url, "companies")
+        assert "timezone" in _columns(url, "companies")
+        assert "tracking_smoothing" not in _columns(url, "ar_content")
+    finally:
+        migrate.upgrade(url)
+    assert "engine_start_ms" in _columns(url)
+    assert "tracking_smoothing" in _columns(url, "ar_content")
+    assert _columns(url, "companies") >= BRANDING

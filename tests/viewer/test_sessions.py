@@ -35,15 +35,17 @@ async def test_a_session_is_recorded_from_a_beacon(
         headers={"Content-Type": "text/plain;charset=UTF-8", "User-Agent": "Mozilla/5.0 (iPhone)"},
     )
     assert sent.status_code == 204, sent.text
+    # WebGL lost after the engine started: its start-up time still counts.
     lost = {"device_type": "desktop", "found": False, "fps": 3.5, "duration_seconds": 4,
-            "mode": "fallback-no-webgl"}  # fmt: skip
+            "mode": "fallback-webgl-lost", "engine_start_ms": 2400.5}  # fmt: skip
     assert (await client.post(url, json=lost)).status_code == 204
 
     listed = (await tenant_a.admin.get("/api/analytics/sessions")).json()
     assert listed["total"] == 2
     newest, oldest = listed["items"]
     assert newest["found"] is False and newest["time_to_detection_ms"] is None
-    assert (newest["mode"], oldest["mode"]) == ("fallback-no-webgl", None)  # None: not sent
+    assert (newest["mode"], oldest["mode"]) == ("fallback-webgl-lost", None)  # None: not sent
+    assert (newest["engine_start_ms"], oldest["engine_start_ms"]) == (2400.5, None)
     assert oldest["content_id"] == content["id"]
     assert oldest["company_id"] == tenant_a.company_id
     assert oldest["user_agent"] == "Mozilla/5.0 (iPhone)"
@@ -94,6 +96,8 @@ async def test_invalid_sessions_are_refused(app: Any, tenant_a: Tenant, clips: l
     bad: list[Any] = [
         {**GOOD, "device_type": "toaster"},
         {**GOOD, "fps": -1},
+        {**GOOD, "engine_start_ms": -1},
+        {**GOOD, "engine_start_ms": 4_000_000},
         {**GOOD, "fps": 1000},
         {**GOOD, "duration_seconds": 90_000},
         {k: v for k, v in GOOD.items() if k != "duration_seconds"},

@@ -10,10 +10,14 @@ thread, a Celery worker subprocess, Debian's Chromium through Playwright.
 from __future__ import annotations
 
 import io
+import json
 import socket
+import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +30,7 @@ import numpy.typing as npt
 import pytest
 import uvicorn
 from PIL import Image
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -42,6 +46,7 @@ from tests.support.fake_camera import (
     write_y4m,
 )
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS, FAKE_CAMERA_ARGS
+from tests.support.qr_decode import decode
 from tests.support.worker import running_worker, wait_for
 from vertex_ar.app import create_app
 from vertex_ar.core import migrate
@@ -96,6 +101,22 @@ def _login(http: httpx.Client, email: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+@contextmanager
+def _serving(settings: Settings, port: int) -> Iterator[str]:
+    """The app under uvicorn in a thread, on ``port``: its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, 30, "the web server to start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     folder = tmp_path_factory.mktemp("live")
@@ -117,32 +138,21 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         session.commit()
     engine.dispose()
 
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: server.started, 30, "the web server to start")
-    try:
-        with httpx.Client(base_url=base_url, timeout=30) as http:
-            root = _login(http, "root@example.com", "root-password")
-            company = http.post(
-                "/api/companies", json={"name": "Print Shop", "timezone": COMPANY_TZ}, headers=root
-            )
-            assert company.status_code == 201, company.text
-            user = http.post(
-                "/api/users",
-                json={"email": "admin@print.example.com", "password": "tenant-password",
-                      "role": "company_admin", "company_id": company.json()["id"]},
-                headers=root,
-            )  # fmt: skip
-            assert user.status_code == 201, user.text
-            http.headers.update(_login(http, "admin@print.example.com", "tenant-password"))
-            yield Live(base_url, settings, http)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with _serving(settings, port) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        root = _login(http, "root@example.com", "root-password")
+        company = http.post(
+            "/api/companies", json={"name": "Print Shop", "timezone": COMPANY_TZ}, headers=root
+        )
+        assert company.status_code == 201, company.text
+        user = http.post(
+            "/api/users",
+            json={"email": "admin@print.example.com", "password": "tenant-password",
+                  "role": "company_admin", "company_id": company.json()["id"]},
+            headers=root,
+        )  # fmt: skip
+        assert user.status_code == 201, user.text
+        http.headers.update(_login(http, "admin@print.example.com", "tenant-password"))
+        yield Live(base_url, settings, http)
 
 
 @pytest.fixture(scope="module")
@@ -341,9 +351,12 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
             assert (second["w"], second["h"]) == (96, 160)
             assert not second["paused"]
             assert second["muted"] is False  # with sound, started by the tap
+            # MindAR runs with the content's (default) tracking feel.
+            assert second["viewer"]["filter"] == {"minCF": 0.001, "beta": 1.0}
             assert page.evaluate("() => document.querySelector('video.source-video').playsInline")
             assert second["t"] > first["t"], (first, second)
             assert page.locator("#sound").is_visible()
+            assert page.locator("#camera-picker").is_hidden()  # one camera: nothing to pick
             assert page.locator("#sound").inner_text() == "Sound on"
             assert plane_error < MAX_PLANE_ERROR_PX, (plane.tolist(), expected.tolist())
 
@@ -380,6 +393,20 @@ def test_the_print_plays_todays_video(live: Live, printed: Print, tmp_path: Path
     assert session["mode"] == "ar"
     assert session["device_type"] == "desktop"  # headless Chromium on Linux
     assert 0 < session["time_to_detection_ms"] < 90_000
+    assert 0 < session["engine_start_ms"] < 90_000  # the tap to MindAR running
+    # The analytics API gives the medians per content item.
+    started = _sessions(live.http, content["id"])
+    startup = live.http.get("/api/analytics/startup", params={"content_id": content["id"]})
+    assert startup.json()["items"] == [{
+        "content_id": content["id"],
+        "engine_starts": sum(s["engine_start_ms"] is not None for s in started),
+        "median_engine_start_ms": pytest.approx(
+            statistics.median(s["engine_start_ms"] for s in started if s["engine_start_ms"])),
+        "detections": sum(s["time_to_detection_ms"] is not None for s in started),
+        "median_time_to_detection_ms": pytest.approx(
+            statistics.median(s["time_to_detection_ms"] for s in started
+                              if s["time_to_detection_ms"] is not None)),
+    }]  # fmt: skip
     assert session["fps"] > 0
     assert session["duration_seconds"] >= min(found_after, 30.0) - 1
     overview = live.http.get("/api/analytics/overview", params={"content_id": content["id"]})
@@ -439,6 +466,353 @@ def test_without_ar_the_video_plays_in_a_plain_player(
                 browser.close()
             assert not console, console
             assert (session["mode"], session["found"]) == (f"fallback-{reason}", False)
+
+
+def _fallback_plays(page: Page) -> None:
+    """The plain player is showing today's video, playing with sound, and AR is gone."""
+    player = page.locator("#fallback video.fallback-video")
+    assert player.is_visible()
+    assert page.locator("#overlay").is_hidden() and page.locator("#ar").is_hidden()
+    start = player.evaluate("(v) => v.currentTime")
+    page.wait_for_function(
+        f"() => document.querySelector('video.fallback-video').currentTime > {start} + 0.3",
+        timeout=30_000,
+    )
+    playing = player.evaluate("(v) => ({ paused: v.paused, muted: v.muted, w: v.videoWidth })")
+    assert playing == {"paused": False, "muted": False, "w": 96}
+
+
+def test_webgl_lost_mid_session_falls_back_to_the_plain_player(
+    live: Live, printed: Print, tmp_path: Path
+) -> None:
+    """AR is running when the browser takes the WebGL context back (WEBGL_lose_context does
+    what a GPU reset does): the video goes on in the plain player with a note and a retry; the
+    session records the path and the engine's start-up time."""
+    feed = tmp_path / "feed.y4m"
+    write_feed(feed, _target_rgb(printed), POSE, seconds=2.0, fps=FEED_FPS)
+    content = printed.content
+    sessions_before = len(_sessions(live.http, content["id"]))
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        camera = f"--use-file-for-fake-video-capture={feed}"
+        browser = _launch(playwright, *FAKE_CAMERA_ARGS, camera)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            page.goto(f"{live.base_url}/ar/{content['unique_id']}")
+            _start(page)
+            page.wait_for_function(
+                "() => ['scanning', 'playing', 'fallback'].includes(window.vertexViewer.phase)",
+                timeout=90_000,
+            )
+            assert page.evaluate("() => window.vertexViewer.mode") == "ar", console
+            lost = page.evaluate(
+                """() => { const canvas = document.querySelector("#ar canvas");
+                           const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
+                           const ext = gl.getExtension("WEBGL_lose_context");
+                           if (!ext) return false;
+                           ext.loseContext();
+                           return true; }"""
+            )
+            assert lost, "this Chromium offers no WEBGL_lose_context"
+            _wait_terminal(page, console, 30_000)
+            viewer = page.evaluate("() => window.vertexViewer")
+            assert (viewer["phase"], viewer["mode"]) == ("fallback", "fallback-webgl-lost")
+            _fallback_plays(page)
+            assert "3D graphics stopped" in page.locator("#fallback-note").inner_text()
+            assert page.get_by_role("button", name="Try AR again").is_visible()
+            page.goto("about:blank")
+            session = _new_session(live.http, content["id"], sessions_before)
+        finally:
+            browser.close()
+    assert not console, console
+    assert session["mode"] == "fallback-webgl-lost"
+    assert session["engine_start_ms"] == pytest.approx(viewer["engineStartMs"], abs=0.1)
+    assert session["engine_start_ms"] > 0
+
+
+# A camera that never answers (an unanswered prompt, a hung driver): MindAR never starts.
+HUNG_CAMERA = """if (navigator.mediaDevices) {
+  navigator.mediaDevices.getUserMedia = () => new Promise(() => {});
+}"""
+SHORT_ENGINE_TIMEOUT = 3.0
+
+
+def test_an_engine_that_never_starts_gives_way_to_the_plain_player(
+    live: Live, printed: Print
+) -> None:
+    """VIEWER_ENGINE_TIMEOUT_SECONDS after the tap, an engine still starting gives way to the
+    plain player ("fallback-timeout"), not before; a server with a short limit shows it."""
+    settings = live.settings.model_copy(
+        update={"viewer_engine_timeout_seconds": SHORT_ENGINE_TIMEOUT}
+    )
+    content = printed.content
+    sessions_before = len(_sessions(live.http, content["id"]))
+    console: list[str] = []
+    with sync_playwright() as playwright, _serving(settings, _free_port()) as base_url:
+        browser = _launch(playwright, *FAKE_CAMERA_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            page.add_init_script(HUNG_CAMERA)
+            page.goto(f"{base_url}/ar/{content['unique_id']}")
+            _start(page)
+            _wait_terminal(page, console, 60_000)
+            viewer = page.evaluate(
+                "() => ({ ...window.vertexViewer, waited: performance.now() - "
+                "window.vertexViewer.tappedAt })"
+            )
+            assert (viewer["phase"], viewer["mode"]) == ("fallback", "fallback-timeout")
+            assert viewer["waited"] >= SHORT_ENGINE_TIMEOUT * 1000
+            assert viewer["engineStartMs"] is None
+            _fallback_plays(page)
+            assert "taking too long" in page.locator("#fallback-note").inner_text()
+            assert page.get_by_role("button", name="Try AR again").is_visible()
+            page.goto("about:blank")
+            session = _new_session(live.http, content["id"], sessions_before)
+        finally:
+            browser.close()
+    assert not console, console
+    assert (session["mode"], session["found"], session["engine_start_ms"]) == (
+        "fallback-timeout", False, None,
+    )  # fmt: skip
+
+
+def test_a_second_rear_camera_can_be_picked_and_turning_the_phone_keeps_tracking(
+    live: Live, printed: Print
+) -> None:
+    """Two cameras that do not say which way they face (Chromium's generated fake devices, as
+    a computer's webcams): the picker offers both; choosing the other restarts MindAR on it.
+    Turning the phone (portrait to landscape) re-lays the camera picture over the whole page and
+    tracking goes on."""
+    args = [arg for arg in FAKE_CAMERA_ARGS if not arg.startswith("--use-fake-device")]
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        browser = _launch(playwright, *args, "--use-fake-device-for-media-stream=device-count=2")
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+            page.goto(f"{live.base_url}/ar/{printed.content['unique_id']}")
+            _start(page)
+            page.wait_for_function(
+                "() => ['scanning', 'fallback'].includes(window.vertexViewer.phase)",
+                timeout=90_000,
+            )
+            picker = page.get_by_label("Camera")
+            picker.wait_for(timeout=10_000)
+            viewer = page.evaluate("() => window.vertexViewer")
+            assert viewer["mode"] == "ar" and len(viewer["cameras"]) == 2, (viewer, console)
+            assert viewer["cameraId"] == viewer["cameras"][0]
+            assert picker.evaluate("(s) => [...s.options].map((o) => o.value)") == viewer["cameras"]
+            other = viewer["cameras"][1]
+            picker.select_option(value=other)
+            page.wait_for_function(
+                f"() => window.vertexViewer.cameraId === {json.dumps(other)}", timeout=60_000
+            )
+            assert page.evaluate("() => window.vertexViewer.phase") == "scanning"
+            assert (
+                page.evaluate(
+                    "() => document.querySelector('#ar video').srcObject.getVideoTracks()[0]"
+                    ".getSettings().deviceId"
+                )
+                == other
+            )
+
+            # Landscape: the camera picture covers the new page, the tracker keeps processing.
+            page.set_viewport_size({"width": 640, "height": 480})
+            page.wait_for_function(
+                """() => { const box = document.querySelector("#ar canvas").getBoundingClientRect();
+                           return box.width >= 640 && box.height >= 480; }""",
+                timeout=30_000,
+            )
+            frames = page.evaluate("() => window.vertexViewer.frames")
+            page.wait_for_function(
+                f"() => window.vertexViewer.frames > {frames} + 2", timeout=60_000
+            )
+            assert page.evaluate("() => window.vertexViewer.phase") == "scanning"
+        finally:
+            browser.close()
+    assert not console, console
+
+
+def _lavfi_clip(path: Path, graph: str, inputs: list[str]) -> Path:
+    """An H.264 clip (yuv420p, 4 s, 15 fps) from lavfi colour sources joined by ``graph``."""
+    sources = [arg for source in inputs
+               for arg in ("-f", "lavfi", "-i", f"color=c={source}:r=15:d=4")]  # fmt: skip
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", *sources, "-filter_complex", graph,
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def _with_video(page: Page, page_url: str, clip: Path, fields: dict[str, Any]) -> None:
+    """Serve the viewer page with its config pointing at ``clip`` and carrying ``fields`` (what
+    the active video's JSON says), the clip itself from the same origin."""
+    clip_url = f"{page_url.split('/ar/')[0]}/test-clip/{clip.name}"
+    mp4 = "video/mp4"
+    page.route(f"**/test-clip/{clip.name}", lambda r: r.fulfill(path=clip, content_type=mp4))
+
+    def patched(route: Route) -> None:
+        response = route.fetch()
+        head, rest = response.text().split('id="viewer-config">', 1)
+        config_json, tail = rest.split("</script>", 1)
+        config = json.loads(config_json) | {"url": clip_url, "poster": None} | fields
+        encoded = json.dumps(config).replace("<", "\\u003c")
+        route.fulfill(response=response, body=f'{head}id="viewer-config">{encoded}</script>{tail}')
+
+    page.route(page_url, patched)
+
+
+# Canvas pixels (RGBA) at points given in #ar's CSS pixels, read in the animation frame right
+# after three.js rendered it (the drawing buffer is not kept once the frame is shown).
+READ_CANVAS = """(points) => new Promise((resolve) => {
+  setTimeout(() => resolve(null), 10000); // no frame drawn: counts as a miss
+  requestAnimationFrame(() => {
+  const canvas = document.querySelector("#ar canvas");
+  const box = canvas.getBoundingClientRect();
+  const ar = document.getElementById("ar").getBoundingClientRect();
+  const copy = document.createElement("canvas");
+  copy.width = canvas.width;
+  copy.height = canvas.height;
+  const context = copy.getContext("2d");
+  context.drawImage(canvas, 0, 0);
+  resolve(points.map(([x, y]) => Array.from(context.getImageData(
+    Math.round(((x + ar.left - box.left) * canvas.width) / box.width),
+    Math.round(((y + ar.top - box.top) * canvas.height) / box.height), 1, 1).data)));
+  });
+})"""
+
+
+def _plane_point(corners: npt.NDArray[np.float64], u: float, v: float) -> list[float]:
+    """The point at (u, v) of the plane (0..1 from its top left), from its corners TL TR BR BL."""
+    top = corners[0] + (corners[1] - corners[0]) * u
+    bottom = corners[3] + (corners[2] - corners[3]) * u
+    point: list[float] = (top + (bottom - top) * v).tolist()
+    return point
+
+
+def _opaque_red(rgba: list[int]) -> bool:
+    r, g, b, a = rgba
+    return a > 220 and r > 180 and g < 70 and b < 70
+
+
+@pytest.mark.timeout(600)  # two finds of the print, on a loaded machine
+def test_transparent_and_keyed_video_show_the_print_through(
+    live: Live, printed: Print, tmp_path: Path
+) -> None:
+    """The active video's `layout` and `chroma_key` drive the plane's shader: a side-by-side clip
+    (red picture; alpha white on its left half, black on its right) leaves the canvas
+    transparent over the print on the right half of the plane, and a green/red clip keyed on
+    green leaves it transparent on the left (green) half; the other halves are opaque red."""
+    sbs = _lavfi_clip(
+        tmp_path / "alpha.mp4",
+        "[1][2]hstack[alpha];[0][alpha]hstack",
+        ["red:s=96x96", "white:s=48x96", "black:s=48x96"],
+    )
+    keyed = _lavfi_clip(tmp_path / "keyed.mp4", "[0][1]hstack", ["0x00ff00:s=48x96", "red:s=48x96"])
+    cases = {
+        # name: (clip, active-video fields, where the plane is transparent: left or right half)
+        "alpha-side-by-side": (sbs, {"layout": "alpha-side-by-side", "width": 192,
+                                     "height": 96}, "right"),
+        "chroma-key": (keyed, {"chroma_key": {"color": "#00ff00", "tolerance": 0.3},
+                               "width": 96, "height": 96}, "left"),
+    }  # fmt: skip
+    feed = tmp_path / "feed.y4m"
+    write_feed(feed, _target_rgb(printed), POSE, seconds=2.0, fps=FEED_FPS)
+    url = f"{live.base_url}/ar/{printed.content['unique_id']}"
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        camera = f"--use-file-for-fake-video-capture={feed}"
+        browser = _launch(playwright, *FAKE_CAMERA_ARGS, camera)
+        try:
+            for name, (clip, fields, clear_half) in cases.items():
+                page = browser.new_page(viewport=VIEWPORT)
+                page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+                _with_video(page, url, clip, fields)
+                page.goto(url)
+                _start(page)
+                _wait_terminal(page, console, 90_000)
+                assert page.evaluate("() => window.vertexViewer.phase") == "playing", console
+                page.wait_for_function(
+                    "() => document.querySelector('video.source-video').currentTime > 0.5",
+                    timeout=30_000,
+                )
+                # Plane-shaped from the left half only (96×96 picture on a 480×640 target).
+                pixels: list[list[list[int]]] = []
+                for _ in range(10):  # a few frames: tracking may drop one
+                    corners = np.asarray(
+                        page.evaluate("() => window.vertexViewer.planeCorners()"), np.float64
+                    )
+                    points = [_plane_point(corners, u, 0.5) for u in (0.25, 0.75)]
+                    read = page.evaluate(READ_CANVAS, points)
+                    if read is not None:  # None: no frame drawn in time, a miss
+                        pixels.append(read)
+                    page.wait_for_timeout(200)
+                left, right = ([p[i] for p in pixels] for i in (0, 1))
+                clear, solid = (right, left) if clear_half == "right" else (left, right)
+                print(f"{name}: clear {clear[:3]}, solid {solid[:3]}")
+                assert sum(px[3] < 8 for px in clear) >= 7, (name, clear)
+                assert sum(_opaque_red(px) for px in solid) >= 7, (name, solid)
+                # The plane has the picture's shape (square), not the packed frame's (2:1).
+                width, height = (np.linalg.norm(corners[i] - corners[0]) for i in (1, 3))
+                assert width / height == pytest.approx(1.0, rel=0.2)
+                page.close()
+        finally:
+            browser.close()
+    assert not console, console
+
+
+def test_the_start_screen_wears_the_companys_branding(live: Live, printed: Print) -> None:
+    """Logo, start text and accent colour on the start screen; the desktop QR code leads to the
+    company's own domain."""
+    http, content = live.http, printed.content
+    company = f"/api/companies/{content['company_id']}"
+    logo = io.BytesIO()
+    Image.new("RGB", (240, 80), (20, 120, 220)).save(logo, format="PNG")
+    domain = "https://ar.print-shop.example"
+    branding = {"accent_color": "#ff6600", "start_text": "Welcome! Aim at the poster.",
+                "public_base_url": domain}  # fmt: skip
+    assert http.patch(f"{company}/branding", json=branding).status_code == 200
+    put = http.put(f"{company}/logo", files={"logo": ("logo.png", logo.getvalue(), "image/png")})
+    assert put.status_code == 200, put.text
+    console: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = _launch(playwright)
+            try:
+                page = browser.new_page(viewport=VIEWPORT)
+                page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
+                page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+                page.goto(f"{live.base_url}/ar/{content['unique_id']}")
+                image = page.get_by_role("img", name="Print Shop")
+                image.wait_for(timeout=10_000)
+                page.wait_for_function(
+                    "() => document.getElementById('logo').naturalWidth === 240", timeout=10_000
+                )
+                assert image.is_visible()
+                assert page.locator("#state-text").inner_text() == branding["start_text"]
+                start = page.get_by_role("button", name="Start", exact=True)
+                colour = start.evaluate("(b) => getComputedStyle(b).backgroundColor")
+                assert colour == "rgb(255, 102, 0)"
+                page.wait_for_function(
+                    "() => document.querySelector('#desktop-qr img').naturalWidth > 0",
+                    timeout=10_000,
+                )
+                qr_png = page.evaluate(
+                    """async () => { const r = await fetch(document.querySelector(
+                           '#desktop-qr img').src); return Array.from(new Uint8Array(
+                           await r.arrayBuffer())); }"""
+                )
+            finally:
+                browser.close()
+    finally:
+        http.patch(f"{company}/branding", json=dict.fromkeys(branding))  # back to the defaults
+        http.delete(f"{company}/logo")
+    assert not [line for line in console if "pageerror" in line or "Content Security" in line]
+    grey = cv2.imdecode(np.frombuffer(bytes(qr_png), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert decode(grey) == f"{domain}/ar/{content['unique_id']}"
 
 
 INSTAGRAM_UA = (

@@ -40,7 +40,7 @@ from vertex_ar.core.deps import SettingsDep
 from vertex_ar.core.errors import AppError, InvalidInput, NotFound
 from vertex_ar.core.schemas import PageParams
 from vertex_ar.core.static_assets import IMMUTABLE
-from vertex_ar.qr.service import QRFormat, viewer_url
+from vertex_ar.qr.service import QRFormat
 from vertex_ar.rotation.repository import RotationRepository
 from vertex_ar.rotation.service import plan_of
 
@@ -259,7 +259,7 @@ async def _content_values(ctx: Context, content: ARContent) -> dict[str, Any]:
             for v in videos
             if v.thumbnail_key
         },
-        "viewer_url": viewer_url(ctx.settings, content.unique_id),
+        "viewer_url": await services.qr(ctx).viewer_link(content.unique_id, content.company_id),
         "rule": rule,
         "schedule_rows": SCHEDULE_ROWS,
         "timezone": timezone,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from vertex_ar.analytics.schemas import BreakdownRead, OverviewRead, ViewSessionRead
+from vertex_ar.analytics.schemas import BreakdownRead, OverviewRead, StartupRead, ViewSessionRead
 from vertex_ar.analytics.service import AnalyticsService, OverviewQuery, SessionsQuery
 from vertex_ar.auth.dependencies import Subject
 from vertex_ar.core.deps import SessionDep
@@ -42,6 +42,19 @@ async def breakdown(
 ) -> BreakdownRead:
     """The period's ten most viewed content items and the views per project."""
     return await service.breakdown(OverviewQuery(date_from, date_to, company_id))
+
+
+@router.get("/startup")
+async def startup(
+    service: ServiceDep,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    company_id: Annotated[int | None, Query(description="superadmin: one company")] = None,
+    content_id: int | None = None,
+) -> StartupRead:
+    """The viewer's start-up per content item: median time from the Start tap to the AR engine
+    running, and from there to the first detection (same period rules as the overview)."""
+    return await service.startup(OverviewQuery(date_from, date_to, company_id, content_id))
 
 
 @router.get("/sessions")

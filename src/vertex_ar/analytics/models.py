@@ -31,6 +31,8 @@ class ARViewSession(Base):
     fps: Mapped[float | None] = mapped_column(Float)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     time_to_detection_ms: Mapped[float | None] = mapped_column(Float)
+    # From the Start tap to the AR engine running (camera + tracker); None before migration 0011.
+    engine_start_ms: Mapped[float | None] = mapped_column(Float)
     found: Mapped[bool] = mapped_column(default=False)
     user_agent: Mapped[str | None] = mapped_column(String(500))
     # "ar" or "fallback-<why>" (analytics.schemas.ViewerMode); None before migration 0008.

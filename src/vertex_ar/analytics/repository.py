@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,15 @@ class SessionFilter:
     end: datetime | None = None  # UTC, exclusive
     company_id: int | None = None
     content_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Startup:
+    content_id: int
+    engine_starts: int
+    median_engine_start_ms: float | None
+    detections: int
+    median_time_to_detection_ms: float | None
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,50 @@ class SessionRepository(ScopedRepository[ARViewSession]):
         return Totals(
             int(views), int(unique), int(found), _float(duration), _float(fps), _float(detection)
         )
+
+    async def startup_by_content(self, where: SessionFilter) -> list[Startup]:
+        """Medians of the engine's start-up and of the time to the first detection, per content
+        item that had a started engine in the period (nulls left out), by content id."""
+        s = ARViewSession
+        started = s.engine_start_ms.is_not(None)
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = self._where(
+                select(
+                    s.content_id,
+                    func.count(s.engine_start_ms),
+                    func.percentile_cont(0.5).within_group(s.engine_start_ms),
+                    func.count(s.time_to_detection_ms),
+                    func.percentile_cont(0.5).within_group(s.time_to_detection_ms),
+                )
+                .where(started)
+                .group_by(s.content_id)
+                .order_by(s.content_id),
+                where,
+            )
+            return [
+                Startup(int(cid), int(n), _float(engine), int(found), _float(detection))
+                for cid, n, engine, found, detection in await self.session.execute(stmt)
+            ]
+        # SQLite has no percentile: the values come back sorted per item, the middle is picked.
+        engines: dict[int, list[float]] = {}
+        detections: dict[int, list[float]] = {}
+        stmt = self._where(
+            select(s.content_id, s.engine_start_ms, s.time_to_detection_ms).where(started), where
+        )
+        for cid, engine, detection in await self.session.execute(stmt):
+            engines.setdefault(int(cid), []).append(float(engine))
+            if detection is not None:
+                detections.setdefault(int(cid), []).append(float(detection))
+        return [
+            Startup(
+                cid,
+                len(engines[cid]),
+                median(engines[cid]),
+                len(detections.get(cid, [])),
+                median(detections[cid]) if cid in detections else None,
+            )
+            for cid in sorted(engines)
+        ]
 
     async def device_split(self, where: SessionFilter) -> dict[str, int]:
         stmt = self._where(

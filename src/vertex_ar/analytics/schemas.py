@@ -25,6 +25,7 @@ class ViewerMode(enum.StrEnum):
     fallback_camera_denied = "fallback-camera-denied"
     fallback_camera_busy = "fallback-camera-busy"
     fallback_timeout = "fallback-timeout"  # the AR engine did not start in time
+    fallback_webgl_lost = "fallback-webgl-lost"  # the WebGL context was lost mid-session
     fallback_error = "fallback-error"
 
 
@@ -36,7 +37,16 @@ class ViewSessionIn(BaseModel):
     device_type: DeviceType
     found: bool = Field(description="whether the camera found the print")
     time_to_detection_ms: float | None = Field(
-        default=None, ge=0, le=3_600_000, description="from camera start to the first detection"
+        default=None,
+        ge=0,
+        le=3_600_000,
+        description="from the AR engine running to the first detection",
+    )
+    engine_start_ms: float | None = Field(
+        default=None,
+        ge=0,
+        le=3_600_000,
+        description="from the Start tap to the AR engine running (camera and tracker)",
     )
     fps: float | None = Field(default=None, ge=0, le=240, description="tracking frames/second")
     duration_seconds: float = Field(ge=0, le=86_400, description="time on the page")
@@ -63,6 +73,7 @@ class ViewSessionRead(Schema):
     device_type: str
     found: bool
     time_to_detection_ms: float | None
+    engine_start_ms: float | None
     fps: float | None
     duration_seconds: float | None
     mode: str | None
@@ -109,3 +120,22 @@ class BreakdownRead(BaseModel):
     date_to: date
     top_content: list[ContentViews] = Field(description="the most viewed content, most first")
     projects: list[ProjectViews] = Field(description="views per project, most first")
+
+
+class ContentStartupRead(BaseModel):
+    """How fast AR started for one content item's visitors in the period."""
+
+    content_id: int
+    engine_starts: int = Field(description="sessions whose AR engine started")
+    median_engine_start_ms: float | None = Field(description="Start tap to the engine running")
+    detections: int = Field(description="sessions that found the print")
+    median_time_to_detection_ms: float | None = Field(
+        description="engine running to the first detection"
+    )
+
+
+class StartupRead(BaseModel):
+    date_from: date
+    date_to: date
+    timezone: str
+    items: list[ContentStartupRead] = Field(description="content items with a started engine")

@@ -18,11 +18,13 @@ from vertex_ar.analytics.repository import (
 )
 from vertex_ar.analytics.schemas import (
     BreakdownRead,
+    ContentStartupRead,
     ContentViews,
     DayViews,
     DeviceType,
     OverviewRead,
     ProjectViews,
+    StartupRead,
     ViewSessionIn,
 )
 from vertex_ar.companies.models import Company
@@ -57,6 +59,7 @@ async def record_view_session(
             "device_type": data.device_type.value,
             "found": data.found,
             "time_to_detection_ms": data.time_to_detection_ms,
+            "engine_start_ms": data.engine_start_ms,
             "fps": data.fps,
             "duration_seconds": data.duration_seconds,
             "mode": data.mode.value if data.mode is not None else None,
@@ -158,6 +161,16 @@ class AnalyticsService:
                 for pid, name, views, content, found in await self.sessions.per_project(where)
             ],
         )  # fmt: skip
+
+    async def startup(self, query: OverviewQuery) -> StartupRead:
+        date_from, date_to, tz, where = await self._period(query)
+        rows = await self.sessions.startup_by_content(where)
+        return StartupRead(
+            date_from=date_from,
+            date_to=date_to,
+            timezone=str(tz),
+            items=[ContentStartupRead.model_validate(row, from_attributes=True) for row in rows],
+        )
 
     async def list(
         self, query: SessionsQuery, page: PageParams

@@ -39,6 +39,29 @@ class CompanyUpdate(Schema):
     _tz = field_validator("timezone")(_check_timezone)
 
 
+class BrandingUpdate(Schema):
+    """The viewer's start screen and links for this company; null restores the default."""
+
+    accent_color: str | None = Field(
+        default=None, pattern=r"^#[0-9a-fA-F]{6}$", description="#rrggbb: buttons, spinner"
+    )
+    start_text: str | None = Field(
+        default=None, min_length=1, max_length=300, description="replaces the start screen's hint"
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        max_length=300,
+        pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$",
+        description="the company's own domain in its QR codes and viewer links",
+        examples=["https://ar.example.com"],
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+
 class CompanyDelete(Schema):
     """The company's name, repeated: required when the company has content."""
 
@@ -56,4 +79,8 @@ class CompanyRead(Schema):
     quota_storage_bytes: int | None
     quota_content_items: int | None
     quota_videos_per_content: int | None
+    accent_color: str | None
+    start_text: str | None
+    public_base_url: str | None
+    logo_digest: str | None = Field(description="changes with the logo; null: no logo")
     created_at: datetime

@@ -61,6 +61,7 @@ _CONTENT_FORM = multipart_schema(
         "customer_name": {"type": "string"},
         "customer_email": {"type": "string", "format": "email"},
         "customer_phone": {"type": "string"},
+        "tracking_smoothing": {"type": "number", "minimum": 0, "maximum": 1},
     },
 )
 _VIDEO_FORM = multipart_schema(files={"video": "Videos (repeatable)"}, required=["video"])

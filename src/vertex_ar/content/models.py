@@ -64,6 +64,9 @@ class ARContent(TrashMixin, TimestampMixin, Base):
     portrait_error: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # The viewer's tracking feel, 0 (responsive) to 1 (stable); None: the default
+    # (viewer.tracking.DEFAULT_SMOOTHING).
+    tracking_smoothing: Mapped[float | None] = mapped_column(Float, default=None)
 
     @property
     def expired(self) -> bool:

@@ -32,6 +32,12 @@ class VideoRead(Schema):
         return self.thumbnail_key is not None
 
 
+SMOOTHING_DOC = (
+    "the viewer's tracking feel: 0 follows the print at once (some jitter), 1 holds the video "
+    "still (some lag when the phone moves); null: the default, 0.5"
+)
+
+
 class ContentRead(Schema):
     id: int
     unique_id: str
@@ -53,6 +59,7 @@ class ContentRead(Schema):
         "portrait and marker stayed)"
     )
     expires_at: datetime | None
+    tracking_smoothing: float | None = Field(description=SMOOTHING_DOC)
     # What the viewer does now: off once the expiry moment has passed, before the daily job
     # switches the item off for good.
     active: bool
@@ -89,6 +96,9 @@ class ContentFields(Schema):
     customer_name: str | None = Field(default=None, max_length=200)
     customer_email: EmailStr | None = None
     customer_phone: str | None = Field(default=None, max_length=50)
+    tracking_smoothing: float | None = Field(
+        default=None, ge=0, le=1, description=SMOOTHING_DOC, allow_inf_nan=False
+    )
 
 
 class ContentUpdate(Schema):
@@ -98,6 +108,9 @@ class ContentUpdate(Schema):
     customer_email: EmailStr | None = None
     customer_phone: str | None = Field(default=None, max_length=50)
     active: bool | None = None
+    tracking_smoothing: float | None = Field(
+        default=None, ge=0, le=1, description=SMOOTHING_DOC, allow_inf_nan=False
+    )
 
 
 class VideoUpdate(Schema):

@@ -148,6 +148,7 @@ class ContentService:
                 customer_name=fields.customer_name,
                 customer_email=fields.customer_email,
                 customer_phone=fields.customer_phone,
+                tracking_smoothing=fields.tracking_smoothing,
                 portrait_key=new_key(project.company_id, "portraits", IMAGE_TYPES[image.mime]),
                 portrait_mime=image.mime,
                 portrait_width=image.width,

@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     session_rate_burst: int = Field(default=60, gt=0)
     media_rate_per_minute: int = Field(default=1800, gt=0)
     media_rate_burst: int = Field(default=300, gt=0)
+    # The viewer's AR engine (camera + tfjs) must start within this many seconds of the Start tap;
+    # past it, the video plays in the plain player (slow phones compile tfjs shaders for minutes).
+    viewer_engine_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     # Behind the project's Nginx only: for media on the platform's local disk, /media checks the
     # link and answers `X-Accel-Redirect: /_media/<key>`; Nginx sends the file (sendfile, Range).
     media_x_accel: bool = False

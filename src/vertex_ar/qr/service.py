@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.companies.repository import CompanyRepository
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.core.errors import InvalidInput
 from vertex_ar.core.settings import Settings
@@ -52,8 +53,9 @@ class QRCode:
     filename: str
 
 
-def viewer_url(settings: Settings, unique_id: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/ar/{unique_id}"
+def viewer_url(settings: Settings, unique_id: str, company_base_url: str | None = None) -> str:
+    """The print's public link: on the company's own domain if it has one."""
+    return f"{(company_base_url or settings.public_base_url).rstrip('/')}/ar/{unique_id}"
 
 
 def render(url: str, fmt: QRFormat, size: int | None = None) -> bytes:
@@ -82,9 +84,16 @@ def render(url: str, fmt: QRFormat, size: int | None = None) -> bytes:
 class QRService:
     def __init__(self, session: AsyncSession, subject: AuthSubject, settings: Settings) -> None:
         self.contents = ContentRepository(session, subject)
+        self.companies = CompanyRepository(session, subject)
         self.settings = settings
 
     async def code(self, content_id: int, fmt: QRFormat, size: int | None) -> QRCode:
         content = await self.contents.get(content_id)
-        data = render(viewer_url(self.settings, content.unique_id), fmt, size)
+        url = await self.viewer_link(content.unique_id, content.company_id)
+        data = render(url, fmt, size)
         return QRCode(data, MEDIA_TYPES[fmt], f"vertex-ar-{content.unique_id}.{fmt.value}")
+
+    async def viewer_link(self, unique_id: str, company_id: int) -> str:
+        """The print's public link, on its company's own domain if it has one."""
+        company = await self.companies.get(company_id)
+        return viewer_url(self.settings, unique_id, company.public_base_url)

@@ -86,11 +86,11 @@ async def viewer_page(
         answer = await _answer(request, unique_id)
         app = i18n.in_app_browser(user_agent)
         if app is not None and browser != "here":
-            url = f"{settings.public_base_url.rstrip('/')}/ar/{unique_id}"
+            url = answer.video.viewer_url
             return pages.in_app_page(answer.video, app, url, accept_language, user_agent or "")
         return pages.viewer_page(
             answer.video,
-            settings.node_modules_dir,
+            settings,
             f"/api/ar/{unique_id}/track-session",
             accept_language,
         )
@@ -105,12 +105,29 @@ async def viewer_page(
 async def viewer_qr(unique_id: str, request: Request, service: ServiceDep) -> Response:
     """The QR code of the viewer's own link, for a desktop visitor to scan with a phone."""
     await check_rate(request, "viewer")
-    await service.content(unique_id)  # 404 / 410 for a link that shows nothing
-    png = qr.render(qr.viewer_url(service.settings, unique_id), qr.QRFormat.png, QR_PIXELS)
+    content = await service.content(unique_id)  # 404 / 410 for a link that shows nothing
+    url = qr.viewer_url(service.settings, unique_id, content.public_base_url)
+    png = qr.render(url, qr.QRFormat.png, QR_PIXELS)
     return Response(
         png,
         media_type="image/png",
         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/ar/{unique_id}/logo", include_in_schema=False)
+async def viewer_logo(
+    unique_id: str, request: Request, service: ServiceDep, v: str | None = None
+) -> Response:
+    """The company's logo for the start screen; its URL carries the logo's digest, so a
+    matching `v` is cached for good."""
+    await check_rate(request, "viewer")
+    data, mime, digest = await service.logo(unique_id)
+    cache = IMMUTABLE if v == digest else "public, max-age=300"
+    return Response(
+        data,
+        media_type=mime,
+        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
     )
 
 

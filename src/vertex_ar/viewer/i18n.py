@@ -19,6 +19,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "hint": "Point the camera at the image",
         "tap_for_sound": "Tap for sound",
         "sound_on": "Sound on",
+        "camera": "Camera",
         "tap_to_play": "Tap to play",
         "starting_title": "Starting…",
         "starting_text": "Getting the camera and the video ready.",
@@ -39,6 +40,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "The camera is only used to find the print; nothing is recorded.",
         "fallback_camera-busy": "The camera is busy in another app, so here is the video.",
         "fallback_timeout": "AR is taking too long to start on this device, so here is the video.",
+        "fallback_webgl-lost": "The 3D graphics stopped on this device, so here is the video.",
         "fallback_error": "AR could not start, so here is the video.",
         "qr_alt": "QR code of this page",
         "qr_text": "On a computer? Scan this code with your phone's camera and point the phone "
@@ -60,6 +62,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "hint": "Наведите камеру на изображение",
         "tap_for_sound": "Включить звук",
         "sound_on": "Звук включён",
+        "camera": "Камера",
         "tap_to_play": "Нажмите, чтобы воспроизвести",
         "starting_title": "Запуск…",
         "starting_text": "Готовим камеру и видео.",
@@ -80,6 +83,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "Камера нужна только чтобы найти изображение; ничего не записывается.",
         "fallback_camera-busy": "Камера занята другим приложением, поэтому вот видео.",
         "fallback_timeout": "AR слишком долго запускается на этом устройстве, поэтому вот видео.",
+        "fallback_webgl-lost": "3D-графика на этом устройстве остановилась, поэтому вот видео.",
         "fallback_error": "AR не удалось запустить, поэтому вот видео.",
         "qr_alt": "QR-код этой страницы",
         "qr_text": "Вы за компьютером? Отсканируйте этот код камерой телефона и наведите "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from fastapi.responses import HTMLResponse
 
 from vertex_ar.core.errors import AppError
+from vertex_ar.core.settings import Settings
 from vertex_ar.viewer import assets, i18n
 from vertex_ar.viewer.schemas import ActiveVideoRead
 
@@ -189,19 +191,35 @@ def _origins(urls: list[str | None]) -> list[str]:
 
 
 def viewer_page(
-    video: ActiveVideoRead, node_modules: Path, session_url: str, accept_language: str | None
+    video: ActiveVideoRead,
+    settings: Settings,
+    session_url: str,
+    accept_language: str | None,
 ) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     lang = i18n.pick_language(accept_language)
     strings = i18n.STRINGS[lang]
     config = video.model_dump(mode="json") | {
+        "engine_timeout_ms": round(settings.viewer_engine_timeout_seconds * 1000),
         "session_url": session_url,
         "active_video_url": f"/api/ar/{video.unique_id}/active-video",
         "lang": lang,
         "strings": strings,
     }
+    texts = strings | ({"start_text": video.start_text} if video.start_text else {})
+    logo = (
+        f'<img id="logo" class="logo" src="{html.escape(video.logo)}" '
+        f'alt="{html.escape(video.company_name)}">'
+        if video.logo
+        else ""
+    )
+    # Validated as #rrggbb when saved (checked again: it goes into an attribute as it is).
+    colour = video.accent_color or ""
+    accent = f' style="--accent: {colour}"' if re.fullmatch(r"#[0-9a-fA-F]{6}", colour) else ""
     body = _template("viewer.html").substitute(
-        {key: html.escape(text) for key, text in strings.items() if key.isidentifier()},
+        {key: html.escape(text) for key, text in texts.items() if key.isidentifier()},
+        logo=logo,
+        accent_style=accent,
         lang=lang,
         title=html.escape(video.title),
         company=html.escape(video.company_name),
@@ -209,7 +227,7 @@ def viewer_page(
         nonce=nonce,
         css_url=html.escape(assets.OWN_FILES.versioned_url("viewer.css")),
         js_url=html.escape(assets.OWN_FILES.versioned_url("viewer.js")),
-        import_map=_script_json(assets.import_map(node_modules)),
+        import_map=_script_json(assets.import_map(settings.node_modules_dir)),
         config=_script_json(config),
     )
     media = " ".join(_origins([video.url, video.poster, video.marker_url]))

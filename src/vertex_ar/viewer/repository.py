@@ -31,6 +31,11 @@ class PublicContent:
     company_active: bool  # in the trash: off
     timezone: str
     company_name: str
+    logo_digest: str | None  # None: no logo
+    accent_color: str | None
+    start_text: str | None
+    public_base_url: str | None  # the company's own; None: the platform's
+    tracking_smoothing: float | None
 
 
 # PublicContent's fields, in order (from ARContent joined with its Project and Company).
@@ -41,6 +46,8 @@ _CONTENT_COLUMNS = (
     ARContent.expires_at, ARContent.marker_status, ARContent.marker_key,
     ARContent.portrait_width, ARContent.portrait_height,
     and_(Company.active, Company.deleted_at.is_(None)), Company.timezone, Company.name,
+    Company.logo_digest, Company.accent_color, Company.start_text, Company.public_base_url,
+    ARContent.tracking_smoothing,
 )  # fmt: skip
 
 
@@ -68,6 +75,16 @@ class PublicContentRepository:
         )
         row = (await self.session.execute(stmt)).one_or_none()
         return PublicContent(*tuple(row)) if row is not None else None
+
+    async def logo(self, company_id: int) -> tuple[bytes, str, str] | None:
+        """The company's logo: its bytes, media type and digest."""
+        stmt = select(Company.logo, Company.logo_mime, Company.logo_digest).where(
+            Company.id == company_id
+        )
+        row = (await self.session.execute(stmt)).one_or_none()
+        if row is None or row.logo is None or row.logo_mime is None or row.logo_digest is None:
+            return None
+        return row.logo, row.logo_mime, row.logo_digest
 
     async def scan(self, unique_id: str) -> Scan | None:
         """One row per video (one with no video), every row carrying the content's columns."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -8,12 +9,32 @@ from pydantic import BaseModel, Field
 from vertex_ar.analytics.schemas import ViewSessionIn
 
 
+class VideoLayout(enum.StrEnum):
+    """How the video's frames carry its picture."""
+
+    plain = "plain"
+    alpha_side_by_side = "alpha-side-by-side"  # colour left half, alpha as grey right half
+
+
+class ChromaKey(BaseModel):
+    """Pixels near this colour are transparent (green-screen footage)."""
+
+    color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#00ff00"])
+    tolerance: float = Field(
+        ge=0, le=1, description="distance in the CbCr plane keyed out entirely (0.3: its shades)"
+    )
+
+
 class ActiveVideoRead(BaseModel):
     """What the viewer needs to play now. URLs are signed and valid until ``urls_expire_at``."""
 
     unique_id: str
     title: str
     company_name: str = Field(description="shown on the start screen")
+    viewer_url: str = Field(description="this page's address (the company's own domain if set)")
+    logo: str | None = Field(default=None, description="URL of the company's logo")
+    accent_color: str | None = Field(default=None, description="#rrggbb; None: the default")
+    start_text: str | None = Field(default=None, description="the company's start-screen text")
     video_id: int
     url: str
     mime: str
@@ -24,6 +45,12 @@ class ActiveVideoRead(BaseModel):
     marker_url: str = Field(description="URL of the MindAR .mind file of the print")
     target_width: int = Field(description="pixels of the print's image; the plane keeps its aspect")
     target_height: int
+    layout: VideoLayout = Field(
+        default=VideoLayout.plain, description="how the viewer reads the frames (the shader)"
+    )
+    chroma_key: ChromaKey | None = Field(default=None, description="None: no keying")
+    filter_min_cf: float = Field(description="MindAR's filterMinCF (the content's smoothing)")
+    filter_beta: float = Field(description="MindAR's filterBeta (the content's smoothing)")
     urls_expire_at: datetime
 
 

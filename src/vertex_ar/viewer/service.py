@@ -13,12 +13,14 @@ from vertex_ar.connections.routing import sessions_beside, storage_for_connectio
 from vertex_ar.core.clock import has_expired, local_now
 from vertex_ar.core.errors import AppError, NotFound, ServiceUnavailable
 from vertex_ar.core.settings import Settings
+from vertex_ar.qr.service import viewer_url
 from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.service import choose_today
 from vertex_ar.viewer.answers import Answer, answer_of
 from vertex_ar.viewer.media import MediaLinks
 from vertex_ar.viewer.repository import PublicContent, PublicContentRepository
 from vertex_ar.viewer.schemas import ActiveVideoRead
+from vertex_ar.viewer.tracking import filter_for
 
 # unique_id is a UUID today; anything that cannot be one is refused before the database.
 _UNIQUE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
@@ -91,10 +93,19 @@ class ViewerService:
             self.settings, scan.connection, sessions_beside(self.session)
         )
         links = MediaLinks(self.settings, storage, moment.timestamp())
+        min_cf, beta = filter_for(content.tracking_smoothing)
         read = ActiveVideoRead(
             unique_id=content.unique_id,
             title=content.title,
             company_name=content.company_name,
+            viewer_url=viewer_url(self.settings, content.unique_id, content.public_base_url),
+            logo=(
+                f"/ar/{content.unique_id}/logo?v={content.logo_digest}"
+                if content.logo_digest
+                else None
+            ),
+            accent_color=content.accent_color,
+            start_text=content.start_text,
             video_id=video.id,
             url=links.url(video.file_key, video.mime),
             mime=video.mime,
@@ -105,10 +116,20 @@ class ViewerService:
             marker_url=links.url(content.marker_key, MARKER_MIME),
             target_width=content.portrait_width,
             target_height=content.portrait_height,
+            filter_min_cf=min_cf,
+            filter_beta=beta,
             urls_expire_at=datetime.fromtimestamp(links.expires, UTC),
         )
         day = local_now(content.timezone, moment).date()
         return answer_of(read, content.timezone, day, content.expires_at)
+
+    async def logo(self, unique_id: str) -> tuple[bytes, str, str]:
+        """The logo of the company behind a print that may be shown (404 when it has none)."""
+        content = await self.content(unique_id)
+        logo = await self.contents.logo(content.company_id)
+        if logo is None:
+            raise NotFound("this company has no logo")
+        return logo
 
     async def record_session(
         self, unique_id: str, data: ViewSessionIn, user_agent: str | None

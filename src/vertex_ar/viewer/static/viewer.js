@@ -1,9 +1,10 @@
 // Vertex AR viewer: MindAR finds the print, a plane on it plays today's video.
 //
 // States (overlay data-state): start → (tap "Start") loading → scanning ⇄ playing, or "fallback":
-// when AR cannot run (no WebGL, no or refused camera, engine not started in time, an error) the
-// video plays in a plain player with a note saying why; state.mode records the path taken
-// ("ar" or "fallback-<why>") and goes with the view session.
+// when AR cannot run (no WebGL, no or refused camera, engine not started in time, WebGL lost
+// mid-session, an error) the video plays in a plain player with a note saying why; state.mode
+// records the path taken ("ar" or "fallback-<why>") and goes with the view session, with the
+// engine's start-up time (tap → MindAR started) and the time from there to the first find.
 // window.vertexViewer holds the live state (read by the end-to-end test, handy when debugging).
 import * as THREE from "three";
 import { MindARThree } from "mindar-image-three";
@@ -20,10 +21,12 @@ const el = {
   retry: document.getElementById("fallback-retry"),
   hint: document.getElementById("hint"),
   sound: document.getElementById("sound"),
+  cameraPicker: document.getElementById("camera-picker"),
+  camera: document.getElementById("camera"),
 };
 
 const SESSION_AFTER_MS = 30000;
-const START_TIMEOUT_MS = 30000; // the AR engine (tfjs + camera) must start within this
+const START_TIMEOUT_MS = config.engine_timeout_ms; // the AR engine (tfjs + camera), from the tap
 const MAX_LINK_REFRESHES = 3;
 
 const state = {
@@ -33,7 +36,9 @@ const state = {
   foundCount: 0,
   lostCount: 0,
   timeToDetectionMs: null,
+  engineStartMs: null,
   frames: 0,
+  tappedAt: null,
   startedAt: null,
   sessionSent: false,
   error: null,
@@ -57,6 +62,7 @@ const FALLBACKS = {
   "camera-denied": true,
   "camera-busy": true,
   timeout: true,
+  "webgl-lost": true, // the GPU reset or the browser reclaimed the context
   error: true,
 };
 
@@ -85,10 +91,21 @@ function fallback(kind, detail) {
   }
   setPhase("fallback");
   el.overlay.hidden = true;
+  el.ar.hidden = true; // a camera picture left behind, or a dead canvas
+  el.cameraPicker.hidden = true;
   el.fallbackNote.textContent = note;
   el.retry.hidden = !retry;
   el.retry.onclick = () => location.reload();
   video.className = "fallback-video";
+  if (config.layout === "alpha-side-by-side") {
+    // A box of the colour half's shape, which the (cover-fitted) frame's left half fills.
+    video.classList.add("side-by-side");
+    const fitHalf = () => {
+      if (video.videoWidth) video.style.aspectRatio = `${video.videoWidth / 2} / ${video.videoHeight}`;
+    };
+    fitHalf();
+    video.addEventListener("loadedmetadata", fitHalf);
+  }
   video.controls = true;
   el.fallback.insertBefore(video, el.retry);
   el.fallback.hidden = false;
@@ -145,6 +162,7 @@ function sendSession() {
     device_type: deviceType(),
     found: state.foundCount > 0,
     time_to_detection_ms: state.timeToDetectionMs === null ? null : round(state.timeToDetectionMs, 1),
+    engine_start_ms: state.engineStartMs === null ? null : round(state.engineStartMs, 1),
     fps: trackingSeconds > 1 ? Math.min(240, round(state.frames / trackingSeconds, 2)) : null,
     duration_seconds: Math.min(86400, round((now - openedAt) / 1000, 2)),
     mode: state.mode,
@@ -185,13 +203,84 @@ function planeSize(targetAspect, videoAspect) {
   return videoAspect > targetAspect ? [targetAspect / videoAspect, targetAspect] : [1, videoAspect];
 }
 
+// The video's own pixels, as the plane shows them: "plain", or "alpha-side-by-side" (colour in the
+// left half, alpha as grey in the right half: transparent video packed into H.264), and an
+// optional chroma key that makes pixels near its colour transparent (green-screen footage).
+// Textures stay raw sRGB bytes (no colour space): alpha and the key are compared on the bytes
+// the encoder wrote, and the colour is decoded to linear here for the renderer's output step.
+const VIDEO_VERTEX = `
+varying vec2 vUv;
+void main() {
+  vUv = uv;
+  gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
+}`;
+const VIDEO_FRAGMENT = `
+uniform sampler2D map;
+uniform bool hasMap;
+uniform bool sideBySide;
+uniform bool keyed;
+uniform vec2 keyChroma; // the key colour's (Cb, Cr)
+uniform float tolerance; // distance in the CbCr plane keyed out entirely (0 to ~0.9)
+uniform float halfTexel; // keeps the colour half's samples off the alpha half
+varying vec2 vUv;
+const float FEATHER = 0.1; // beyond the tolerance, alpha ramps up over this distance
+vec2 chroma(vec3 c) {
+  return vec2(-0.168736 * c.r - 0.331264 * c.g + 0.5 * c.b, 0.5 * c.r - 0.418688 * c.g - 0.081312 * c.b);
+}
+vec3 srgbToLinear(vec3 c) {
+  return mix(pow(c * 0.9478672986 + 0.0521327014, vec3(2.4)), c * 0.0773993808, vec3(lessThanEqual(c, vec3(0.04045))));
+}
+void main() {
+  if (!hasMap) {
+    gl_FragColor = vec4(1.0);
+    return;
+  }
+  vec2 uv = sideBySide ? vec2(min(vUv.x * 0.5, 0.5 - halfTexel), vUv.y) : vUv;
+  vec3 colour = texture2D(map, uv).rgb;
+  float alpha = 1.0;
+  if (sideBySide) alpha = texture2D(map, vec2(max(0.5 + vUv.x * 0.5, 0.5 + halfTexel), vUv.y)).g;
+  if (keyed) alpha *= smoothstep(tolerance, tolerance + FEATHER, distance(chroma(colour), keyChroma));
+  if (alpha < 0.004) discard;
+  gl_FragColor = vec4(srgbToLinear(colour), alpha);
+  #include <colorspace_fragment>
+}`;
+
+function chromaOf(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+  return new THREE.Vector2(-0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b);
+}
+
+function videoMaterial(info) {
+  const key = info.chroma_key || null; // absent (older servers): plain, no key
+  return new THREE.ShaderMaterial({
+    uniforms: {
+      map: { value: null },
+      hasMap: { value: false },
+      sideBySide: { value: info.layout === "alpha-side-by-side" },
+      keyed: { value: key !== null },
+      keyChroma: { value: key ? chromaOf(key.color) : new THREE.Vector2() },
+      tolerance: { value: key ? key.tolerance : 0 },
+      halfTexel: { value: 0 },
+    },
+    vertexShader: VIDEO_VERTEX,
+    fragmentShader: VIDEO_FRAGMENT,
+    transparent: true,
+  });
+}
+
 function buildPlane(video, info) {
+  const sideBySide = info.layout === "alpha-side-by-side";
   const texture = new THREE.VideoTexture(video);
-  texture.colorSpace = THREE.SRGBColorSpace;
-  const material = new THREE.MeshBasicMaterial({ color: 0xffffff });
+  const material = videoMaterial(info);
+  const show = (map, width) => {
+    material.uniforms.map.value = map;
+    material.uniforms.hasMap.value = true;
+    material.uniforms.halfTexel.value = width ? 0.5 / width : 0;
+  };
   const mesh = new THREE.Mesh(new THREE.PlaneGeometry(1, 1), material);
   const fit = (targetAspect) => {
-    const w = video.videoWidth || info.width || 16;
+    // Side by side, the picture is the left half of the frame.
+    const w = (video.videoWidth || info.width || 16) / (sideBySide ? 2 : 1);
     const h = video.videoHeight || info.height || 9;
     const [pw, ph] = planeSize(targetAspect, h / w);
     mesh.scale.set(pw, ph, 1);
@@ -200,18 +289,11 @@ function buildPlane(video, info) {
   fit(targetAspect);
   if (info.poster) {
     new THREE.TextureLoader().load(info.poster, (poster) => {
-      poster.colorSpace = THREE.SRGBColorSpace;
-      if (!material.map) {
-        material.map = poster;
-        material.needsUpdate = true;
-      }
+      if (!material.uniforms.hasMap.value) show(poster, poster.image.width);
     });
   }
   video.addEventListener("loadedmetadata", () => fit(targetAspect));
-  video.addEventListener("playing", () => {
-    material.map = texture;
-    material.needsUpdate = true;
-  });
+  video.addEventListener("playing", () => show(texture, video.videoWidth));
   return {
     mesh,
     setTargetAspect(aspect) {
@@ -301,6 +383,78 @@ function keepLinksFresh(video) {
   });
 }
 
+// After each (re)start of MindAR: its camera <video> and its tracker are new.
+function cameraStarted(mindar) {
+  // MindAR relies on its camera <video>'s autoplay attribute, which a strict autoplay policy
+  // refuses (the element is not muted: only the attribute is set); play it ourselves.
+  if (mindar.video && mindar.video.paused) {
+    mindar.video.muted = true;
+    mindar.video.play().catch(() => {});
+  }
+  const track = mindar.video && mindar.video.srcObject && mindar.video.srcObject.getVideoTracks()[0];
+  state.cameraId = track ? track.getSettings().deviceId || null : null;
+  // Count tracker frames for the session's fps; MindAR reports each processed frame.
+  const onUpdate = mindar.controller.onUpdate;
+  mindar.controller.onUpdate = (data) => {
+    if (data.type === "processDone") state.frames += 1;
+    onUpdate(data);
+  };
+}
+
+// Which way a camera faces, where the browser says: its capabilities (Chrome) or its label
+// (Safari names them "Back Camera", "Back Ultra Wide Camera"...); null when nothing says.
+function facingOf(device) {
+  const modes = (device.getCapabilities && device.getCapabilities().facingMode) || [];
+  if (modes.includes("environment")) return "environment";
+  if (modes.includes("user")) return "user";
+  if (/back|rear|environment|задн|тыл/i.test(device.label)) return "environment";
+  if (/front|user|facetime|фронт/i.test(device.label)) return "user";
+  return null;
+}
+
+// The rear cameras to choose from; where no camera says which way it faces (a computer's
+// webcams), all of them.
+async function rearCameras() {
+  const devices = (await navigator.mediaDevices.enumerateDevices()).filter(
+    (device) => device.kind === "videoinput" && device.deviceId,
+  );
+  const known = devices.some((device) => facingOf(device) !== null);
+  return known ? devices.filter((device) => facingOf(device) === "environment") : devices;
+}
+
+// Phones with several rear cameras (wide, ultra wide, telephoto) do not always open the one
+// that focuses on a print at arm's length: offer the choice, and restart MindAR on it.
+async function offerCameras(mindar) {
+  let cameras;
+  try {
+    cameras = await rearCameras();
+  } catch {
+    return; // no list, no choice
+  }
+  state.cameras = cameras.map((camera) => camera.deviceId);
+  if (cameras.length < 2 || state.phase === "fallback") return;
+  el.camera.replaceChildren(
+    ...cameras.map((camera, i) => new Option(camera.label || `${t.camera} ${i + 1}`, camera.deviceId)),
+  );
+  el.camera.value = state.cameraId || cameras[0].deviceId;
+  el.cameraPicker.hidden = false;
+  el.camera.addEventListener("change", async () => {
+    el.camera.disabled = true;
+    video.pause();
+    setPhase("scanning");
+    try {
+      mindar.stop();
+      mindar.environmentDeviceId = el.camera.value;
+      await withTimeout(mindar.start(), START_TIMEOUT_MS, "switching the camera");
+      cameraStarted(mindar);
+    } catch (err) {
+      return fail(err && err.timedOut ? "timeout" : "error", `camera switch: ${err}`);
+    } finally {
+      el.camera.disabled = false;
+    }
+  });
+}
+
 function setLoading() {
   setPhase("loading");
   el.title.textContent = t.starting_title;
@@ -331,6 +485,9 @@ async function startAR() {
       uiLoading: "no",
       uiScanning: "no",
       uiError: "no",
+      // The content's "stable ↔ responsive" setting (viewer/tracking.py).
+      filterMinCF: config.filter_min_cf,
+      filterBeta: config.filter_beta,
     });
   } catch (err) {
     return fail("no-webgl", String(err));
@@ -368,23 +525,25 @@ async function startAR() {
   }
   if (state.phase === "fallback") return;
   state.startedAt = performance.now();
-  // MindAR relies on its camera <video>'s autoplay attribute, which a strict autoplay policy
-  // refuses (the element is not muted: only the attribute is set); play it ourselves.
-  if (mindar.video && mindar.video.paused) {
-    mindar.video.muted = true;
-    mindar.video.play().catch(() => {});
-  }
+  state.engineStartMs = state.startedAt - state.tappedAt;
+  cameraStarted(mindar);
+  state.filter = { minCF: mindar.controller.filterMinCF, beta: mindar.controller.filterBeta };
   const [markerWidth, markerHeight] = mindar.controller.markerDimensions[0];
   plane.setTargetAspect(markerHeight / markerWidth);
-  // Count tracker frames for the session's fps; MindAR reports each processed frame.
-  const onUpdate = mindar.controller.onUpdate;
-  mindar.controller.onUpdate = (data) => {
-    if (data.type === "processDone") state.frames += 1;
-    onUpdate(data);
-  };
   if (state.phase === "loading") setPhase("scanning");
+  offerCameras(mindar);
   const { renderer, scene, camera } = mindar;
   renderer.setAnimationLoop(() => renderer.render(scene, camera));
+  // The GPU was reset or the browser took the context back (background tab, memory pressure):
+  // nothing renders any more, so the video goes on in the plain player instead.
+  renderer.domElement.addEventListener(
+    "webglcontextlost",
+    () => {
+      renderer.setAnimationLoop(null);
+      fallback("webgl-lost");
+    },
+    { once: true },
+  );
   // Where the video plane's corners are on screen (CSS px; TL, TR, BR, BL), as last rendered.
   state.planeCorners = () => {
     const { clientWidth: w, clientHeight: h } = el.ar;
@@ -419,6 +578,7 @@ let markerDownload = null;
 el.start.addEventListener("click", () => {
   if (state.phase !== "start") return;
   el.start.disabled = true;
+  state.tappedAt = performance.now();
   markerDownload = fetchMarker(config.marker_url);
   markerDownload.catch(() => {}); // reported where it is awaited (startAR)
   video.preload = "auto";
