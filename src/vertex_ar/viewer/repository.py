@@ -31,6 +31,8 @@ class PublicContent:
     company_active: bool  # in the trash: off
     timezone: str
     company_name: str
+    chroma_key_color: str | None
+    chroma_key_tolerance: float
 
 
 # PublicContent's fields, in order (from ARContent joined with its Project and Company).
@@ -41,6 +43,7 @@ _CONTENT_COLUMNS = (
     ARContent.expires_at, ARContent.marker_status, ARContent.marker_key,
     ARContent.portrait_width, ARContent.portrait_height,
     and_(Company.active, Company.deleted_at.is_(None)), Company.timezone, Company.name,
+    ARContent.chroma_key_color, ARContent.chroma_key_tolerance,
 )  # fmt: skip
 
 

@@ -6,6 +6,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from vertex_ar.analytics.schemas import ViewSessionIn
+from vertex_ar.content.models import VideoLayout, VideoStatus
+from vertex_ar.content.schemas import RenditionRead
+
+
+class ChromaKeyRead(BaseModel):
+    color: str = Field(description='"#rrggbb": pixels near it are keyed out')
+    tolerance: float = Field(description="0..1: how near")
 
 
 class ActiveVideoRead(BaseModel):
@@ -15,12 +22,27 @@ class ActiveVideoRead(BaseModel):
     title: str
     company_name: str = Field(description="shown on the start screen")
     video_id: int
+    status: VideoStatus = Field(
+        description="of the web rendition: `url` is the rendition once `ready`, the upload before"
+    )
+    playable: bool = Field(
+        description="`url` plays in phone browsers; false: the video is being prepared (or its "
+        "conversion failed) and there is nothing to play yet"
+    )
     url: str
     mime: str
-    width: int | None
+    width: int | None = Field(description="pixels of the video at `url`")
     height: int | None
     duration: float | None = Field(description="seconds")
-    poster: str | None = Field(description="URL of a still frame of the video")
+    layout: VideoLayout = Field(
+        description="`alpha-side-by-side`: colour in the left half, alpha as grey in the right"
+    )
+    chroma_key: ChromaKeyRead | None = Field(description="the content's green-screen key")
+    rendition: RenditionRead | None = Field(description="the rendition's figures once ready")
+    poster: str | None = Field(description="URL of a small still frame of the video")
+    poster_url: str | None = Field(
+        description="URL of a full-size still frame (the rendition's; the small one before)"
+    )
     marker_url: str = Field(description="URL of the MindAR .mind file of the print")
     target_width: int = Field(description="pixels of the print's image; the plane keeps its aspect")
     target_height: int
