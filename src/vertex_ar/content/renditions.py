@@ -15,6 +15,7 @@ can kill without taking the worker down with it. Everything here is blocking.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,11 +28,13 @@ ALPHA_SIDE_BY_SIDE = "alpha-side-by-side"
 AUDIO_BITRATE = 128_000
 X264_PRESET = "veryfast"  # benchmarks/media.py: the speed a 2-core worker needs
 H264_PROFILE, H264_LEVEL = "high", "4.0"
+VBV_INITIAL_FULLNESS = 0.3
 POSTER_QUALITY = 3  # ffmpeg's JPEG scale: 2 (best) .. 31
 # Packed alpha frames hold two halves: each half is kept within the area of a 16:9 frame at the
 # cap, so that the packed frame stays within level 4.0's 8192 macroblocks.
 _ALPHA_AREA_RATIO = 9 / 16
-_ERROR_TAIL = 400  # characters of ffmpeg's error output kept as the reason
+_ERROR_LIMIT = 400  # characters of ffmpeg's error output kept as the reason
+_LOG_PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")
 
 
 class RenditionError(Exception):
@@ -152,8 +155,10 @@ def transcode_command(
         "-filter_complex", video_filter(source, caps), "-map", "[v]",
         "-c:v", "libx264", "-preset", X264_PRESET, "-profile:v", H264_PROFILE,
         "-level:v", H264_LEVEL, "-pix_fmt", "yuv420p", "-crf", "23",
-        # A capped CRF: quality-driven, never above the cap over any one second.
+        # A capped CRF: quality-driven, never above the cap over any one second; the decoder's
+        # buffer starts 30% full, so a short clip cannot front-load its bits beyond the cap.
         "-maxrate", str(video_bitrate), "-bufsize", str(video_bitrate),
+        "-x264-params", f"vbv-init={VBV_INITIAL_FULLNESS}",
         *(audio if source.has_audio else ["-an"]),
         "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", str(output),
     ]  # fmt: skip
@@ -180,8 +185,18 @@ def _run(command: list[str], timeout: float, what: str) -> None:
     except FileNotFoundError as exc:
         raise RenditionError(f"{what}: ffmpeg is not installed ({command[0]})") from exc
     if result.returncode != 0:
-        tail = result.stderr.decode(errors="replace").strip()[-_ERROR_TAIL:]
-        raise RenditionError(f"{what} failed: {tail or f'exit status {result.returncode}'}")
+        said = _first_errors(result.stderr.decode(errors="replace"))
+        raise RenditionError(f"{what} failed: {said or f'exit status {result.returncode}'}")
+
+
+def _first_errors(stderr: str) -> str:
+    """ffmpeg's first distinct error lines, without its `[h264 @ 0x55...]` prefixes."""
+    lines: list[str] = []
+    for line in stderr.splitlines():
+        text = _LOG_PREFIX.sub("", line).strip()
+        if text and text not in lines:
+            lines.append(text)
+    return "; ".join(lines[:3])[:_ERROR_LIMIT]
 
 
 def _measure(path: Path) -> tuple[int, int, float | None]:
