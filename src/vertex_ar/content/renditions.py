@@ -48,6 +48,7 @@ class RenditionCaps:
     max_fps: int
     timeout_seconds: float
     ffmpeg: str = "ffmpeg"
+    preset: str = X264_PRESET  # benchmarks/media.py compares another
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def transcode_command(
         caps.ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-xerror", "-y",
         *decoder, "-i", str(source_path),
         "-filter_complex", video_filter(source, caps), "-map", "[v]",
-        "-c:v", "libx264", "-preset", X264_PRESET, "-profile:v", H264_PROFILE,
+        "-c:v", "libx264", "-preset", caps.preset, "-profile:v", H264_PROFILE,
         "-level:v", H264_LEVEL, "-pix_fmt", "yuv420p", "-crf", "23",
         # A capped CRF: quality-driven, never above the cap over any one second; the decoder's
         # buffer starts 30% full, so a short clip cannot front-load its bits beyond the cap.
