@@ -305,3 +305,27 @@ def test_the_alpha_pattern_is_what_the_test_thinks(clip_folder: Path) -> None:
                 alpha = frames[0].to_ndarray(format="rgba")[:, :, 3]
                 break
     assert np.all(alpha[:, :150] > 240) and np.all(alpha[:, 170:] < 15)
+
+
+def test_a_conversion_past_the_timeout_is_stopped_and_fails(clip_folder: Path) -> None:
+    from vertex_ar.content.renditions import RenditionCaps, RenditionError, make_rendition
+
+    source = clip_folder / "slow.mp4"
+    media.hd60_high_bitrate(source, seconds=2.0)  # seconds of work on this machine
+    caps = RenditionCaps(max_side=1280, max_bitrate=2_500_000, max_fps=30, timeout_seconds=0.3)
+    out = clip_folder / "slow-out"
+    out.mkdir()
+    with pytest.raises(RenditionError, match=r"conversion took longer than 0\.3 s"):
+        make_rendition(source, out, caps)
+    leftover = [p for p in Path("/proc").glob("[0-9]*") if _runs_ffmpeg_on(p, source)]
+    assert leftover == []  # the ffmpeg child was stopped, not left running
+
+
+def _runs_ffmpeg_on(proc: Path, source: Path) -> bool:
+    try:
+        cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        stat = (proc / "stat").read_text()
+    except OSError:
+        return False
+    zombie = stat.rsplit(")", 1)[1].split()[0] == "Z"
+    return not zombie and str(source).encode() in cmdline and b"ffmpeg" in cmdline[0]

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import av
 
+from vertex_ar.core.processes import start_group, stop_group
+
 PLAIN = "plain"
 ALPHA_SIDE_BY_SIDE = "alpha-side-by-side"
 AUDIO_BITRATE = 128_000
@@ -177,17 +179,20 @@ def poster_command(
 
 
 def _run(command: list[str], timeout: float, what: str) -> None:
+    """Run ffmpeg as a child that dies with the worker (a killed worker leaves no conversion
+    running); past `timeout` it is stopped."""
     try:
-        result = subprocess.run(  # noqa: S603 - a fixed argv, no shell
-            command, capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise RenditionError(f"{what} took longer than {timeout:.0f} s") from exc
+        child = start_group(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except FileNotFoundError as exc:
         raise RenditionError(f"{what}: ffmpeg is not installed ({command[0]})") from exc
-    if result.returncode != 0:
-        said = _first_errors(result.stderr.decode(errors="replace"))
-        raise RenditionError(f"{what} failed: {said or f'exit status {result.returncode}'}")
+    try:
+        _, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        stop_group(child, grace_seconds=5)
+        raise RenditionError(f"{what} took longer than {timeout:g} s") from exc
+    if child.returncode != 0:
+        said = _first_errors(stderr.decode(errors="replace"))
+        raise RenditionError(f"{what} failed: {said or f'exit status {child.returncode}'}")
 
 
 def _first_errors(stderr: str) -> str:
