@@ -40,6 +40,7 @@ ENV PYTHONUNBUFFERED=1 \
     NODE_MODULES_DIR=/app/node_modules
 # The base image tag is the pin: Debian security updates replace exact package versions, so
 # pinning them (DL3008) would break rebuilds instead of making them reproducible.
+# ffmpeg makes the videos' web renditions (libx264, see README "Video renditions").
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ffmpeg curl postgresql-client \

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the test suite talks to: a real browser, ffmpeg for test videos, nginx (nginx -t
+# Debian packages the app and the test suite need: a real browser, ffmpeg (the web renditions of
+# uploaded videos, and test videos), nginx (nginx -t
 # and a loopback edge), prometheus for promtool, the PostgreSQL client tools (pg_dump, pg_restore, psql) for
 # `vertex-ar backup` and its tests,
 # wrk for benchmarks/scan_path.py.

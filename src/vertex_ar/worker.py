@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.backups.service import run_backup
+from vertex_ar.content import media_job
 from vertex_ar.content.marker_job import compile_content_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
@@ -28,18 +29,22 @@ from vertex_ar.notifications.events import marker_failed, marker_scored_low
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import BACKUP_TASK, create_celery
-from vertex_ar.tasks.dispatch import COMPILE_MARKER
+from vertex_ar.tasks.dispatch import COMPILE_MARKER, RENDER_VIDEO
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
 from vertex_ar.tasks.jobs import JOBS, Job
+from vertex_ar.viewer.answers import watch_commits
 
 log = structlog.get_logger(__name__)
 _heartbeat: dict[str, Any] = {}
 
 MARKER_MAX_RETRIES = 5
+MEDIA_MAX_RETRIES = 5
 T = TypeVar("T")
 
 celery_app = create_celery(get_settings())
 connect_celery_metrics(celery_app)
+# A rendition made here changes what the viewer answers: the web processes' kept answers go.
+watch_commits(get_settings())
 
 
 @setup_logging.connect
@@ -82,6 +87,20 @@ def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
             run_job(lambda session: mark_failed(session, content_id, error, told))
             raise
         # Exponential backoff: 2, 4, 8, 16, 32 s.
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    return None if status is None else status.value
+
+
+@celery_app.task(name=RENDER_VIDEO, bind=True, max_retries=MEDIA_MAX_RETRIES)
+def render_video(self: Task[Any, Any], video_id: int) -> str | None:
+    settings = get_settings()
+    try:
+        status = run_job(lambda session: media_job.render_video(session, settings, video_id))
+    except (StorageError, OperationalError) as exc:
+        if self.request.retries >= MEDIA_MAX_RETRIES:
+            reason = f"storage or database unavailable: {exc}"
+            run_job(lambda session: media_job.mark_failed(session, video_id, reason))
+            raise
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
     return None if status is None else status.value
 

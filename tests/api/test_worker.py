@@ -10,7 +10,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from tests.support.content import create_content
+from tests.support.content import create_content, mark_ready
 from tests.support.tenants import Tenant
 from tests.support.worker import running_worker
 from vertex_ar.content.models import ARContent
@@ -116,3 +116,37 @@ async def test_health_503_when_a_dependency_is_down(
     body = response.json()
     assert body["status"] == "down"
     assert body["checks"][broken] == {"ok": False}  # the error text is for a superadmin
+
+
+async def test_rendition_made_by_worker(
+    tenant_a: Tenant, settings: Any, app: Any, tmp_path: Path
+) -> None:
+    """The `media` queue is served: an HEVC upload gets its H.264 rendition from a real worker."""
+    from tests.support import media
+
+    clip = media.hevc(tmp_path / "hevc.mp4")
+    created = await create_content(tenant_a, videos=[clip])
+    assert created.status_code == 201, created.text
+    content_id = created.json()["id"]
+    await mark_ready(app, created.json())
+    active_url = f"/api/ar/{created.json()['unique_id']}/active-video"
+    before = (await tenant_a.admin.http.get(active_url)).json()  # kept by the web process
+    assert (before["status"], before["playable"]) == ("processing", False)
+    log = tmp_path / "worker.log"
+
+    async def rendered() -> dict[str, Any] | None:
+        body = (await tenant_a.admin.get(f"/api/ar-content/{content_id}")).json()
+        video: dict[str, Any] = body["videos"][0]
+        return video if video["status"] != "processing" else None
+
+    with running_worker(settings, log):
+        video = await _poll(rendered, 180, "the rendition", log)
+    assert video["status"] == "ready", video["status_reason"]
+    assert video["rendition"]["width"] == 320 and video["rendition"]["size_bytes"] > 0
+    # The worker's commit told the web process that its kept answer is stale.
+    after = (await tenant_a.admin.http.get(active_url)).json()
+    assert (after["status"], after["playable"], after["rendition"]) == (
+        "ready",
+        True,
+        video["rendition"],
+    )

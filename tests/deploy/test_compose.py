@@ -168,7 +168,7 @@ def test_worker_and_beat_commands(services: dict[str, dict[str, Any]]) -> None:
 def test_the_worker_command_serves_every_queue() -> None:
     command = worker_command("INFO")
     assert command[:4] == ["celery", "-A", "vertex_ar.worker", "worker"]
-    assert "--queues=markers,notifications,default" in command
+    assert "--queues=markers,media,notifications,default" in command
     assert "--concurrency=2" in command
 
 

@@ -21,6 +21,7 @@ def worker_env(settings: Any, **extra: str) -> dict[str, str]:
         "ENV": "test",
         "DATABASE_URL": settings.database_url,
         "CELERY_BROKER_URL": settings.celery_broker_url,
+        "REDIS_CACHE_URL": settings.redis_cache_url,  # as deployed: the same cache as the app
         "DATA_DIR": str(settings.data_dir),
         "STORAGE_ROOT": str(settings.storage_root),
         "WORKER_HEARTBEAT_SECONDS": "1",

@@ -62,6 +62,8 @@ _CONTENT_FORM = multipart_schema(
         "customer_email": {"type": "string", "format": "email"},
         "customer_phone": {"type": "string"},
         "tracking_smoothing": {"type": "number", "minimum": 0, "maximum": 1},
+        "chroma_key_color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+        "chroma_key_tolerance": {"type": "number", "minimum": 0, "maximum": 1},
     },
 )
 _VIDEO_FORM = multipart_schema(files={"video": "Videos (repeatable)"}, required=["video"])

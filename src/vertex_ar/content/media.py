@@ -20,6 +20,9 @@ VIDEO_TYPES = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm
 _PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 THUMBNAIL_SIDE = 480
+# What phone browsers (iOS Safari, Android Chrome) play as uploaded, before the rendition is made.
+_PLAYABLE_CODECS = {"h264"}
+_PLAYABLE_PIX_FMTS = {"yuv420p", "yuvj420p"}
 
 
 MAX_FILENAME = 255
@@ -115,6 +118,8 @@ class VideoInfo:
     width: int
     height: int
     thumbnail: Path
+    codec: str
+    original_playable: bool
 
 
 def validate_video(path: Path, field: str, max_pixels: int) -> VideoInfo:
@@ -130,6 +135,8 @@ def validate_video(path: Path, field: str, max_pixels: int) -> VideoInfo:
             if not container.streams.video:
                 raise InvalidInput(f"{field}: the file has no video stream")
             stream = container.streams.video[0]
+            codec = stream.codec_context.name
+            pix_fmt = stream.codec_context.format.name if stream.codec_context.format else None
             # The size the stream declares, refused before any frame is decoded into memory.
             declared_width, declared_height = (
                 stream.codec_context.width,
@@ -158,4 +165,5 @@ def validate_video(path: Path, field: str, max_pixels: int) -> VideoInfo:
         raise InvalidInput(
             f"{field}: the video is corrupt or unreadable ({exc})", details={"field": field}
         ) from exc
-    return VideoInfo(mime, duration, width, height, thumbnail)
+    playable = mime != "video/webm" and codec in _PLAYABLE_CODECS and pix_fmt in _PLAYABLE_PIX_FMTS
+    return VideoInfo(mime, duration, width, height, thumbnail, codec, playable)

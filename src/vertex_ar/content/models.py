@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vertex_ar.core.clock import has_expired
@@ -16,6 +16,29 @@ class MarkerStatus(enum.StrEnum):
     processing = "processing"
     ready = "ready"
     failed = "failed"
+
+
+class VideoStatus(enum.StrEnum):
+    """The web rendition's state (`content.media_job`); the original is kept either way."""
+
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+def _values(kind: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in kind]
+
+
+class VideoLayout(enum.StrEnum):
+    """How the rendition's frames are laid out: what the viewer's shader reads."""
+
+    plain = "plain"
+    # Colour in the left half, alpha as grey in the right half (a source with transparency).
+    alpha_side_by_side = "alpha-side-by-side"
+
+
+DEFAULT_CHROMA_KEY_TOLERANCE = 0.3
 
 
 class ARContent(TrashMixin, TimestampMixin, Base):
@@ -67,6 +90,12 @@ class ARContent(TrashMixin, TimestampMixin, Base):
     # The viewer's tracking feel, 0 (responsive) to 1 (stable); None: the default
     # (viewer.tracking.DEFAULT_SMOOTHING).
     tracking_smoothing: Mapped[float | None] = mapped_column(Float, default=None)
+    # Green-screen footage: pixels near this colour ("#rrggbb"; None: off) are keyed out by the
+    # viewer's shader; the tolerance (0..1) is how near.
+    chroma_key_color: Mapped[str | None] = mapped_column(String(7))
+    chroma_key_tolerance: Mapped[float] = mapped_column(
+        Float, default=DEFAULT_CHROMA_KEY_TOLERANCE, server_default=text("0.3")
+    )
 
     @property
     def expired(self) -> bool:
@@ -108,5 +137,33 @@ class Video(TrashMixin, TimestampMixin, Base):
     label: Mapped[str | None] = mapped_column(String(200))
     # The uploaded file's name, cleaned (content/media.clean_filename); never part of a path.
     original_filename: Mapped[str | None] = mapped_column(String(255))
+    codec: Mapped[str | None] = mapped_column(String(32))  # the upload's video codec
+    # The upload itself plays in phone browsers (H.264 yuv420p in MP4/MOV): the viewer may play
+    # it while the rendition is made.
+    original_playable: Mapped[bool] = mapped_column(default=False, server_default=text("true"))
+    # Rows from before renditions existed are `ready` without one: the viewer plays the upload.
+    status: Mapped[VideoStatus] = mapped_column(
+        Enum(VideoStatus, native_enum=False, length=16),
+        default=VideoStatus.processing,
+        server_default=VideoStatus.ready.value,
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    layout: Mapped[VideoLayout] = mapped_column(
+        Enum(VideoLayout, native_enum=False, length=32, values_callable=_values),
+        default=VideoLayout.plain,
+        server_default=VideoLayout.plain.value,
+    )
+    rendition_key: Mapped[str | None] = mapped_column(String(500))
+    rendition_width: Mapped[int | None]
+    rendition_height: Mapped[int | None]
+    rendition_bitrate: Mapped[int | None]  # bits per second over the whole file
+    rendition_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    poster_key: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def media_keys(self) -> list[str]:
+        """Every storage object of this video (original, thumbnail, rendition, poster)."""
+        keys = (self.file_key, self.thumbnail_key, self.rendition_key, self.poster_key)
+        return [key for key in keys if key]
 
     content: Mapped[ARContent] = relationship(back_populates="videos")

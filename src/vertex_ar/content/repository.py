@@ -46,7 +46,7 @@ async def media_keys(session: AsyncSession, *where: ColumnElement[bool]) -> list
     for item in items.all():
         keys += item
     videos = await session.execute(
-        select(Video.file_key, Video.thumbnail_key)
+        select(Video.file_key, Video.thumbnail_key, Video.rendition_key, Video.poster_key)
         .join(ARContent, ARContent.id == Video.content_id)
         .where(*where)
     )

@@ -1,13 +1,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import EmailStr, Field, computed_field, model_validator
+from pydantic import AfterValidator, EmailStr, Field, computed_field, model_validator
 
-from vertex_ar.content.models import MarkerStatus
+from vertex_ar.content.models import MarkerStatus, VideoLayout, VideoStatus
 from vertex_ar.core.clock import has_expired
 from vertex_ar.core.schemas import Schema
+
+# "#rrggbb", stored in lower case.
+ChromaColor = Annotated[
+    str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#00ff00"]), AfterValidator(str.lower)
+]
+ChromaTolerance = Annotated[float, Field(ge=0, le=1, description="0: that colour only; 1: all")]
+
+
+class RenditionRead(Schema):
+    """The web rendition (H.264 + AAC MP4) the viewer plays."""
+
+    width: int
+    height: int
+    bitrate: int = Field(description="bits per second over the whole file")
+    size_bytes: int
 
 
 class VideoRead(Schema):
@@ -19,7 +34,16 @@ class VideoRead(Schema):
     duration_seconds: float | None
     width: int | None
     height: int | None
+    codec: str | None
+    status: VideoStatus = Field(description="of the web rendition; the upload is kept as it is")
+    status_reason: str | None = Field(description="why the rendition failed")
+    layout: VideoLayout
     thumbnail_key: str | None = Field(exclude=True)  # storage keys stay inside
+    rendition_key: str | None = Field(exclude=True)
+    rendition_width: int | None = Field(exclude=True)
+    rendition_height: int | None = Field(exclude=True)
+    rendition_bitrate: int | None = Field(exclude=True)
+    rendition_size_bytes: int | None = Field(exclude=True)
     created_at: datetime
     url: str | None = Field(
         default=None, description="signed download link of the uploaded file (expires)"
@@ -30,6 +54,23 @@ class VideoRead(Schema):
     @property
     def has_thumbnail(self) -> bool:
         return self.thumbnail_key is not None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rendition(self) -> RenditionRead | None:
+        return rendition_of(self)
+
+
+def rendition_of(video: Any) -> RenditionRead | None:
+    """The rendition's figures of a video row (or VideoRead), None until it is made."""
+    if video.rendition_key is None:
+        return None
+    return RenditionRead(
+        width=video.rendition_width or 0,
+        height=video.rendition_height or 0,
+        bitrate=video.rendition_bitrate or 0,
+        size_bytes=video.rendition_size_bytes or 0,
+    )
 
 
 SMOOTHING_DOC = (
@@ -64,6 +105,8 @@ class ContentRead(Schema):
     # switches the item off for good.
     active: bool
     expired: bool = False
+    chroma_key_color: str | None
+    chroma_key_tolerance: float
     created_at: datetime
     updated_at: datetime
     videos: list[VideoRead]
@@ -99,6 +142,8 @@ class ContentFields(Schema):
     tracking_smoothing: float | None = Field(
         default=None, ge=0, le=1, description=SMOOTHING_DOC, allow_inf_nan=False
     )
+    chroma_key_color: ChromaColor | None = None
+    chroma_key_tolerance: ChromaTolerance | None = None  # None: the default
 
 
 class ContentUpdate(Schema):
@@ -115,3 +160,5 @@ class ContentUpdate(Schema):
 
 class VideoUpdate(Schema):
     label: str | None = Field(default=None, max_length=200)
+    chroma_key_color: ChromaColor | None = Field(default=None, description="null: no chroma key")
+    chroma_key_tolerance: ChromaTolerance | None = None

@@ -23,7 +23,13 @@ from vertex_ar.content.media import (
     validate_image,
     validate_video,
 )
-from vertex_ar.content.models import ARContent, MarkerStatus, Video
+from vertex_ar.content.models import (
+    DEFAULT_CHROMA_KEY_TOLERANCE,
+    ARContent,
+    MarkerStatus,
+    Video,
+    VideoStatus,
+)
 from vertex_ar.content.repository import ContentRepository
 from vertex_ar.content.schemas import ContentFields, ContentUpdate, VideoUpdate
 from vertex_ar.content.uploads import ReceivedFile
@@ -149,6 +155,12 @@ class ContentService:
                 customer_email=fields.customer_email,
                 customer_phone=fields.customer_phone,
                 tracking_smoothing=fields.tracking_smoothing,
+                chroma_key_color=fields.chroma_key_color,
+                chroma_key_tolerance=(
+                    DEFAULT_CHROMA_KEY_TOLERANCE
+                    if fields.chroma_key_tolerance is None
+                    else fields.chroma_key_tolerance
+                ),
                 portrait_key=new_key(project.company_id, "portraits", IMAGE_TYPES[image.mime]),
                 portrait_mime=image.mime,
                 portrait_width=image.width,
@@ -174,13 +186,14 @@ class ContentService:
             await self.session.commit()
         log.info("content.created", content_id=content.id, videos=len(content.videos))
         await self._queue_marker(content)
+        await self._queue_renditions(content.videos)
         return content
 
     async def update(self, content_id: int, data: ContentUpdate) -> ARContent:
         self.subject.require_editor()
         content = await self.repository.get(content_id)
         for field, value in data.model_dump(exclude_unset=True).items():
-            if value is None and field in ("title", "active"):
+            if value is None and field in ("title", "active", "chroma_key_tolerance"):
                 continue
             if field == "expires_at":
                 value = await self.repository.in_company_zone(value, content.company_id)
@@ -222,6 +235,7 @@ class ContentService:
             content.videos.extend(added)
             await self.session.commit()
         await invalidate_rotation(self.settings, content.id)
+        await self._queue_renditions(added)
         return added
 
     async def replace_portrait(self, content_id: int, portrait: ReceivedFile) -> ARContent:
@@ -332,6 +346,9 @@ class ContentService:
             width=info.width,
             height=info.height,
             original_filename=clean_filename(upload.filename),
+            codec=info.codec,
+            original_playable=info.original_playable,
+            status=VideoStatus.processing,
         )
         await self._store(staged.put_file, file_key, path)
         await self._store(staged.put_file, thumbnail_key, info.thumbnail)
@@ -343,6 +360,20 @@ class ContentService:
             await put(key, path)
         except StorageError as exc:
             raise ServiceUnavailable(f"media storage is unavailable: {exc}") from exc
+
+    async def _queue_renditions(self, videos: Sequence[Video]) -> None:
+        """A web rendition of each new video (`content.media_job`, on the `media` queue)."""
+        for video in videos:
+            try:
+                await anyio.to_thread.run_sync(self.tasks.render_video, video.id)
+            except Exception as exc:
+                log.error("media.enqueue_failed", video_id=video.id, error=str(exc))
+                video.status = VideoStatus.failed
+                video.status_reason = (
+                    f"could not queue the conversion ({exc.__class__.__name__}); "
+                    "upload the video again"
+                )
+                await self.session.commit()
 
     async def _queue_marker(self, content: ARContent) -> None:
         try:

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     # generate-marker requests per company (token bucket).
     marker_rate_per_minute: int = Field(default=10, gt=0)
     marker_rate_burst: int = Field(default=20, gt=0)
+    # Web renditions of uploaded videos (content.renditions): the long side, the bitrate (bits
+    # per second, audio included) and the frame rate are capped; a conversion is stopped (the
+    # video marked failed) after MEDIA_TIMEOUT_SECONDS.
+    media_max_side: int = Field(default=1280, ge=128)
+    media_max_bitrate: int = Field(default=2_500_000, ge=200_000)
+    media_max_fps: int = Field(default=30, ge=1)
+    media_timeout_seconds: float = Field(default=1800, gt=0)
     worker_heartbeat_seconds: int = Field(default=15, gt=0)
     # `vertex-ar serve` stop: how long the embedded worker may finish its task before SIGKILL
     # (its compile is then requeued once its lease lapses).

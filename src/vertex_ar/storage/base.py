@@ -11,7 +11,7 @@ from typing import Literal, Protocol, get_args
 
 import anyio
 
-Kind = Literal["portraits", "markers", "videos", "qr", "thumbnails"]
+Kind = Literal["portraits", "markers", "videos", "qr", "thumbnails", "renditions", "posters"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 
 # Keys are made here, never from client input: `{company_id}/{kind}/{random}.{ext}`.

@@ -12,7 +12,9 @@ from kombu import Exchange, Queue
 from vertex_ar.backups.schedule import backup_crontab
 from vertex_ar.core.settings import Settings
 
-QUEUES = ("markers", "notifications", "default")
+# `media` (video renditions, minutes each) apart, so that a long conversion never holds up a
+# marker or a notification; a host may run a worker of its own for it (`--queues=media`).
+QUEUES = ("markers", "media", "notifications", "default")
 BACKUP_TASK = "maintenance.backup"
 WORKER_APP = "vertex_ar.worker"
 WORKER_CONCURRENCY = 2
@@ -108,6 +110,7 @@ def create_celery(settings: Settings) -> Celery:
         ],
         task_routes={
             "markers.*": {"queue": "markers"},
+            "media.*": {"queue": "media"},
             "notifications.*": {"queue": "notifications"},
         },
         timezone="UTC",

@@ -10,6 +10,7 @@ from vertex_ar.core.settings import Settings
 from vertex_ar.tasks.config import create_celery
 
 COMPILE_MARKER = "markers.compile"
+RENDER_VIDEO = "media.render"
 
 
 class TaskQueue:
@@ -21,6 +22,9 @@ class TaskQueue:
 
     def compile_marker(self, content_id: int) -> None:
         self.celery.send_task(COMPILE_MARKER, args=[content_id], queue="markers")
+
+    def render_video(self, video_id: int) -> None:
+        self.celery.send_task(RENDER_VIDEO, args=[video_id], queue="media")
 
     def ping_broker(self) -> None:
         """Raise when the broker cannot be reached."""

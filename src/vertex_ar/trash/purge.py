@@ -55,7 +55,7 @@ def label_of(row: TrashRow) -> str:
 
 async def _keys(session: AsyncSession, kind: TrashKind, row: TrashRow) -> list[str]:
     if isinstance(row, Video):
-        return [k for k in (row.file_key, row.thumbnail_key) if k]
+        return row.media_keys
     where = {
         TrashKind.content: ARContent.id == row.id,
         TrashKind.project: ARContent.project_id == row.id,

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 
 from vertex_ar.analytics.schemas import ViewSessionIn
+from vertex_ar.content.models import VideoStatus
 from vertex_ar.core.deps import SessionDep, SettingsDep
 from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
 from vertex_ar.core.static_assets import IMMUTABLE, encoded_file_response
@@ -88,6 +89,10 @@ async def viewer_page(
         if app is not None and browser != "here":
             url = answer.video.viewer_url
             return pages.in_app_page(answer.video, app, url, accept_language, user_agent or "")
+        if not answer.video.playable:  # nothing a phone can play until the rendition is made
+            failed = answer.video.status is VideoStatus.failed
+            message = pages.VIDEO_FAILED if failed else pages.VIDEO_PREPARING
+            return pages.message_page(message, lang=i18n.pick_language(accept_language))
         return pages.viewer_page(
             answer.video,
             settings,

@@ -140,6 +140,10 @@ MESSAGES_RU: Final[dict[str, str]] = {
     "AR для этого изображения пока не удалось подготовить. Попробуйте позже.",
     "No video has been added to this print yet. Please try again later.": "К этому "
     "изображению ещё не добавлено видео. Попробуйте позже.",
+    "The video for this print is being prepared for phones. This page reloads by itself.": ""
+    "Видео для этого изображения готовится для телефонов. Страница обновится сама.",
+    "The video for this print could not be prepared for phones. Please try again later.": ""
+    "Видео для этого изображения не удалось подготовить для телефонов. Попробуйте позже.",
     "Too many requests": "Слишком много запросов",
     "Please wait a moment, then reload the page.": "Подождите немного и перезагрузите страницу.",
     "Viewer unavailable": "Просмотр недоступен",

@@ -65,6 +65,21 @@ NO_VIDEO = Message(
     "No video has been added to this print yet. Please try again later.",
     refresh_seconds=60,
 )
+# The video chosen today is being converted and its upload does not play in phone browsers.
+VIDEO_PREPARING = Message(
+    503,
+    "not-ready",
+    "Almost ready",
+    "The video for this print is being prepared for phones. This page reloads by itself.",
+    refresh_seconds=15,
+)
+VIDEO_FAILED = Message(
+    503,
+    "not-ready",
+    "Not ready yet",
+    "The video for this print could not be prepared for phones. Please try again later.",
+    refresh_seconds=300,
+)
 RATE_LIMITED = Message(
     429, "rate-limited", "Too many requests", "Please wait a moment, then reload the page."
 )

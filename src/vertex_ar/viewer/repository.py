@@ -36,6 +36,8 @@ class PublicContent:
     start_text: str | None
     public_base_url: str | None  # the company's own; None: the platform's
     tracking_smoothing: float | None
+    chroma_key_color: str | None
+    chroma_key_tolerance: float
 
 
 # PublicContent's fields, in order (from ARContent joined with its Project and Company).
@@ -48,6 +50,7 @@ _CONTENT_COLUMNS = (
     and_(Company.active, Company.deleted_at.is_(None)), Company.timezone, Company.name,
     Company.logo_digest, Company.accent_color, Company.start_text, Company.public_base_url,
     ARContent.tracking_smoothing,
+    ARContent.chroma_key_color, ARContent.chroma_key_tolerance,
 )  # fmt: skip
 
 

@@ -1,28 +1,18 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from vertex_ar.analytics.schemas import ViewSessionIn
+from vertex_ar.content.models import VideoLayout, VideoStatus
+from vertex_ar.content.schemas import RenditionRead
 
 
-class VideoLayout(enum.StrEnum):
-    """How the video's frames carry its picture."""
-
-    plain = "plain"
-    alpha_side_by_side = "alpha-side-by-side"  # colour left half, alpha as grey right half
-
-
-class ChromaKey(BaseModel):
-    """Pixels near this colour are transparent (green-screen footage)."""
-
-    color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#00ff00"])
-    tolerance: float = Field(
-        ge=0, le=1, description="distance in the CbCr plane keyed out entirely (0.3: its shades)"
-    )
+class ChromaKeyRead(BaseModel):
+    color: str = Field(description='"#rrggbb": pixels near it are keyed out')
+    tolerance: float = Field(description="0..1: how near")
 
 
 class ActiveVideoRead(BaseModel):
@@ -36,19 +26,30 @@ class ActiveVideoRead(BaseModel):
     accent_color: str | None = Field(default=None, description="#rrggbb; None: the default")
     start_text: str | None = Field(default=None, description="the company's start-screen text")
     video_id: int
+    status: VideoStatus = Field(
+        description="of the web rendition: `url` is the rendition once `ready`, the upload before"
+    )
+    playable: bool = Field(
+        description="`url` plays in phone browsers; false: the video is being prepared (or its "
+        "conversion failed) and there is nothing to play yet"
+    )
     url: str
     mime: str
-    width: int | None
+    width: int | None = Field(description="pixels of the video at `url`")
     height: int | None
     duration: float | None = Field(description="seconds")
-    poster: str | None = Field(description="URL of a still frame of the video")
+    layout: VideoLayout = Field(
+        description="`alpha-side-by-side`: colour in the left half, alpha as grey in the right"
+    )
+    chroma_key: ChromaKeyRead | None = Field(description="the content's green-screen key")
+    rendition: RenditionRead | None = Field(description="the rendition's figures once ready")
+    poster: str | None = Field(description="URL of a small still frame of the video")
+    poster_url: str | None = Field(
+        description="URL of a full-size still frame (the rendition's; the small one before)"
+    )
     marker_url: str = Field(description="URL of the MindAR .mind file of the print")
     target_width: int = Field(description="pixels of the print's image; the plane keeps its aspect")
     target_height: int
-    layout: VideoLayout = Field(
-        default=VideoLayout.plain, description="how the viewer reads the frames (the shader)"
-    )
-    chroma_key: ChromaKey | None = Field(default=None, description="None: no keying")
     filter_min_cf: float = Field(description="MindAR's filterMinCF (the content's smoothing)")
     filter_beta: float = Field(description="MindAR's filterBeta (the content's smoothing)")
     urls_expire_at: datetime

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vertex_ar.analytics.schemas import ViewSessionIn
 from vertex_ar.analytics.service import record_view_session
 from vertex_ar.connections.routing import sessions_beside, storage_for_connection
+from vertex_ar.content.models import VideoLayout, VideoStatus
+from vertex_ar.content.schemas import rendition_of
 from vertex_ar.core.clock import has_expired, local_now
 from vertex_ar.core.errors import AppError, NotFound, ServiceUnavailable
 from vertex_ar.core.settings import Settings
@@ -19,13 +21,14 @@ from vertex_ar.rotation.service import choose_today
 from vertex_ar.viewer.answers import Answer, answer_of
 from vertex_ar.viewer.media import MediaLinks
 from vertex_ar.viewer.repository import PublicContent, PublicContentRepository
-from vertex_ar.viewer.schemas import ActiveVideoRead
+from vertex_ar.viewer.schemas import ActiveVideoRead, ChromaKeyRead
 from vertex_ar.viewer.tracking import filter_for
 
 # unique_id is a UUID today; anything that cannot be one is refused before the database.
 _UNIQUE_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 MARKER_MIME = "application/octet-stream"
 POSTER_MIME = "image/jpeg"
+RENDITION_MIME = "video/mp4"
 
 
 class Gone(AppError):
@@ -94,6 +97,31 @@ class ViewerService:
         )
         links = MediaLinks(self.settings, storage, moment.timestamp())
         min_cf, beta = filter_for(content.tracking_smoothing)
+        thumbnail = links.url(video.thumbnail_key, POSTER_MIME) if video.thumbnail_key else None
+        chroma_key = None
+        if content.chroma_key_color is not None:
+            chroma_key = ChromaKeyRead(
+                color=content.chroma_key_color, tolerance=content.chroma_key_tolerance
+            )
+        rendition = rendition_of(video) if video.status is VideoStatus.ready else None
+        if rendition is not None and video.rendition_key is not None:
+            played = {
+                "playable": True,
+                "url": links.url(video.rendition_key, RENDITION_MIME),
+                "mime": RENDITION_MIME,
+                "width": rendition.width,
+                "height": rendition.height,
+                "layout": video.layout,
+            }
+        else:  # being made, failed, or a video from before renditions: the upload itself
+            played = {
+                "playable": video.original_playable,
+                "url": links.url(video.file_key, video.mime),
+                "mime": video.mime,
+                "width": video.width,
+                "height": video.height,
+                "layout": VideoLayout.plain,
+            }
         read = ActiveVideoRead(
             unique_id=content.unique_id,
             title=content.title,
@@ -107,12 +135,13 @@ class ViewerService:
             accent_color=content.accent_color,
             start_text=content.start_text,
             video_id=video.id,
-            url=links.url(video.file_key, video.mime),
-            mime=video.mime,
-            width=video.width,
-            height=video.height,
+            status=video.status,
             duration=video.duration_seconds,
-            poster=links.url(video.thumbnail_key, POSTER_MIME) if video.thumbnail_key else None,
+            chroma_key=chroma_key,
+            rendition=rendition,
+            poster=thumbnail,
+            poster_url=links.url(video.poster_key, POSTER_MIME) if video.poster_key else thumbnail,
+            **played,
             marker_url=links.url(content.marker_key, MARKER_MIME),
             target_width=content.portrait_width,
             target_height=content.portrait_height,
