@@ -156,9 +156,9 @@ class ContentUpdate(Schema):
     tracking_smoothing: float | None = Field(
         default=None, ge=0, le=1, description=SMOOTHING_DOC, allow_inf_nan=False
     )
+    chroma_key_color: ChromaColor | None = Field(default=None, description="null: no chroma key")
+    chroma_key_tolerance: ChromaTolerance | None = None
 
 
 class VideoUpdate(Schema):
     label: str | None = Field(default=None, max_length=200)
-    chroma_key_color: ChromaColor | None = Field(default=None, description="null: no chroma key")
-    chroma_key_tolerance: ChromaTolerance | None = None
