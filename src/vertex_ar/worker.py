@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.backups.service import run_backup
-from vertex_ar.content.marker_job import compile_content_marker, mark_failed
+from vertex_ar.content.marker_job import claim_next_marker, compile_claimed_marker, mark_failed
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
@@ -68,21 +68,38 @@ def run_job(job: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 @celery_app.task(name=COMPILE_MARKER, bind=True, max_retries=MARKER_MAX_RETRIES)
 def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
+    """One turn of the marker queue: compiles the fairest claimable item, which is `content_id`
+    (the item that queued this turn) unless another company has waited longer."""
     settings = get_settings()
     try:
+        claimed = run_job(lambda session: claim_next_marker(session, settings))
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    if claimed is None:
+        return None  # nothing left to compile: the items this turn stood for were done by others
+    picked, claim = claimed
+    log.info("marker.turn", queued_for=content_id, compiling=picked)
+    try:
         status = run_job(
-            lambda session: compile_content_marker(
-                session, settings, content_id, marker_failed(settings), marker_scored_low(settings)
+            lambda session: compile_claimed_marker(
+                session,
+                settings,
+                picked,
+                claim,
+                marker_failed(settings),
+                marker_scored_low(settings),
             )
         )
     except (StorageError, OperationalError) as exc:
         if self.request.retries >= MARKER_MAX_RETRIES:
             error = f"storage or database unavailable: {exc}"
             told = marker_failed(settings)
-            run_job(lambda session: mark_failed(session, content_id, error, told))
+            run_job(lambda session: mark_failed(session, picked, error, told))
             raise
-        # Exponential backoff: 2, 4, 8, 16, 32 s.
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+        # Exponential backoff: 2, 4, 8, 16, 32 s; the released item is claimable meanwhile.
+        raise self.retry(
+            args=(picked,), exc=exc, countdown=2 ** (self.request.retries + 1)
+        ) from exc
     return None if status is None else status.value
 
 

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.companies.models import Company
 from vertex_ar.connections.routing import storage_for_company
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.db import utcnow
@@ -174,13 +175,65 @@ async def compile_content_marker(
     Storage and database errors propagate so that the task can retry them.
     """
     claim = await _claim(session, settings, content_id)
+    if claim is None:
+        content = await session.get(ARContent, content_id, populate_existing=True)
+        if content is None:
+            return None
+        ready = content.marker_status is MarkerStatus.ready and content.marker_key
+        return content.marker_status if ready else None
+    return await compile_claimed_marker(session, settings, content_id, claim, on_failed, on_ready)
+
+
+# How many of the fairest claimable items a delivery tries to claim before giving up: the others
+# were taken by concurrent deliveries.
+FAIR_CANDIDATES = 8
+
+
+async def claim_next_marker(session: AsyncSession, settings: Settings) -> tuple[int, str] | None:
+    """Claim the claimable item of the company served longest ago; (content id, claim) or None.
+
+    A queued task is a turn, not a promise to compile its own item: every item queued has sent
+    one, so turns and items balance, but the turn goes to the company whose last compile started
+    earliest (round robin), oldest item first within it. One company's 300 uploads thus delay
+    another's first marker by the compiles already running, not by the 300 queued before it.
+    """
+    now = utcnow()
+    claimable = (ARContent.marker_status == MarkerStatus.pending) | (
+        (ARContent.marker_status == MarkerStatus.processing)
+        & or_(ARContent.marker_lease_until.is_(None), ARContent.marker_lease_until <= now)
+    )
+    candidates = (
+        await session.execute(
+            select(ARContent.id, ARContent.company_id)
+            .join(Company, Company.id == ARContent.company_id)
+            .where(claimable)
+            .order_by(Company.marker_served_at.asc().nulls_first(), ARContent.id)
+            .limit(FAIR_CANDIDATES)
+        )
+    ).all()
+    for content_id, company_id in candidates:
+        claim = await _claim(session, settings, content_id)
+        if claim is not None:
+            await session.execute(
+                update(Company).where(Company.id == company_id).values(marker_served_at=utcnow())
+            )
+            await session.commit()
+            return content_id, claim
+    return None
+
+
+async def compile_claimed_marker(
+    session: AsyncSession,
+    settings: Settings,
+    content_id: int,
+    claim: str,
+    on_failed: MarkerFailed | None = None,
+    on_ready: MarkerReady | None = None,
+) -> MarkerStatus | None:
+    """Compile an item this delivery claimed; the claim is given up on a retryable error."""
     content = await session.get(ARContent, content_id, populate_existing=True)
     if content is None:
         return None
-    if claim is None:
-        ready = content.marker_status is MarkerStatus.ready and content.marker_key
-        return content.marker_status if ready else None
-
     try:
         return await _compile_claimed(session, settings, content, claim, on_failed, on_ready)
     except Exception:
