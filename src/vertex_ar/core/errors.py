@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+
+log = structlog.get_logger(__name__)
+
+# How long a client should wait before retrying when the database is unreachable or locked.
+DATABASE_RETRY_SECONDS = 5
 
 
 class AppError(Exception):
@@ -128,6 +134,26 @@ def install_error_handlers(app: FastAPI) -> None:
         # text longer than its column) names no row and can be no row: the input is wrong.
         message = "a value in the request is out of range for what it names"
         return JSONResponse(error_body("invalid_input", message), 422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        # The connection was lost (the server restarted, the backend was terminated) or SQLite
+        # stayed locked past its busy timeout: the transaction was rolled back, nothing of it
+        # stays, and the same request may succeed in a moment. The statement and its parameters
+        # are not logged (they may hold a password hash).
+        log.warning(
+            "database.unavailable",
+            path=request.url.path,
+            error=exc.orig.__class__.__name__ if exc.orig is not None else exc.__class__.__name__,
+            invalidated=exc.connection_invalidated,
+        )
+        message = "the database is unavailable or busy; nothing was saved, try again shortly"
+        return JSONResponse(
+            error_body("database_unavailable", message),
+            503,
+            headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+        )
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(_request: Request, _exc: ClientDisconnect) -> JSONResponse:
