@@ -383,7 +383,20 @@ async def requeue_stale_markers(session: AsyncSession, tasks: TaskQueue) -> list
         await session.commit()
         if _rowcount(result) != 1:
             continue  # another worker's sweep requeued it first
-        await anyio.to_thread.run_sync(tasks.compile_marker, content_id)
+        try:
+            await anyio.to_thread.run_sync(tasks.compile_marker, content_id)
+        except Exception as exc:
+            # The broker is down: leave the lease lapsed, so that the next sweep tries again
+            # (with a queue lease it would wait MARKER_QUEUE_SECONDS for nothing).
+            await session.execute(
+                update(ARContent)
+                .where(ARContent.id == content_id, ARContent.marker_claim.is_(None))
+                .values(marker_lease_until=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+            log.warning("marker.requeue_failed", content_id=content_id, error=str(exc))
+            break
         log.warning("marker.requeued_stale", content_id=content_id)
         requeued.append(content_id)
     return requeued
