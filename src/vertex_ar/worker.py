@@ -28,8 +28,8 @@ from vertex_ar.notifications.events import marker_failed, marker_scored_low
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import BACKUP_TASK, create_celery
-from vertex_ar.tasks.dispatch import COMPILE_MARKER
-from vertex_ar.tasks.heartbeat import start_heartbeat_thread
+from vertex_ar.tasks.dispatch import COMPILE_MARKER, POOL_PING
+from vertex_ar.tasks.heartbeat import record_pool_ping, start_heartbeat_thread
 from vertex_ar.tasks.jobs import JOBS, Job
 
 log = structlog.get_logger(__name__)
@@ -117,6 +117,12 @@ def _periodic(job: Job) -> None:
 
 for _job in JOBS.values():
     _periodic(_job)
+
+
+@celery_app.task(name=POOL_PING)
+def pool_ping(hostname: str) -> None:
+    """Run by a pool process: tells the health check that `hostname`'s pool takes tasks."""
+    run_job(lambda session: record_pool_ping(session, hostname))
 
 
 @celery_app.task(name=BACKUP_TASK)
