@@ -68,8 +68,9 @@ def run_job(job: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 @celery_app.task(name=COMPILE_MARKER, bind=True, max_retries=MARKER_MAX_RETRIES)
 def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
-    """One turn of the marker queue: compiles the fairest claimable item, which is `content_id`
-    (the item that queued this turn) unless another company has waited longer."""
+    """One turn of the marker queue: compiles the oldest claimable item of the company served
+    longest ago (`marker_job.claim_next_marker`); `content_id`, the item whose queuing sent this
+    turn, is only logged (its own turn may go to another company's item, and a later one to it)."""
     settings = get_settings()
     try:
         claimed = run_job(lambda session: claim_next_marker(session, settings))
