@@ -20,13 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.backups.service import run_backup
-from vertex_ar.content.marker_job import claim_next_marker, compile_claimed_marker, mark_failed
+from vertex_ar.content.marker_job import (
+    RETRYABLE,
+    claim_next_marker,
+    compile_claimed_marker,
+    mark_failed,
+)
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
 from vertex_ar.notifications.events import marker_failed, marker_scored_low
 from vertex_ar.observability.celery_signals import connect_celery_metrics
-from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import BACKUP_TASK, create_celery
 from vertex_ar.tasks.dispatch import COMPILE_MARKER, POOL_PING
 from vertex_ar.tasks.heartbeat import record_pool_ping, start_heartbeat_thread
@@ -91,7 +95,7 @@ def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
                 marker_scored_low(settings),
             )
         )
-    except (StorageError, OperationalError) as exc:
+    except RETRYABLE as exc:
         if self.request.retries >= MARKER_MAX_RETRIES:
             error = f"storage or database unavailable: {exc}"
             told = marker_failed(settings)

@@ -10,15 +10,17 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from tests.support.content import create_content
+from tests.support.content import create_content, set_content
 from tests.support.tenants import Tenant
 from tests.support.worker import running_worker
-from vertex_ar.content.marker_job import claim_next_marker
+from vertex_ar.content.marker_job import claim_next_marker, compile_claimed_marker
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.settings import Settings
+from vertex_ar.storage.base import InvalidKey
 
 BACKLOG = 16
 
@@ -84,3 +86,24 @@ async def test_turns_go_round_robin_over_companies(
         while claimed := await claim_next_marker(session, settings):
             order.append(claimed[0])
     assert order == [mine[0], theirs[0], mine[1], theirs[1], mine[2], mine[3]]
+
+
+async def test_an_item_that_fails_unexpectedly_does_not_take_its_companys_turns(
+    app: FastAPI, settings: Settings, tenant_a: Tenant
+) -> None:
+    """A compile that raises something unexpected fails the item for good: released as
+    claimable, it would be the company's oldest item at every turn, ahead of the others."""
+    poison = (await create_content(tenant_a)).json()
+    healthy = (await create_content(tenant_a)).json()
+    await set_content(app, poison["id"], portrait_key="not a storage key")
+    async with app.state.database.sessions() as session:
+        claimed = await claim_next_marker(session, settings)
+        assert claimed is not None and claimed[0] == poison["id"]
+        with pytest.raises(InvalidKey):
+            await compile_claimed_marker(session, settings, *claimed)
+        following = await claim_next_marker(session, settings)
+    assert following is not None and following[0] == healthy["id"]
+    async with app.state.database.sessions() as session:
+        row = await session.get(ARContent, poison["id"])
+    assert row is not None and row.marker_status is MarkerStatus.failed
+    assert row.marker_error is not None and "unexpected error" in row.marker_error

@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import structlog
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vertex_ar.companies.models import Company
@@ -27,7 +28,7 @@ from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.db import utcnow
 from vertex_ar.core.metrics import marker_compile_timer
 from vertex_ar.core.settings import Settings
-from vertex_ar.storage.base import Storage, new_key
+from vertex_ar.storage.base import Storage, StorageError, new_key
 from vertex_ar.storage.transaction import StagedWrites
 from vertex_ar.tasks.dispatch import TaskQueue
 
@@ -47,6 +48,10 @@ MarkerReady = Callable[[AsyncSession, int, dict[str, Any]], Awaitable[None]]
 # rating's parts (features, coverage, tracking, times distinctiveness and contrast) say that at
 # least half of what a tracker needs is missing.
 LOW_MARKER_SCORE = 40.0
+
+
+# Errors the worker's task retries (with backoff) after giving the claim up.
+RETRYABLE = (StorageError, OperationalError)
 
 
 class MarkerCompileError(Exception):
@@ -236,9 +241,28 @@ async def compile_claimed_marker(
         return None
     try:
         return await _compile_claimed(session, settings, content, claim, on_failed, on_ready)
-    except Exception:
+    except RETRYABLE:
         await _release(session, content_id, claim)  # so that the task's retry may claim it at once
         raise
+    except Exception as exc:
+        # Unexpected (a bug, a key the storage refuses): a final failure, or the next turn of the
+        # company would pick the same item again, and the next, ahead of its other items.
+        await _fail(session, content_id, claim, f"unexpected error: {exc!r}"[:500], on_failed)
+        raise
+
+
+async def _fail(
+    session: AsyncSession, content_id: int, claim: str, error: str, on_failed: MarkerFailed | None
+) -> None:
+    async def tell() -> None:
+        if on_failed is not None:
+            await on_failed(session, content_id, error)
+
+    try:
+        await session.rollback()
+        await _finish(session, content_id, claim, MarkerStatus.failed, tell, marker_error=error)
+    except Exception:  # the lease lapses on its own and the sweep requeues the item
+        log.warning("marker.fail_not_recorded", content_id=content_id, exc_info=True)
 
 
 async def _compile_claimed(
