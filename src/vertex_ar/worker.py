@@ -21,7 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
 from vertex_ar.backups.service import run_backup
 from vertex_ar.content import media_job
-from vertex_ar.content.marker_job import compile_content_marker, mark_failed
+from vertex_ar.content.marker_job import (
+    RETRYABLE,
+    claim_next_marker,
+    compile_claimed_marker,
+    mark_failed,
+)
 from vertex_ar.core.db import Database
 from vertex_ar.core.logging import configure_logging
 from vertex_ar.core.settings import get_settings
@@ -29,8 +34,8 @@ from vertex_ar.notifications.events import marker_failed, marker_scored_low
 from vertex_ar.observability.celery_signals import connect_celery_metrics
 from vertex_ar.storage.base import StorageError
 from vertex_ar.tasks.config import BACKUP_TASK, create_celery
-from vertex_ar.tasks.dispatch import COMPILE_MARKER, RENDER_VIDEO
-from vertex_ar.tasks.heartbeat import start_heartbeat_thread
+from vertex_ar.tasks.dispatch import COMPILE_MARKER, POOL_PING, RENDER_VIDEO
+from vertex_ar.tasks.heartbeat import record_pool_ping, start_heartbeat_thread
 from vertex_ar.tasks.jobs import JOBS, Job
 from vertex_ar.viewer.answers import watch_commits
 
@@ -73,21 +78,39 @@ def run_job(job: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 @celery_app.task(name=COMPILE_MARKER, bind=True, max_retries=MARKER_MAX_RETRIES)
 def compile_marker(self: Task[Any, Any], content_id: int) -> str | None:
+    """One turn of the marker queue: compiles the oldest claimable item of the company served
+    longest ago (`marker_job.claim_next_marker`); `content_id`, the item whose queuing sent this
+    turn, is only logged (its own turn may go to another company's item, and a later one to it)."""
     settings = get_settings()
     try:
+        claimed = run_job(lambda session: claim_next_marker(session, settings))
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+    if claimed is None:
+        return None  # nothing left to compile: the items this turn stood for were done by others
+    picked, claim = claimed
+    log.info("marker.turn", queued_for=content_id, compiling=picked)
+    try:
         status = run_job(
-            lambda session: compile_content_marker(
-                session, settings, content_id, marker_failed(settings), marker_scored_low(settings)
+            lambda session: compile_claimed_marker(
+                session,
+                settings,
+                picked,
+                claim,
+                marker_failed(settings),
+                marker_scored_low(settings),
             )
         )
-    except (StorageError, OperationalError) as exc:
+    except RETRYABLE as exc:
         if self.request.retries >= MARKER_MAX_RETRIES:
             error = f"storage or database unavailable: {exc}"
             told = marker_failed(settings)
-            run_job(lambda session: mark_failed(session, content_id, error, told))
+            run_job(lambda session: mark_failed(session, picked, error, told))
             raise
-        # Exponential backoff: 2, 4, 8, 16, 32 s.
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+        # Exponential backoff: 2, 4, 8, 16, 32 s; the released item is claimable meanwhile.
+        raise self.retry(
+            args=(picked,), exc=exc, countdown=2 ** (self.request.retries + 1)
+        ) from exc
     return None if status is None else status.value
 
 
@@ -119,6 +142,12 @@ def _periodic(job: Job) -> None:
 
 for _job in JOBS.values():
     _periodic(_job)
+
+
+@celery_app.task(name=POOL_PING)
+def pool_ping(hostname: str) -> None:
+    """Run by a pool process: tells the health check that `hostname`'s pool takes tasks."""
+    run_job(lambda session: record_pool_ping(session, hostname))
 
 
 @celery_app.task(name=BACKUP_TASK)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,6 +17,9 @@ class Company(TrashMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Null means the platform's local disk (see vertex_ar.connections.routing).
+    # When a compile of this company's markers last started: the worker serves the company
+    # waiting longest first (content.marker_job.claim_next_marker).
+    marker_served_at: Mapped[datetime | None] = mapped_column(default=None)
     storage_connection_id: Mapped[int | None] = mapped_column(
         ForeignKey("storage_connections.id", ondelete="RESTRICT"), default=None
     )

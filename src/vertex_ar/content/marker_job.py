@@ -26,14 +26,16 @@ from typing import Any
 import anyio
 import structlog
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vertex_ar.companies.models import Company
 from vertex_ar.connections.routing import delete_later, storage_for_company
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.db import utcnow
 from vertex_ar.core.metrics import marker_compile_timer
 from vertex_ar.core.settings import Settings
-from vertex_ar.storage.base import Storage, new_key
+from vertex_ar.storage.base import Storage, StorageError, new_key
 from vertex_ar.storage.transaction import StagedWrites
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.viewer.signing import longest_link_seconds
@@ -54,6 +56,10 @@ MarkerReady = Callable[[AsyncSession, int, dict[str, Any]], Awaitable[None]]
 # rating's parts (features, coverage, tracking, times distinctiveness and contrast) say that at
 # least half of what a tracker needs is missing.
 LOW_MARKER_SCORE = 40.0
+
+
+# Errors the worker's task retries (with backoff) after giving the claim up.
+RETRYABLE = (StorageError, OperationalError)
 
 
 class MarkerCompileError(Exception):
@@ -183,18 +189,89 @@ async def compile_content_marker(
     Storage and database errors propagate so that the task can retry them.
     """
     claim = await _claim(session, settings, content_id)
+    if claim is None:
+        content = await session.get(ARContent, content_id, populate_existing=True)
+        if content is None:
+            return None
+        ready = content.marker_status is MarkerStatus.ready and content.marker_key
+        return content.marker_status if ready else None
+    return await compile_claimed_marker(session, settings, content_id, claim, on_failed, on_ready)
+
+
+# How many of the fairest claimable items a delivery tries to claim before giving up: the others
+# were taken by concurrent deliveries.
+FAIR_CANDIDATES = 8
+
+
+async def claim_next_marker(session: AsyncSession, settings: Settings) -> tuple[int, str] | None:
+    """Claim the claimable item of the company served longest ago; (content id, claim) or None.
+
+    A queued task is a turn, not a promise to compile its own item: every item queued has sent
+    one, so turns and items balance, but the turn goes to the company whose last compile started
+    earliest (round robin), oldest item first within it. One company's 300 uploads thus delay
+    another's first marker by the compiles already running, not by the 300 queued before it.
+    """
+    now = utcnow()
+    claimable = (ARContent.marker_status == MarkerStatus.pending) | (
+        (ARContent.marker_status == MarkerStatus.processing)
+        & or_(ARContent.marker_lease_until.is_(None), ARContent.marker_lease_until <= now)
+    )
+    candidates = (
+        await session.execute(
+            select(ARContent.id, ARContent.company_id)
+            .join(Company, Company.id == ARContent.company_id)
+            .where(claimable)
+            .order_by(Company.marker_served_at.asc().nulls_first(), ARContent.id)
+            .limit(FAIR_CANDIDATES)
+        )
+    ).all()
+    for content_id, company_id in candidates:
+        claim = await _claim(session, settings, content_id)
+        if claim is not None:
+            await session.execute(
+                update(Company).where(Company.id == company_id).values(marker_served_at=utcnow())
+            )
+            await session.commit()
+            return content_id, claim
+    return None
+
+
+async def compile_claimed_marker(
+    session: AsyncSession,
+    settings: Settings,
+    content_id: int,
+    claim: str,
+    on_failed: MarkerFailed | None = None,
+    on_ready: MarkerReady | None = None,
+) -> MarkerStatus | None:
+    """Compile an item this delivery claimed; the claim is given up on a retryable error."""
     content = await session.get(ARContent, content_id, populate_existing=True)
     if content is None:
         return None
-    if claim is None:
-        ready = content.marker_status is MarkerStatus.ready and content.marker_key
-        return content.marker_status if ready else None
-
     try:
         return await _compile_claimed(session, settings, content, claim, on_failed, on_ready)
-    except Exception:
+    except RETRYABLE:
         await _release(session, content_id, claim)  # so that the task's retry may claim it at once
         raise
+    except Exception as exc:
+        # Unexpected (a bug, a key the storage refuses): a final failure, or the next turn of the
+        # company would pick the same item again, and the next, ahead of its other items.
+        await _fail(session, content_id, claim, f"unexpected error: {exc!r}"[:500], on_failed)
+        raise
+
+
+async def _fail(
+    session: AsyncSession, content_id: int, claim: str, error: str, on_failed: MarkerFailed | None
+) -> None:
+    async def tell() -> None:
+        if on_failed is not None:
+            await on_failed(session, content_id, error)
+
+    try:
+        await session.rollback()
+        await _finish(session, content_id, claim, MarkerStatus.failed, tell, marker_error=error)
+    except Exception:  # the lease lapses on its own and the sweep requeues the item
+        log.warning("marker.fail_not_recorded", content_id=content_id, exc_info=True)
 
 
 async def _compile_claimed(
@@ -393,7 +470,20 @@ async def requeue_stale_markers(session: AsyncSession, tasks: TaskQueue) -> list
         await session.commit()
         if _rowcount(result) != 1:
             continue  # another worker's sweep requeued it first
-        await anyio.to_thread.run_sync(tasks.compile_marker, content_id)
+        try:
+            await anyio.to_thread.run_sync(tasks.compile_marker, content_id)
+        except Exception as exc:
+            # The broker is down: leave the lease lapsed, so that the next sweep tries again
+            # (with a queue lease it would wait MARKER_QUEUE_SECONDS for nothing).
+            await session.execute(
+                update(ARContent)
+                .where(ARContent.id == content_id, ARContent.marker_claim.is_(None))
+                .values(marker_lease_until=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+            log.warning("marker.requeue_failed", content_id=content_id, error=str(exc))
+            break
         log.warning("marker.requeued_stale", content_id=content_id)
         requeued.append(content_id)
     return requeued

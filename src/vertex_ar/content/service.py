@@ -50,6 +50,8 @@ from vertex_ar.trash.operations import trash_content, trash_video
 log = structlog.get_logger(__name__)
 
 MAX_VIDEOS_PER_UPLOAD = 10
+# Retry-After of a generate-marker refused while the broker is down.
+QUEUE_RETRY_SECONDS = 30
 
 
 async def _size(path: Path) -> int:
@@ -319,7 +321,12 @@ class ContentService:
         content.marker_claim = None  # a frozen worker that wakes up must not store its result
         content.marker_lease_until = self._queue_lease()
         await self.session.commit()
-        await self._queue_marker(content)
+        if not await self._queue_marker(content):
+            raise ServiceUnavailable(
+                "the task queue is unavailable; the compile is queued as soon as it is back",
+                code="queue_unavailable",
+                headers={"Retry-After": str(QUEUE_RETRY_SECONDS)},
+            )
         return content
 
     def _queue_lease(self) -> datetime:
@@ -375,15 +382,14 @@ class ContentService:
                 )
                 await self.session.commit()
 
-    async def _queue_marker(self, content: ARContent) -> None:
+    async def _queue_marker(self, content: ARContent) -> bool:
+        """Send the compile; False when the broker cannot be reached. The item then stays
+        pending with a lapsed lease: a worker's sweep queues it once the broker answers again."""
         try:
             await anyio.to_thread.run_sync(self.tasks.compile_marker, content.id)
         except Exception as exc:
             log.error("marker.enqueue_failed", content_id=content.id, error=str(exc))
-            content.marker_status = MarkerStatus.failed
-            content.marker_lease_until = None
-            content.marker_error = (
-                f"could not queue marker compilation ({exc.__class__.__name__}); "
-                "retry with POST /api/ar-content/{id}/generate-marker"
-            )
+            content.marker_lease_until = utcnow()
             await self.session.commit()
+            return False
+        return True

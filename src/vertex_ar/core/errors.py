@@ -6,12 +6,18 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+
+log = structlog.get_logger(__name__)
+
+# How long a client should wait before retrying when the database is unreachable or locked.
+DATABASE_RETRY_SECONDS = 5
 
 
 class AppError(Exception):
@@ -142,13 +148,29 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_input", message), 422)
 
     @app.exception_handler(OperationalError)
-    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
-        if not database_busy(exc):
-            raise exc  # a real fault: the 500 handler logs it
+    @app.exception_handler(InterfaceError)
+    async def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        # SQLite held by another connection past the busy timeout: a wait, said as such. Else the
+        # connection was lost (the server restarted, the backend was terminated): the transaction
+        # was rolled back, nothing of it stays, and the same request may succeed in a moment.
+        # The statement and its parameters are not logged (they may hold a password hash).
+        if isinstance(exc, OperationalError) and database_busy(exc):
+            return JSONResponse(
+                error_body("database_busy", "the database is busy; try again in a moment"),
+                503,
+                headers={"Retry-After": str(RETRY_AFTER_LOCKED_SECONDS)},
+            )
+        log.warning(
+            "database.unavailable",
+            path=request.url.path,
+            error=exc.orig.__class__.__name__ if exc.orig is not None else exc.__class__.__name__,
+            invalidated=exc.connection_invalidated,
+        )
+        message = "the database is unavailable; nothing was saved, try again shortly"
         return JSONResponse(
-            error_body("database_busy", "the database is busy; try again in a moment"),
+            error_body("database_unavailable", message),
             503,
-            headers={"Retry-After": str(RETRY_AFTER_LOCKED_SECONDS)},
+            headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
         )
 
     @app.exception_handler(ClientDisconnect)

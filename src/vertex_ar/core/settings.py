@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # reverse proxy's own address. From anyone else the header is ignored, so a client cannot
     # pick the address that rate limits and analytics count it under. Compose: Nginx's address.
     forwarded_allow_ips: str = "127.0.0.1,::1"
+    # A worker whose pool has run none of its pings for this long is reported stuck by the health
+    # check (a ping waits behind at most one running task per pool process).
+    worker_pool_stall_seconds: int = Field(default=180, gt=0)
     # /metrics answers these client networks only (comma-separated CIDRs; others get 404):
     # loopback and the private ranges a compose network or a monitoring LAN uses.
     metrics_allowed_networks: str = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"

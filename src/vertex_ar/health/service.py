@@ -20,7 +20,7 @@ from vertex_ar.content.marker_job import count_stale_markers
 from vertex_ar.core.settings import Settings
 from vertex_ar.health.probes import CachedProbe
 from vertex_ar.tasks.dispatch import TaskQueue
-from vertex_ar.tasks.heartbeat import is_fresh, latest_heartbeat
+from vertex_ar.tasks.heartbeat import WorkerSeen, is_fresh, latest_heartbeat, pool_takes_tasks
 
 Check = dict[str, Any]
 # Without these the platform cannot serve at all: the answer is 503.
@@ -73,10 +73,15 @@ async def platform_health(
         )
     else:  # nothing to cache: the tenants' backends are unknown without the database
         checks |= await _storage_checks(session, settings, with_backends=False)
-    seen = await latest_heartbeat(session) if database_ok else None
+    seen = await latest_heartbeat(session) if database_ok else WorkerSeen(None, None)
+    # The main process beats from a thread of its own: it also beats while its pool is stuck,
+    # so the pool's answer to the pings counts too.
+    pool_ok = pool_takes_tasks(seen.pool, settings)
     checks["worker"] = {
-        "ok": is_fresh(seen, settings),
-        "last_heartbeat": seen.isoformat() if seen else None,
+        "ok": is_fresh(seen.heartbeat, settings) and pool_ok,
+        "last_heartbeat": seen.heartbeat.isoformat() if seen.heartbeat else None,
+        "pool_ok": pool_ok,
+        "pool_last_ping": seen.pool.isoformat() if seen.pool else None,
     }
     # A live heartbeat with lapsed compile leases: the worker's pool is stuck or lost its work.
     stale = await count_stale_markers(session) if database_ok else 0

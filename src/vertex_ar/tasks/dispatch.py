@@ -11,6 +11,7 @@ from vertex_ar.tasks.config import create_celery
 
 COMPILE_MARKER = "markers.compile"
 RENDER_VIDEO = "media.render"
+POOL_PING = "maintenance.pool_ping"
 
 
 class TaskQueue:
@@ -25,6 +26,16 @@ class TaskQueue:
 
     def render_video(self, video_id: int) -> None:
         self.celery.send_task(RENDER_VIDEO, args=[video_id], queue="media")
+
+    def ping_pool(self, hostname: str) -> None:
+        """Ask a pool process to record that it runs tasks (`tasks.heartbeat.record_pool_ping`);
+        an unanswered ping expires with the stall window instead of piling up."""
+        self.celery.send_task(
+            POOL_PING,
+            args=[hostname],
+            queue="default",
+            expires=self.settings.worker_pool_stall_seconds,
+        )
 
     def ping_broker(self) -> None:
         """Raise when the broker cannot be reached."""

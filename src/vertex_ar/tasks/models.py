@@ -15,3 +15,6 @@ class WorkerHeartbeat(Base):
 
     hostname: Mapped[str] = mapped_column(String(255), primary_key=True)
     seen_at: Mapped[datetime]
+    # When a pool process last ran this worker's ping (tasks.heartbeat): a main process that
+    # beats while its pool takes no task is a stuck worker.
+    pool_seen_at: Mapped[datetime | None] = mapped_column(default=None)
