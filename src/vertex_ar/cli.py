@@ -48,7 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _share_metrics_through_files()
     if args.command != "marker":  # the marker compiler needs no database: keep it fast
         import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
+        from vertex_ar.viewer.answers import watch_commits
 
+        watch_commits(get_settings())  # `storage migrate`, `jobs run`...: drop kept answers too
         problem = None if args.creates_database else _missing_database(get_settings().database_url)
         if problem:
             print(f"vertex-ar: {problem}", file=sys.stderr)

@@ -31,6 +31,7 @@ from vertex_ar.tasks.config import BACKUP_TASK, create_celery
 from vertex_ar.tasks.dispatch import COMPILE_MARKER
 from vertex_ar.tasks.heartbeat import start_heartbeat_thread
 from vertex_ar.tasks.jobs import JOBS, Job
+from vertex_ar.viewer.answers import watch_commits
 
 log = structlog.get_logger(__name__)
 _heartbeat: dict[str, Any] = {}
@@ -40,6 +41,9 @@ T = TypeVar("T")
 
 celery_app = create_celery(get_settings())
 connect_celery_metrics(celery_app)
+# The worker's commits (a marker made ready, a job's switch-off) drop the web processes' kept
+# viewer answers, like the app's own.
+watch_commits(get_settings())
 
 
 @setup_logging.connect

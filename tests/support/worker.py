@@ -24,6 +24,7 @@ def worker_env(settings: Any, **extra: str) -> dict[str, str]:
         "DATA_DIR": str(settings.data_dir),
         "STORAGE_ROOT": str(settings.storage_root),
         "WORKER_HEARTBEAT_SECONDS": "1",
+        "REDIS_CACHE_URL": settings.redis_cache_url,  # as in production: the same as the app
     }
     env.update(extra)
     return env

@@ -3,15 +3,19 @@ through the API shows on the next scan (the kept answer is dropped by the commit
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import event
 
-from tests.support.content import ready_content
+from tests.support.content import create_content, ready_content
 from tests.support.tenants import Tenant
+from tests.support.worker import running_worker
 
 
 @contextmanager
@@ -57,3 +61,22 @@ async def test_first_scan_one_query_repeat_scan_none_changes_at_once(
     )
     assert switched_off.status_code == 200, switched_off.text
     assert (await client.get(url)).status_code == 410
+
+
+async def test_the_workers_commits_reach_the_kept_answers(
+    app: Any, settings: Any, tenant_a: Tenant, tmp_path: Path
+) -> None:
+    """The worker is another process: its commits (a marker made ready, a job's switch-off) must
+    bump the generation the web process checks kept answers against, like the app's own."""
+    created = await create_content(tenant_a)
+    assert created.status_code == 201, created.text
+    url = f"/api/ar-content/{created.json()['id']}"
+    generations = app.state.viewer_answers.generations
+    before = await generations.current()
+    log = tmp_path / "worker.log"
+    with running_worker(settings, log):
+        deadline = time.monotonic() + 180
+        while (await tenant_a.admin.get(url)).json()["marker_status"] != "ready":
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            await asyncio.sleep(0.5)
+    assert await generations.current() != before
