@@ -4,6 +4,7 @@ through the API shows on the next scan (the kept answer is dropped by the commit
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,3 +81,36 @@ async def test_the_workers_commits_reach_the_kept_answers(
             assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
             await asyncio.sleep(0.5)
     assert await generations.current() != before
+
+
+async def test_a_kept_page_gets_a_nonce_of_its_own_per_response(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    """The page is rendered once per kept answer and language; its CSP nonce never is."""
+    content = await ready_content(app, tenant_a, clips)
+    nonces = []
+    for _ in range(3):
+        page = await client.get(f"/ar/{content['unique_id']}")
+        assert page.status_code == 200
+        found = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"])
+        assert found is not None
+        assert page.text.count(f'nonce="{found.group(1)}"') == 2
+        nonces.append(found.group(1))
+    assert len(set(nonces)) == 3
+
+
+async def test_what_the_scan_path_leaves_to_the_routes_is_still_refused(
+    app: Any, client: httpx.AsyncClient, tenant_a: Tenant, clips: list[bytes]
+) -> None:
+    """A missing or overlong query parameter, another method: the declared routes answer."""
+    content = await ready_content(app, tenant_a, clips)
+    uid = content["unique_id"]
+    for url in ("/media", "/media?t=" + "a" * 2049, f"/ar/{uid}?browser=" + "x" * 17):
+        answer = await client.get(url)
+        assert answer.status_code == 422, url
+        assert answer.json()["error"]["code"] == "invalid_input"
+    assert (await client.post(f"/api/ar/{uid}/active-video")).status_code == 405
+    assert (await client.head(f"/api/ar/{uid}/active-video")).status_code == 405
+    link = (await client.get(f"/api/ar/{uid}/active-video")).json()["url"]
+    head = await client.head(link)
+    assert head.status_code == 200 and head.headers["content-length"] == str(len(clips[0]))
