@@ -133,6 +133,21 @@ class Server:
                     tail = log.read_text(errors="replace")[-2000:]
                     raise RuntimeError(f"{target} did not start:\n{tail}") from None
                 time.sleep(0.1)
+        self._settle(workers, deadline)
+
+    def _settle(self, workers: int, deadline: float) -> None:
+        """Wait until every worker has imported the app: the port is open as soon as uvicorn's
+        supervisor binds it, and a load started then would measure the workers' imports."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        before = process_tree_cpu(pid)
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            now = process_tree_cpu(pid)
+            spawned = workers == 1 or len(children.read_text().split()) >= workers
+            if spawned and now - before < 0.05:
+                return
+            before = now
 
     def get(self, path: str) -> bytes:
         with urllib.request.urlopen(self.base + path, timeout=10) as answer:

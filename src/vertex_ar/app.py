@@ -24,6 +24,7 @@ from vertex_ar.rotation.cache import RotationCache, cache_from_settings
 from vertex_ar.tasks.dispatch import TaskQueue
 from vertex_ar.viewer.answers import ViewerAnswers, watch_commits
 from vertex_ar.viewer.ratelimit import RateLimiter
+from vertex_ar.viewer.scan_path import ScanPath
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    install_metrics(app)
+    # Each one added wraps the ones before: the request id (and log line) outermost, then the
+    # metrics, then the scan path (pure ASGI, before routing: issue 15), then the body limit.
     app.add_middleware(RequestBodyLimit, max_bytes=settings.max_json_bytes)
+    app.add_middleware(ScanPath)
+    install_metrics(app)
     app.add_middleware(RequestIdMiddleware)
     # Outermost, so every layer (logs, metrics, rate limits) sees the client behind the proxy;
     # the launchers run uvicorn with --no-proxy-headers and leave this to the app.

@@ -51,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The marker compiler and the asset build need no database: keep them fast.
     if args.command not in ("marker", "assets"):
         import vertex_ar.models  # noqa: F401 - every table mapped before the first flush
+        from vertex_ar.viewer.answers import watch_commits
 
+        watch_commits(get_settings())  # `storage migrate`, `jobs run`...: drop kept answers too
         problem = None if args.creates_database else _missing_database(get_settings().database_url)
         if problem:
             print(f"vertex-ar: {problem}", file=sys.stderr)

@@ -48,7 +48,8 @@ T = TypeVar("T")
 
 celery_app = create_celery(get_settings())
 connect_celery_metrics(celery_app)
-# A rendition made here changes what the viewer answers: the web processes' kept answers go.
+# The worker's commits (a marker made ready, a rendition made, a job's switch-off) drop the web
+# processes' kept viewer answers, like the app's own.
 watch_commits(get_settings())
 
 

@@ -200,3 +200,22 @@ async def test_yandex_down_is_a_storage_error(
             await storage.put_stream(new_key(1, "qr", "png"), chunks_of(b"x"))
     finally:
         yandex.down = False
+
+
+async def test_local_put_file_links_a_file_on_the_same_disk(tmp_path: Path) -> None:
+    """An upload spooled on the storage's file system is linked, not copied a second time; the
+    stored object outlives the spooled file and gets the mode of a written one."""
+    storage = LocalStorage(tmp_path / "disk")
+    spooled = tmp_path / "spool" / "film"
+    spooled.parent.mkdir()
+    spooled.write_bytes(b"film bytes")
+    spooled.chmod(0o600)
+    key = "1/videos/film.mp4"
+    assert (await storage.put_file(key, spooled)).size == 10
+    stored = storage.path_of(key)
+    assert stored.samefile(spooled)
+    written = await storage.put_stream("1/videos/other.mp4", chunks_of(b"x"))
+    assert stored.stat().st_mode == storage.path_of(written.key).stat().st_mode
+    spooled.unlink()
+    assert stored.read_bytes() == b"film bytes"
+    assert [p.name for p in stored.parent.iterdir() if p.name.endswith(".part")] == []

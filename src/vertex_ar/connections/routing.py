@@ -16,6 +16,7 @@ import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,13 @@ def sessions_beside(session: AsyncSession) -> Sessions:
 
 
 def platform_storage(settings: Settings) -> LocalStorage:
-    return LocalStorage(settings.storage_root)
+    return _local_storage(settings.storage_root)
+
+
+@lru_cache(maxsize=64)
+def _local_storage(root: Path) -> LocalStorage:
+    # One per root: resolving the root is a few system calls, and a cold scan makes one.
+    return LocalStorage(root)
 
 
 def full_config(settings: Settings, connection: StorageConnection) -> dict[str, Any]:

@@ -124,15 +124,20 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def app_error_response(exc: AppError) -> JSONResponse:
+    """The answer to an AppError (the exception handler's, and the viewer's scan path's)."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details),
+        exc.status_code,
+        headers={**headers, **exc.headers},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.details),
-            exc.status_code,
-            headers={**headers, **exc.headers},
-        )
+        return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

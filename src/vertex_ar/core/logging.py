@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import MutableMapping
+from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -23,11 +24,17 @@ _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|authorization|api[_-]?key|c
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
 
 
+@lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    # Event keys are names in the code, few and repeated: one search per name, not per line.
+    return _SECRET_KEYS.search(key) is not None
+
+
 def redact_secrets(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if _SECRET_KEYS.search(key):
+        if _secret_key(key):
             event[key] = "[redacted]"
         elif isinstance(value, str):
             event[key] = _BEARER.sub(r"\1[redacted]", value)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 from fastapi.routing import RouteContext, iter_route_contexts
+from prometheus_client import Counter, Histogram
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,6 +67,7 @@ class MetricsMiddleware:
         self.app = app
         self.routes = RouteTemplates(fastapi_app)
         self.skip_paths = skip_paths
+        self._known: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.skip_paths:
@@ -87,6 +89,16 @@ class MetricsMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             route = self.routes.template(scope["method"], path, root_path)
+            counter, histogram = self._series(method, route, status)
+            counter.inc()
+            histogram.observe(elapsed)
+
+    def _series(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        """The labelled series (`labels()` takes a lock and builds a key on every call)."""
+        key = (method, route, status)
+        series = self._known.get(key)
+        if series is None:
             labels = (method, route, str(status))
-            HTTP_REQUESTS.labels(*labels).inc()
-            HTTP_REQUEST_DURATION.labels(*labels).observe(elapsed)
+            series = (HTTP_REQUESTS.labels(*labels), HTTP_REQUEST_DURATION.labels(*labels))
+            self._known[key] = series  # bounded: methods x route templates x statuses
+        return series

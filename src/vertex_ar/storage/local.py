@@ -20,6 +20,20 @@ from vertex_ar.storage.base import (
 )
 
 
+def _created_file_mode() -> int:
+    """0o666 less this process's umask, read without setting it (os.umask is process-wide)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o644
+
+
+_FILE_MODE = _created_file_mode()
+
+
 class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -50,7 +64,30 @@ class LocalStorage:
         return ObjectInfo(key, size)
 
     async def put_file(self, key: str, path: Path) -> ObjectInfo:
+        """A hard link when ``path`` is on the same file system (an upload spooled under
+        DATA_DIR/tmp: no second copy of a 1 GB film), else a copy. The caller may delete
+        ``path`` afterwards either way."""
+        linked = await anyio.to_thread.run_sync(self._link, key, path)
+        if linked is not None:
+            return linked
         return await self.put_stream(key, read_file_chunks(path))
+
+    def _link(self, key: str, path: Path) -> ObjectInfo | None:
+        target = self.path_of(key)
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.hardlink_to(path)
+        except OSError:
+            return None  # another file system, or links not allowed: copy
+        try:
+            # The mode a written file would get (the source may be a private temp file).
+            tmp.chmod(_FILE_MODE)
+            tmp.rename(target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StorageError(f"local storage write failed: {exc.strerror or exc}") from exc
+        return ObjectInfo(key, target.stat().st_size)
 
     async def get_stream(
         self, key: str, start: int = 0, end: int | None = None

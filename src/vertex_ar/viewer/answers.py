@@ -6,11 +6,14 @@ still the same local day in the company's zone, its signed links have the same e
 
 "No change" is a generation counter: every commit that wrote, through the ORM, a content item,
 a video, a rotation rule, a company, a project or a storage connection bumps it
-(`watch_commits`). With REDIS_CACHE_URL it lives in Redis (one GET per kept answer); on the
+(`watch_commits`, in every process that writes: the app, the worker, the CLI). With
+REDIS_CACHE_URL it lives in Redis, read in the rate limit's round trip (`scan_path`); on the
 embedded default (SQLite) it is the modification time of DATA_DIR/viewer-generation (one stat),
 so that every web process (`serve --workers N`) sees a change made by any of them. PostgreSQL
 without Redis keeps nothing (its processes may be on several hosts). If Redis fails, nothing is
 reused. Errors (404, 410, 503) are never kept: they are cheap, and their end must show at once.
+
+The storage backend of a company is kept the same way, for `/media` (no database per request).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -32,11 +35,13 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from vertex_ar.companies.models import Company
 from vertex_ar.connections.models import StorageConnection
+from vertex_ar.connections.routing import ManagedStorage
 from vertex_ar.content.models import ARContent, Video
 from vertex_ar.core.clock import local_now
 from vertex_ar.core.settings import Settings
 from vertex_ar.projects.models import Project
 from vertex_ar.rotation.models import VideoRotationRule
+from vertex_ar.viewer.pages import PreparedPage
 from vertex_ar.viewer.schemas import ActiveVideoRead
 from vertex_ar.viewer.signing import expiry_for
 
@@ -59,6 +64,8 @@ class Answer:
     timezone: str
     day: date
     content_expires_at: datetime | None
+    # The viewer page rendered from this answer, by language (a fresh nonce per response).
+    pages: dict[str, PreparedPage] = field(default_factory=dict, compare=False)
 
 
 class Generations:
@@ -74,6 +81,11 @@ class Generations:
             if redis_url
             else None
         )
+
+    @property
+    def redis_key(self) -> str | None:
+        """The Redis key holding the generation; None when it is the file's time."""
+        return GENERATION_KEY if self.client is not None else None
 
     async def current(self) -> str | None:
         """The generation now; None when it cannot be known (Redis down)."""
@@ -170,6 +182,12 @@ class ViewerAnswers:
         self.ttl_seconds = settings.media_url_ttl_seconds
         self.generations = generations
         self._answers: OrderedDict[str, tuple[str, Answer]] = OrderedDict()
+        self._storages: dict[int, tuple[str, ManagedStorage]] = {}
+
+    @property
+    def generation_key(self) -> str | None:
+        """The Redis key to read with the rate limit (`RateLimiter.check(also_read=...)`)."""
+        return self.generations.redis_key if self.generations is not None else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ViewerAnswers:
@@ -178,11 +196,24 @@ class ViewerAnswers:
             return cls(settings, Generations(settings.redis_cache_url, generation_file(settings)))
         return cls(settings, None)
 
-    async def get(self, unique_id: str, fresh: Callable[[], Awaitable[Answer]]) -> Answer:
-        """The kept answer of ``unique_id`` if it still holds, else ``fresh()`` (then kept)."""
+    async def _generation(self, read: str | None) -> str | None:
+        """``read`` (the generation the rate limit's round trip brought), else the current one.
+        Always taken before the database is: a change committed in between is seen next time."""
         if self.generations is None:
-            return await fresh()
-        generation = await self.generations.current()  # before the database: see module doc
+            return None
+        return read if read is not None else await self.generations.current()
+
+    async def get(
+        self,
+        unique_id: str,
+        fresh: Callable[[], Awaitable[Answer]],
+        generation: str | None = None,
+    ) -> Answer:
+        """The kept answer of ``unique_id`` if it still holds, else ``fresh()`` (then kept).
+
+        ``generation``: as read with the rate limit, if it was.
+        """
+        generation = await self._generation(generation)
         if generation is None:
             return await fresh()
         kept = self._answers.get(unique_id)
@@ -195,6 +226,26 @@ class ViewerAnswers:
         while len(self._answers) > MAX_ANSWERS:
             self._answers.popitem(last=False)
         return answer
+
+    async def storage(
+        self,
+        company_id: int,
+        fresh: Callable[[], Awaitable[ManagedStorage]],
+        generation: str | None = None,
+    ) -> ManagedStorage:
+        """The company's storage backend, kept like the answers (a connection's change bumps the
+        generation)."""
+        generation = await self._generation(generation)
+        if generation is None:
+            return await fresh()
+        kept = self._storages.get(company_id)
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        storage = await fresh()
+        if len(self._storages) >= MAX_ANSWERS:
+            self._storages.clear()
+        self._storages[company_id] = (generation, storage)
+        return storage
 
     def _holds(self, answer: Answer, now: float) -> bool:
         expires = answer.content_expires_at

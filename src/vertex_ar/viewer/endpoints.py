@@ -14,19 +14,14 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import ValidationError
 
 from vertex_ar.analytics.schemas import ViewSessionIn
-from vertex_ar.content.models import VideoStatus
 from vertex_ar.core.deps import SessionDep, SettingsDep
-from vertex_ar.core.errors import AppError, NotFound, PayloadTooLarge, invalid_input
+from vertex_ar.core.errors import NotFound, PayloadTooLarge, invalid_input
 from vertex_ar.core.static_assets import IMMUTABLE, encoded_file_response
 from vertex_ar.qr import service as qr
-from vertex_ar.rotation.endpoints import CacheDep
-from vertex_ar.viewer import assets, i18n, pages
-from vertex_ar.viewer.answers import Answer, ViewerAnswers
-from vertex_ar.viewer.media import accel_response, open_media, range_response
+from vertex_ar.viewer import assets, scan_path
 from vertex_ar.viewer.ratelimit import Bucket, RateLimiter
 from vertex_ar.viewer.schemas import ActiveVideoRead, session_body_schema
 from vertex_ar.viewer.service import ViewerService
-from vertex_ar.viewer.signing import verify
 
 SESSION_BODY_LIMIT = 4096
 QR_PIXELS = 256
@@ -37,73 +32,40 @@ router = APIRouter(tags=["viewer (public)"])
 
 async def check_rate(request: Request, bucket: Bucket) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter  # built by the app's lifespan
-    await limiter.check(bucket, request.client.host if request.client else "unknown")
+    await limiter.check(bucket, _client(request))
 
 
-async def _viewer_rate(request: Request) -> None:
-    await check_rate(request, "viewer")
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 async def _session_rate(request: Request) -> None:
     await check_rate(request, "session")
 
 
-async def _service(session: SessionDep, settings: SettingsDep, cache: CacheDep) -> ViewerService:
-    return ViewerService(session, settings, cache)
+async def _service(session: SessionDep, settings: SettingsDep) -> ViewerService:
+    return ViewerService(session, settings)
 
 
 ServiceDep = Annotated[ViewerService, Depends(_service)]
 
 
-async def _answer(request: Request, unique_id: str) -> Answer:
-    """What the print plays now: the kept answer (no database), or a fresh one."""
-    state = request.app.state  # built by the app's lifespan
-
-    async def fresh() -> Answer:
-        async with state.database.sessions() as session:
-            service = ViewerService(session, state.settings, state.rotation_cache)
-            return await service.active_video(unique_id)
-
-    answers: ViewerAnswers = state.viewer_answers
-    return await answers.get(unique_id, fresh)
+# The page, active-video and /media are answered by `scan_path.ScanPath` before routing; these
+# routes declare them and answer what it leaves (see scan_path), with the same functions.
 
 
 @router.get("/ar/{unique_id}", response_class=HTMLResponse, include_in_schema=False)
 async def viewer_page(
     unique_id: str,
     request: Request,
-    settings: SettingsDep,
     accept_language: Annotated[str | None, Header()] = None,
     user_agent: Annotated[str | None, Header()] = None,
-    browser: Annotated[str | None, Query(max_length=16)] = None,
-) -> HTMLResponse:
-    """The AR page of a print, or a page that says why it cannot be shown.
-
-    An app's built-in browser (Instagram, Telegram...) first gets a page offering to open the
-    link in Safari or Chrome; `?browser=here` goes on in it anyway.
-    """
-    try:
-        await check_rate(request, "viewer")
-        answer = await _answer(request, unique_id)
-        app = i18n.in_app_browser(user_agent)
-        if app is not None and browser != "here":
-            url = answer.video.viewer_url
-            return pages.in_app_page(answer.video, app, url, accept_language, user_agent or "")
-        if not answer.video.playable:  # nothing a phone can play until the rendition is made
-            failed = answer.video.status is VideoStatus.failed
-            message = pages.VIDEO_FAILED if failed else pages.VIDEO_PREPARING
-            return pages.message_page(message, lang=i18n.pick_language(accept_language))
-        return pages.viewer_page(
-            answer.video,
-            settings,
-            f"/api/ar/{unique_id}/track-session",
-            accept_language,
-        )
-    except AppError as exc:
-        lang = i18n.pick_language(accept_language)
-        return pages.message_page(pages.message_for(exc), lang=lang)
-    except assets.AssetsMissing:
-        return pages.message_page(pages.ASSETS_MISSING, lang=i18n.pick_language(accept_language))
+    browser: Annotated[str | None, Query(max_length=scan_path.MAX_BROWSER_CHARS)] = None,
+) -> Response:
+    """The AR page of a print, or a page that says why it cannot be shown."""
+    return await scan_path.viewer_page(
+        request.app.state, unique_id, _client(request), accept_language, user_agent, browser
+    )
 
 
 @router.get("/ar/{unique_id}/qr.png", include_in_schema=False)
@@ -138,15 +100,11 @@ async def viewer_logo(
 
 @router.get(
     "/api/ar/{unique_id}/active-video",
-    dependencies=[Depends(_viewer_rate)],
     response_model=ActiveVideoRead,
     responses={404: {}, 410: {}, 429: {}, 503: {"description": "marker or video not ready"}},
 )
 async def active_video(unique_id: str, request: Request) -> Response:
-    answer = await _answer(request, unique_id)  # its JSON is serialized once, when made
-    return Response(
-        answer.json, media_type="application/json", headers={"Cache-Control": "no-store"}
-    )
+    return await scan_path.active_video(request.app.state, unique_id, _client(request))
 
 
 @router.post(
@@ -192,21 +150,19 @@ def _session_body(raw: bytes) -> ViewSessionIn:
 @router.api_route("/media", methods=["GET", "HEAD"], include_in_schema=False)
 async def media(
     request: Request,
-    token: Annotated[str, Query(alias="t", max_length=2048)],
-    session: SessionDep,
-    settings: SettingsDep,
+    token: Annotated[str, Query(alias="t", max_length=scan_path.MAX_TOKEN_CHARS)],
     range_header: Annotated[str | None, Header(alias="Range")] = None,
     if_range: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A signed media link: the bytes, with HTTP Range (206) so that iOS can stream and seek."""
-    await check_rate(request, "media")
-    grant = verify(settings.secret_key, token)
-    media_object = await open_media(session, settings, grant)
-    await session.close()  # the stream may take minutes; don't hold a connection for it
-    accel = accel_response(media_object, settings)
-    if accel is not None:
-        return accel  # Nginx sends the bytes (sendfile, Range)
-    return range_response(media_object, range_header, if_range, head=request.method == "HEAD")
+    return await scan_path.media(
+        request.app.state,
+        token,
+        _client(request),
+        range_header,
+        if_range,
+        head=request.method == "HEAD",
+    )
 
 
 @router.get("/ar-assets/vendor/{package}@{version}/{path:path}", include_in_schema=False)

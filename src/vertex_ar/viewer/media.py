@@ -8,9 +8,8 @@ import time
 from dataclasses import dataclass
 
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from vertex_ar.connections.routing import ManagedStorage, storage_for_company
+from vertex_ar.connections.routing import ManagedStorage
 from vertex_ar.core.errors import NotFound, ServiceUnavailable, error_body
 from vertex_ar.core.settings import Settings
 from vertex_ar.storage.base import Backend, StorageError
@@ -100,13 +99,18 @@ class MediaObject:
         return f'"{self.grant.key.rsplit("/", 1)[-1]}-{self.size}"'
 
 
-async def open_media(session: AsyncSession, settings: Settings, grant: MediaGrant) -> MediaObject:
+async def open_media(storage: ManagedStorage, grant: MediaGrant) -> MediaObject:
+    """The object behind a grant in its company's ``storage``: one size lookup (a stat on disk);
+    only when that fails, whether it is gone (404) or the storage is (503)."""
     try:
-        storage = await storage_for_company(session, settings, grant.company_id)
-        if not await storage.exists(grant.key):
-            raise NotFound("this media file no longer exists")
         size = await storage.size(grant.key)
     except StorageError as exc:
+        try:
+            gone = not await storage.exists(grant.key)
+        except StorageError:
+            gone = False
+        if gone:
+            raise NotFound("this media file no longer exists") from exc
         raise ServiceUnavailable(f"media storage is unavailable: {exc}") from exc
     return MediaObject(storage, grant, size)
 

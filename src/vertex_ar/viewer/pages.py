@@ -205,14 +205,30 @@ def _origins(urls: list[str | None]) -> list[str]:
     return sorted(set(found))
 
 
-def viewer_page(
-    video: ActiveVideoRead,
-    settings: Settings,
-    session_url: str,
-    accept_language: str | None,
-) -> HTMLResponse:
-    nonce = secrets.token_urlsafe(16)
-    lang = i18n.pick_language(accept_language)
+# Where the per-response nonce goes in a prepared page (a NUL never occurs in the template).
+_NONCE_SLOT = f"\x00{secrets.token_hex(8)}\x00"
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """The viewer page of one answer in one language, rendered once; each response gets a nonce
+    of its own (a page served from a kept copy must not share its CSP nonce with other visitors).
+    """
+
+    body: tuple[str, ...]  # split at the nonce
+    csp: tuple[str, ...]
+
+    def response(self) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        headers = _security_headers(nonce.join(self.csp)) | {"Vary": "Accept-Language"}
+        return HTMLResponse(nonce.join(self.body), headers=headers)
+
+
+def prepare_viewer_page(
+    video: ActiveVideoRead, settings: Settings, session_url: str, lang: str
+) -> PreparedPage:
+    """``lang``: one of i18n.STRINGS' languages (`i18n.pick_language`)."""
+    nonce = _NONCE_SLOT
     strings = i18n.STRINGS[lang]
     config = video.model_dump(mode="json") | {
         "engine_timeout_ms": round(settings.viewer_engine_timeout_seconds * 1000),
@@ -263,7 +279,7 @@ def viewer_page(
             "form-action 'none'",
         ]
     )
-    return HTMLResponse(body, headers=_security_headers(csp) | {"Vary": "Accept-Language"})
+    return PreparedPage(tuple(body.split(nonce)), tuple(csp.split(nonce)))
 
 
 def in_app_page(

@@ -74,8 +74,9 @@ class MemoryBuckets:
         return wait
 
 
-# KEYS[1] bucket; ARGV rate per second, burst. Returns the wait in seconds as a string
-# (Lua numbers would be truncated to integers on the way back).
+# KEYS[1] bucket, KEYS[2] (optional) a key to read in the same round trip; ARGV rate per
+# second, burst. Returns {the wait in seconds as a string (Lua numbers would be truncated to
+# integers on the way back), KEYS[2]'s value or '0'}.
 _TAKE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -89,7 +90,8 @@ local wait = 0
 if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
-return tostring(wait)
+if KEYS[2] then return {tostring(wait), redis.call('GET', KEYS[2]) or '0'} end
+return {tostring(wait)}
 """
 
 
@@ -109,15 +111,27 @@ class RateLimiter:
             )
         return cls(settings, client)
 
-    async def check(self, bucket: Bucket, client: str) -> None:
+    async def check(
+        self, bucket: Bucket, client: str, *, also_read: str | None = None
+    ) -> str | None:
         """Raise RateLimited when ``client`` (an address, or an account's digest) has used up its
-        ``bucket``."""
+        ``bucket``.
+
+        With Redis, the value of the key ``also_read`` comes back from the same round trip
+        ('0' when unset; the viewer's change generation, so that a scan costs one round trip);
+        None without Redis or when it failed.
+        """
         limit = self.limits[bucket]
         key = f"{PREFIX}:{bucket}:{client}"
         wait = None
+        read = None
         if self._take is not None:
+            keys = [key] if also_read is None else [key, also_read]
             try:
-                wait = float(await self._take(keys=[key], args=[limit.per_second, limit.burst]))
+                answer = await self._take(keys=keys, args=[limit.per_second, limit.burst])
+                wait = float(answer[0])
+                if also_read is not None:
+                    read = answer[1].decode()
             except (RedisError, ValueError) as exc:
                 log.warning("ratelimit.redis_unavailable", error=str(exc))
         if wait is None:
@@ -129,6 +143,7 @@ class RateLimiter:
                 details={"retry_after_seconds": retry},
                 headers={"Retry-After": str(retry)},
             )
+        return read
 
     async def aclose(self) -> None:
         if self.client is not None:

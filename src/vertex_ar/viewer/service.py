@@ -16,7 +16,6 @@ from vertex_ar.core.clock import has_expired, local_now
 from vertex_ar.core.errors import AppError, NotFound, ServiceUnavailable
 from vertex_ar.core.settings import Settings
 from vertex_ar.qr.service import viewer_url
-from vertex_ar.rotation.cache import RotationCache
 from vertex_ar.rotation.service import choose_today
 from vertex_ar.viewer.answers import Answer, answer_of
 from vertex_ar.viewer.media import MediaLinks
@@ -55,12 +54,9 @@ def _showable(content: PublicContent | None, now: datetime | None) -> PublicCont
 
 
 class ViewerService:
-    def __init__(
-        self, session: AsyncSession, settings: Settings, cache: RotationCache | None
-    ) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
         self.settings = settings
-        self.cache = cache
         self.contents = PublicContentRepository(session)
 
     async def content(self, unique_id: str, now: datetime | None = None) -> PublicContent:
@@ -73,8 +69,10 @@ class ViewerService:
     async def active_video(self, unique_id: str) -> Answer:
         """What to play now; 503 `not_ready` while the marker or a video is missing.
 
-        One query (the content with its connection, rule and videos) when the rotation cache
-        is cold or absent; then Redis only for the rotation choice.
+        One query (the content with its connection, rule and videos). The rotation choice is
+        worked out here, not looked up in the rotation cache: it is a pure function of what the
+        query read, cheaper than the cache's two Redis round trips, and the whole answer is kept
+        for the day anyway (`answers`).
         """
         moment = datetime.now(UTC)  # one day and one link expiry for the whole answer
         scan = await self.contents.scan(unique_id) if _UNIQUE_ID.fullmatch(unique_id) else None
@@ -88,7 +86,7 @@ class ViewerService:
                 details={"reason": "marker", "marker_status": content.marker_status.value},
             )
         video = await choose_today(
-            self.cache, content.id, content.timezone, scan.rule, scan.videos, moment
+            None, content.id, content.timezone, scan.rule, scan.videos, moment
         )
         if video is None:
             raise NotReady("this AR experience has no video yet", details={"reason": "no_video"})
