@@ -678,9 +678,12 @@ READ_CANVAS = """(points) => new Promise((resolve) => {
   copy.height = canvas.height;
   const context = copy.getContext("2d");
   context.drawImage(canvas, 0, 0);
-  resolve(points.map(([x, y]) => Array.from(context.getImageData(
+  const at = points.map(([x, y]) => [
     Math.round(((x + ar.left - box.left) * canvas.width) / box.width),
-    Math.round(((y + ar.top - box.top) * canvas.height) / box.height), 1, 1).data)));
+    Math.round(((y + ar.top - box.top) * canvas.height) / box.height)]);
+  // The print lost for a frame leaves no plane corners (NaN): a miss, like no frame.
+  if (!at.flat().every(Number.isFinite)) return resolve(null);
+  resolve(at.map(([px, py]) => Array.from(context.getImageData(px, py, 1, 1).data)));
   });
 })"""
 
