@@ -2,89 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
+from tests.support.live_app import ROOT_EMAIL, ROOT_PASSWORD, Live, bearer, free_port, live_app
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS
-from tests.support.worker import wait_for
-from vertex_ar.app import create_app
-from vertex_ar.core import migrate
-from vertex_ar.core.db import sync_url
-from vertex_ar.core.security import hash_password
-from vertex_ar.core.settings import Settings
-from vertex_ar.users.models import Role, User
+
+__all__ = ["ROOT_EMAIL", "ROOT_PASSWORD", "Live", "bearer", "free_port", "live_app"]
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-ROOT_EMAIL, ROOT_PASSWORD = "root@example.com", "root-password"
-
-
-@dataclass
-class Live:
-    base_url: str
-    settings: Settings
-    root: httpx.Client  # the API, as the superadmin
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def bearer(http: httpx.Client, email: str, password: str) -> dict[str, str]:
-    response = http.post("/api/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-@contextmanager
-def live_app(folder: Path, **overrides: Any) -> Iterator[Live]:
-    """The app on a loopback port (SQLite, embedded broker) with one superadmin; `overrides`
-    are more settings (e.g. a loopback SMTP server)."""
-    port = free_port()
-    settings = Settings(
-        env="test",
-        database_url=f"sqlite+aiosqlite:///{folder / 'vertex_ar.db'}",
-        celery_broker_url="",
-        data_dir=folder / "data",
-        storage_root=folder / "data" / "storage",
-        public_base_url=f"http://127.0.0.1:{port}",
-        _env_file=None,  # type: ignore[call-arg]
-        **overrides,
-    )
-    migrate.upgrade(settings.database_url)
-    engine = create_engine(sync_url(settings.database_url))
-    with Session(engine) as session:
-        session.add(User(email=ROOT_EMAIL, password_hash=hash_password(ROOT_PASSWORD),
-                         role=Role.superadmin))  # fmt: skip
-        session.commit()
-    engine.dispose()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: server.started, 60, "the web server to start")
-    try:
-        with httpx.Client(base_url=base_url, timeout=30) as root:
-            root.headers.update(bearer(root, ROOT_EMAIL, ROOT_PASSWORD))
-            yield Live(base_url, settings, root)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 def add_company_admin(app: Live, company: str, email: str, password: str) -> int:

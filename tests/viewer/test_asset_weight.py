@@ -7,8 +7,6 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,26 +14,21 @@ from typing import Any
 import brotli
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, update
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp
 
 from tests.support import media
 from tests.support.content import make_content, mark_ready
+from tests.support.live_app import live_app
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS
 from tests.support.tenants import Tenant
-from tests.support.worker import wait_for
-from vertex_ar.app import create_app
 from vertex_ar.content.models import ARContent, MarkerStatus
-from vertex_ar.core import migrate
 from vertex_ar.core.db import sync_url
-from vertex_ar.core.security import hash_password
 from vertex_ar.core.settings import Settings
 from vertex_ar.core.static_assets import IMMUTABLE, encoded_file_response, precompress
-from vertex_ar.core.tenancy import Role
 from vertex_ar.storage.base import new_key
-from vertex_ar.users.models import User
 from vertex_ar.viewer import assets
 
 STARTABLE = "() => window.vertexViewer && !document.getElementById('start').disabled"
@@ -109,60 +102,35 @@ def test_a_copy_older_than_its_file_is_not_served(tmp_path: Path) -> None:
 def live_viewer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
     """A served viewer page (embedded stack, a stand-in marker) and the paths the app was asked."""
     folder = tmp_path_factory.mktemp("weight")
-    port = _free_port()
-    settings = Settings(
-        env="test",
-        database_url=f"sqlite+aiosqlite:///{folder / 'vertex_ar.db'}",
-        celery_broker_url="",
-        data_dir=folder / "data",
-        storage_root=folder / "data" / "storage",
-        public_base_url=f"http://127.0.0.1:{port}",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    assets.precompress_page_files(settings.node_modules_dir)
-    migrate.upgrade(settings.database_url)
-    engine = create_engine(sync_url(settings.database_url))
-    with Session(engine) as session:
-        session.add(User(email="root@example.com", password_hash=hash_password("root-password"),
-                         role=Role.superadmin))  # fmt: skip
-        session.commit()
     asked: list[str] = []
-    app = create_app(settings)
 
-    async def recording(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            asked.append(scope["path"])
-        await app(scope, receive, send)
+    def recorded(app: ASGIApp) -> ASGIApp:
+        async def recording(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                asked.append(scope["path"])
+            await app(scope, receive, send)
 
-    server = uvicorn.Server(
-        uvicorn.Config(recording, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: server.started, 30, "the web server to start")
-        with httpx.Client(base_url=base, timeout=60) as http:
-            token = http.post(
-                "/api/auth/login", json={"email": "root@example.com", "password": "root-password"}
-            ).json()["access_token"]
-            http.headers["Authorization"] = f"Bearer {token}"
-            company = http.post("/api/companies", json={"name": "Weighed"}).json()
-            project = http.post(
-                "/api/projects", json={"name": "P", "company_id": company["id"]}
-            ).json()
-            clip = media.video(folder / "clip.mp4", seconds=1.0)
-            created = http.post(
-                "/api/ar-content",
-                data={"project_id": str(project["id"]), "title": "Poster"},
-                files=[("portrait", ("p.png", media.textured_image(), "image/png")),
-                       ("video", ("clip.mp4", clip, "video/mp4"))],
-            )  # fmt: skip
-            assert created.status_code == 201, created.text
-            content = created.json()
+        return recording
+
+    assets.precompress_page_files(Settings.model_fields["node_modules_dir"].default)
+    with live_app(folder, wrap=recorded) as live:
+        http = live.root
+        company = http.post("/api/companies", json={"name": "Weighed"}).json()
+        project = http.post("/api/projects", json={"name": "P", "company_id": company["id"]}).json()
+        clip = media.video(folder / "clip.mp4", seconds=1.0)
+        created = http.post(
+            "/api/ar-content",
+            data={"project_id": str(project["id"]), "title": "Poster"},
+            files=[("portrait", ("p.png", media.textured_image(), "image/png")),
+                   ("video", ("clip.mp4", clip, "video/mp4"))],
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        content = created.json()
+        storage_root = live.settings.storage_root
         key = new_key(content["company_id"], "markers", "mind")
-        (settings.storage_root / key).parent.mkdir(parents=True, exist_ok=True)
-        (settings.storage_root / key).write_bytes(b"MIND" * 100)
+        (storage_root / key).parent.mkdir(parents=True, exist_ok=True)
+        (storage_root / key).write_bytes(b"MIND" * 100)
+        engine = create_engine(sync_url(live.settings.database_url))
         with Session(engine) as session:
             session.execute(
                 update(ARContent)
@@ -171,17 +139,7 @@ def live_viewer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             )
             session.commit()
         engine.dispose()
-        yield f"{base}/ar/{content['unique_id']}", asked
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        yield f"{live.base_url}/ar/{content['unique_id']}", asked
 
 
 @pytest.mark.browser

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import statistics
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -28,12 +25,9 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 import pytest
-import uvicorn
 from PIL import Image
 from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from tests.support import media
 from tests.support.fake_camera import (
@@ -45,17 +39,13 @@ from tests.support.fake_camera import (
     write_feed,
     write_y4m,
 )
+from tests.support.live_app import bearer, free_port, live_app, serving
 from tests.support.mindar_browser import CHROMIUM, CLOSED_NETWORK_ARGS, FAKE_CAMERA_ARGS
 from tests.support.qr_decode import decode
 from tests.support.worker import running_worker, wait_for
 from vertex_ar.app import create_app
-from vertex_ar.core import migrate
 from vertex_ar.core.clock import local_now
-from vertex_ar.core.db import sync_url
-from vertex_ar.core.security import hash_password
 from vertex_ar.core.settings import Settings
-from vertex_ar.core.tenancy import Role
-from vertex_ar.users.models import User
 
 pytest.importorskip("vertex_ar.markers.compiler", reason="the marker compiler is not in this tree")
 
@@ -88,71 +78,22 @@ class Print:
     todays_video: int
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _login(http: httpx.Client, email: str, password: str) -> dict[str, str]:
-    response = http.post("/api/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-@contextmanager
-def _serving(settings: Settings, port: int) -> Iterator[str]:
-    """The app under uvicorn in a thread, on ``port``: its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 30, "the web server to start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    folder = tmp_path_factory.mktemp("live")
-    port = _free_port()
-    settings = Settings(
-        env="test",
-        database_url=f"sqlite+aiosqlite:///{folder / 'vertex_ar.db'}",
-        celery_broker_url="",
-        data_dir=folder / "data",
-        storage_root=folder / "data" / "storage",
-        public_base_url=f"http://127.0.0.1:{port}",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    migrate.upgrade(settings.database_url)
-    engine = create_engine(sync_url(settings.database_url))
-    with Session(engine) as session:
-        session.add(User(email="root@example.com", password_hash=hash_password("root-password"),
-                         role=Role.superadmin))  # fmt: skip
-        session.commit()
-    engine.dispose()
-
-    with _serving(settings, port) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
-        root = _login(http, "root@example.com", "root-password")
-        company = http.post(
-            "/api/companies", json={"name": "Print Shop", "timezone": COMPANY_TZ}, headers=root
+    with live_app(tmp_path_factory.mktemp("live")) as app:
+        company = app.root.post(
+            "/api/companies", json={"name": "Print Shop", "timezone": COMPANY_TZ}
         )
         assert company.status_code == 201, company.text
-        user = http.post(
+        user = app.root.post(
             "/api/users",
             json={"email": "admin@print.example.com", "password": "tenant-password",
                   "role": "company_admin", "company_id": company.json()["id"]},
-            headers=root,
         )  # fmt: skip
         assert user.status_code == 201, user.text
-        http.headers.update(_login(http, "admin@print.example.com", "tenant-password"))
-        yield Live(base_url, settings, http)
+        with httpx.Client(base_url=app.base_url, timeout=30) as http:
+            http.headers.update(bearer(http, "admin@print.example.com", "tenant-password"))
+            yield Live(app.base_url, app.settings, http)
 
 
 @pytest.fixture(scope="module")
@@ -549,7 +490,7 @@ def test_an_engine_that_never_starts_gives_way_to_the_plain_player(
     content = printed.content
     sessions_before = len(_sessions(live.http, content["id"]))
     console: list[str] = []
-    with sync_playwright() as playwright, _serving(settings, _free_port()) as base_url:
+    with sync_playwright() as playwright, serving(create_app(settings), free_port()) as base_url:
         browser = _launch(playwright, *FAKE_CAMERA_ARGS)
         try:
             page = browser.new_page(viewport=VIEWPORT)
