@@ -30,6 +30,7 @@ from tests.support.tenants import Tenant
 from vertex_ar.core import migrate
 from vertex_ar.core.settings import Settings
 from vertex_ar.rotation.cache import PREFIX as ROTATION_PREFIX
+from vertex_ar.viewer.answers import Generations, generation_file
 
 # The migrations' head, which a backup of a current database records.
 HEAD = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
@@ -118,8 +119,7 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
     content = await ready_content(app, tenant_a, clips, title="Golden wedding")
     uid = content["unique_id"]
     before = await _what_the_viewer_serves(client, uid)
-    if backend.cache_url:  # the viewer's choice is cached: the restore must drop it
-        assert redis.Redis.from_url(backend.cache_url).keys(f"{ROTATION_PREFIX}:*") != []
+    generations = Generations(settings.redis_cache_url, generation_file(settings))
     assert before["url_sha256"] == _sha(clips[0])
     media_before = {p.relative_to(settings.storage_root): _sha(p.read_bytes())
                     for p in storage_files(settings)}  # fmt: skip
@@ -171,6 +171,7 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
     if backend.name == "sqlite":
         assert await _status(settings, uid) == 404
 
+    generation_before = await generations.current()
     restored = _ok(_cli(settings, "restore", str(path)))
     assert restored["row_counts"]["ar_content"] == 1
     assert restored["media"]["restored"] == len(media_before)
@@ -179,6 +180,9 @@ async def test_backup_then_restore_serves_the_same_content_and_files(
                    for p in storage_files(settings)}  # fmt: skip
     assert media_after == media_before
     _assert_no_cached_rotation(backend)  # restore dropped the choices naming old ids
+    # ...and the web processes' kept answers (links to the replaced rows): the generation moved.
+    assert await generations.current() != generation_before
+    await generations.aclose()
     async with _served(settings) as http:
         assert await _what_the_viewer_serves(http, uid) == before
         gone = await http.get(f"/api/ar/{later['unique_id']}/active-video")

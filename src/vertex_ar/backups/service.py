@@ -37,6 +37,7 @@ from vertex_ar.core.migrate import alembic_config
 from vertex_ar.core.settings import Settings
 from vertex_ar.notifications.operators import backup_failed
 from vertex_ar.rotation.cache import PREFIX as ROTATION_PREFIX
+from vertex_ar.viewer.answers import drop_kept_answers
 
 log = structlog.get_logger(__name__)
 
@@ -479,6 +480,7 @@ def restore_backup(settings: Settings, path: Path, *, force: bool = False) -> Re
     if mismatches:
         raise BackupError("restored, but the rows differ: " + "; ".join(mismatches))
     _forget_cached_rotation(settings)
+    drop_kept_answers(settings)  # the web processes' answers name the replaced rows' links
     log.info(
         "backup.restored", path=str(path), media_restored=media.restored,
         revision=revision, forced=force and bool(occupied),

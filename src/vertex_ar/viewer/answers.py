@@ -120,20 +120,30 @@ _targets: set[tuple[str, Path]] = set()
 
 def _bump() -> None:
     for redis_url, path in _targets:
-        if not redis_url:
-            # Set the time ourselves: the clock's coarse ticks could repeat the last value.
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
-            mtime = max(_file_generation(path) + 1, time.time_ns())
-            os.utime(path, ns=(mtime, mtime))
-            continue
-        try:
-            # A commit hook is synchronous; the INCR is one short round trip on an admin write.
-            with SyncRedis.from_url(redis_url, socket_timeout=TIMEOUT_SECONDS) as client:
-                client.incr(GENERATION_KEY)
-        except RedisError as exc:
-            # Kept answers may stay stale until their links' expiry step ends.
-            log.error("viewer.answers_invalidate_failed", error=str(exc))
+        _bump_one(redis_url, path)
+
+
+def _bump_one(redis_url: str, path: Path) -> None:
+    if not redis_url:
+        # Set the time ourselves: the clock's coarse ticks could repeat the last value.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        mtime = max(_file_generation(path) + 1, time.time_ns())
+        os.utime(path, ns=(mtime, mtime))
+        return
+    try:
+        # A commit hook is synchronous; the INCR is one short round trip on an admin write.
+        with SyncRedis.from_url(redis_url, socket_timeout=TIMEOUT_SECONDS) as client:
+            client.incr(GENERATION_KEY)
+    except RedisError as exc:
+        # Kept answers may stay stale until their links' expiry step ends.
+        log.error("viewer.answers_invalidate_failed", error=str(exc))
+
+
+def drop_kept_answers(settings: Settings) -> None:
+    """Every web process drops its kept answers: for a change made outside the ORM (a backup
+    restored under them), which no commit hook sees."""
+    _bump_one(settings.redis_cache_url, generation_file(settings))
 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
