@@ -237,29 +237,37 @@ def _scenario(http: httpx.Client, info: dict[str, Any], video: bytes, storage: P
     assert script is not None, page.text[:2000]
     assert http.get(script[1]).status_code == 200
 
+    # The worker's web rendition becomes what the viewer plays.
+    def rendition_ready() -> dict[str, Any] | None:
+        active = http.get(f"/api/ar/{unique_id}/active-video")
+        assert active.status_code == 200, active.text
+        body: dict[str, Any] = active.json()
+        assert body["status"] != "failed", body
+        return body if body["status"] == "ready" and body["rendition"] else None
+
+    active = _poll("the video's web rendition", MARKER_SECONDS, rendition_ready)
     # The signed video URL; Nginx answers the Range from the file the app names (X-Accel).
-    active = http.get(f"/api/ar/{unique_id}/active-video")
-    assert active.status_code == 200, active.text
-    url = active.json()["url"]
+    url = active["url"]
     assert url.startswith("/media?t=")
+    whole = http.get(url)
+    assert whole.status_code == 200 and len(whole.content) == active["rendition"]["size_bytes"]
+    assert whole.content != video  # the rendition, not the upload
     part = http.get(url, headers={"Range": "bytes=100-1099"})
     assert part.status_code == 206, part.text
-    assert part.content == video[100:1100]
-    assert part.headers["content-range"] == f"bytes 100-1099/{len(video)}"
+    assert part.content == whole.content[100:1100]
+    assert part.headers["content-range"] == f"bytes 100-1099/{len(whole.content)}"
     assert part.headers["content-type"] == "video/mp4"
     assert "x-accel-redirect" not in part.headers
     tail = http.get(url, headers={"Range": "bytes=-64"})
-    assert tail.status_code == 206 and tail.content == video[-64:]
+    assert tail.status_code == 206 and tail.content == whole.content[-64:]
     app_answer = httpx.get(info["app_url"] + url, headers={"Range": "bytes=100-1099"})
     assert app_answer.status_code == 200 and app_answer.content == b""
     key = app_answer.headers["x-accel-redirect"].removeprefix("/_media/")
-    assert (storage / key).read_bytes() == video
+    assert (storage / key).read_bytes() == whole.content
     # The marker the worker compiled, the same way.
-    marker = http.get(active.json()["marker_url"])
+    marker = http.get(active["marker_url"])
     assert marker.status_code == 200
-    marker_key = httpx.get(info["app_url"] + active.json()["marker_url"]).headers[
-        "x-accel-redirect"
-    ]
+    marker_key = httpx.get(info["app_url"] + active["marker_url"]).headers["x-accel-redirect"]
     assert marker.content == (storage / marker_key.removeprefix("/_media/")).read_bytes() != b""
 
     # Beat: the expired item is switched off, the other stays on.
