@@ -4,7 +4,6 @@ requeues it and compiles it; one `.mind` is stored."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -17,22 +16,13 @@ from tests.support import media
 from tests.support.api import Api
 from tests.support.content import create_content
 from tests.support.tenants import Tenant
-from tests.support.worker import running_worker, worker_env
+from tests.support.worker import poll, running_worker, worker_env
 from vertex_ar.content.models import ARContent, MarkerStatus
 from vertex_ar.core.processes import group_members, start_group
 from vertex_ar.core.settings import Settings
 from vertex_ar.tasks.config import worker_command
 
 LEASE_SECONDS = "4"
-
-
-async def poll(fn: Any, timeout: float, what: str, log: Path) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if value := await fn():
-            return value
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}\n{log.read_text(errors='replace')[-3000:]}")
 
 
 async def row(app: FastAPI, content_id: int) -> ARContent:

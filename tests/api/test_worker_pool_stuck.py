@@ -3,7 +3,6 @@ check: the pool child of a real prefork worker is stopped (SIGSTOP), then let go
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -11,19 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.api import Api
-from tests.support.worker import worker_env
+from tests.support.worker import poll, worker_env
 from vertex_ar.core.processes import group_members, start_group, stop_group
 from vertex_ar.core.settings import Settings
 from vertex_ar.tasks.config import worker_command
-
-
-async def poll(fn: Any, timeout: float, what: str, log: Path) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if value := await fn():
-            return value
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}\n{log.read_text(errors='replace')[-3000:]}")
 
 
 async def test_health_reports_a_worker_whose_pool_takes_no_task(
